@@ -1,0 +1,30 @@
+/* The command line: shared state and the commands' entry points. */
+#ifndef LK_CLI_H
+#define LK_CLI_H
+
+#include "../store/store.h"
+
+struct cli {
+	const char *prog;
+	const char *db_path;	/* --db, or NULL for the default */
+	const char *config;	/* --config, or NULL */
+};
+
+/* Each command takes the arguments after its own name and returns the
+ * process exit status. */
+int cmd_incident(struct cli *cli, int argc, char **argv);
+int cmd_verify(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+
+/* Prints "lookout: <message>" on stderr and returns the exit status. */
+int cli_error(const struct lk_err *err);
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens the timeline the command line points at, as the current user. */
+enum lk_code cli_open_store(struct cli *cli, struct store **s,
+    struct lk_err *err);
+
+/* True if argv asks for help ("-h" or "--help") before any "--". */
+int cli_wants_help(int argc, char **argv);
+
+#endif

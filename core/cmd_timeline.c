@@ -1,0 +1,539 @@
+/*
+ * The timeline commands: incident, verify, export.
+ */
+#include "cli.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char incident_help[] =
+"usage: lookout incident open TITLE [--severity P1..P4] [--service NAME ...]\n"
+"       lookout incident list [--json]\n"
+"       lookout incident show ID [--json]\n"
+"       lookout incident note ID TEXT\n"
+"       lookout incident ack|mitigate|resolve|close ID [TEXT]\n"
+"\n"
+"open prints the new incident's id alone on stdout.  Severity defaults to P3.\n"
+"Milestones only move forward: open, acknowledged, mitigated, resolved,\n"
+"closed; a later one may skip an earlier one.\n";
+
+static const char verify_help[] =
+"usage: lookout verify [ID]\n"
+"\n"
+"Recomputes the hash chain of the timeline (up to incident ID's last event)\n"
+"and names the first event that was edited, deleted or inserted out of\n"
+"order.  Exit 0 when the chain holds, 1 when it is broken.\n";
+
+static const char export_help[] =
+"usage: lookout export ID [--format md|json|csv] [-o FILE]\n"
+"\n"
+"Writes incident ID as a postmortem in Markdown (the default), as JSON with\n"
+"every event and its hashes, or as RFC 4180 CSV.  With -o the file is\n"
+"written whole or not at all, readable only by you.\n";
+
+static enum lk_code
+parse_id(const char *s, int64_t *id, struct lk_err *err)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v <= 0)
+		return lk_fail(err, LK_EUSAGE, "incident id \"%s\" is not a "
+		    "positive number", s);
+	*id = v;
+	return LK_OK;
+}
+
+/* Joins argv[from..argc) with spaces, so unquoted words still work. */
+static char *
+join_words(int argc, char **argv, int from)
+{
+	struct lk_buf b = { 0 };
+
+	for (int i = from; i < argc; i++) {
+		if (i > from)
+			lk_buf_addc(&b, ' ');
+		lk_buf_adds(&b, argv[i]);
+	}
+	if (b.s == NULL)
+		lk_buf_adds(&b, "");
+	return b.s;
+}
+
+/*
+ * Parses options with GNU getopt_long (which moves positional words to the
+ * end), so "incident open disk full --severity P2" works as typed.
+ * Returns -1 on success, else the exit status of a usage error.
+ */
+static int
+parse_opts(const char *what, int argc, char **argv, const char *shorts,
+    const struct option *opts, int (*on_opt)(int c, const char *arg, void *),
+    void *arg)
+{
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			if (optopt != 0 && optopt != '?')
+				return cli_usage("%s: option -%c needs a value "
+				    "or is unknown", what, optopt);
+			return cli_usage("%s: unknown option or missing value "
+			    "in \"%s\"", what, argv[optind - 1]);
+		}
+		if (on_opt(c, optarg, arg) != 0)
+			return 2;
+	}
+	return -1;
+}
+
+static int
+json_only_opt(int c, const char *optarg, void *arg)
+{
+	(void)optarg;
+	if (c == 'j')
+		*(int *)arg = 1;
+	return 0;
+}
+
+static const struct option json_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct open_opts {
+	const char *severity;
+	const char **services;
+	size_t nservices;
+};
+
+static int
+open_opt(int c, const char *optarg, void *arg)
+{
+	struct open_opts *o = arg;
+
+	if (c == 's')
+		o->severity = optarg;
+	else if (c == 'S')
+		o->services[o->nservices++] = optarg;
+	return 0;
+}
+
+static int
+incident_open(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "severity", required_argument, NULL, 's' },
+		{ "service", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct open_opts o = { .severity = "P3" };
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	char *title = NULL;
+	int64_t id = 0;
+	int rc;
+
+	o.services = lk_xcalloc((size_t)argc, sizeof *o.services);
+	rc = parse_opts("incident open", argc, argv, "s:", opts, open_opt, &o);
+	if (rc >= 0)
+		goto done;
+	title = join_words(argc, argv, optind);
+	if (cli_open_store(cli, &s, &err) != LK_OK ||
+	    store_incident_open(s, title, o.severity, o.services, o.nservices,
+	    &id, &err) != LK_OK) {
+		rc = cli_error(&err);
+		goto done;
+	}
+	printf("%lld\n", (long long)id);
+	rc = 0;
+done:
+	free(title);
+	free(o.services);
+	store_close(&s);
+	return rc;
+}
+
+static void
+print_services(FILE *out, const struct store_incident *inc)
+{
+	for (size_t i = 0; i < inc->nservices; i++)
+		fprintf(out, "%s%s", i ? "," : "", inc->services[i]);
+	if (inc->nservices == 0)
+		fputs("-", out);
+}
+
+/* A single line of terminal text: control characters cannot move the
+ * cursor or hide the rest of the line. */
+static void
+print_clean(FILE *out, const char *s)
+{
+	for (; s != NULL && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		fputc(c < 0x20 || c == 0x7f ? ' ' : c, out);
+	}
+}
+
+static json_t *
+incident_to_json(const struct store_incident *inc)
+{
+	json_t *o = json_object(), *svcs = json_array();
+	char iso[LK_ISO_LEN];
+
+	for (size_t i = 0; i < inc->nservices; i++)
+		json_array_append_new(svcs, json_string(inc->services[i]));
+	lk_iso8601(inc->opened_at, iso);
+	json_object_set_new(o, "id", json_integer(inc->id));
+	json_object_set_new(o, "title", json_string(inc->title));
+	json_object_set_new(o, "severity", json_string(inc->severity));
+	json_object_set_new(o, "status", json_string(inc->status));
+	json_object_set_new(o, "opened_at", json_string(iso));
+	json_object_set_new(o, "services", svcs);
+	return o;
+}
+
+struct list_ctx {
+	json_t *array;	/* --json */
+	int n;
+};
+
+static int
+list_one(const struct store_incident *inc, void *arg)
+{
+	struct list_ctx *c = arg;
+	char iso[LK_ISO_LEN];
+
+	if (c->array != NULL) {
+		json_array_append_new(c->array, incident_to_json(inc));
+		return 0;
+	}
+	if (c->n++ == 0)
+		printf("%-5s %-3s %-13s %-20s %s\n", "ID", "SEV", "STATUS",
+		    "OPENED (UTC)", "TITLE [SERVICES]");
+	lk_iso8601(inc->opened_at, iso);
+	printf("%-5lld %-3s %-13s %.10s %.8s  ", (long long)inc->id,
+	    inc->severity, inc->status, iso, iso + 11);
+	print_clean(stdout, inc->title);
+	if (inc->nservices) {
+		fputs(" [", stdout);
+		print_services(stdout, inc);
+		fputc(']', stdout);
+	}
+	fputc('\n', stdout);
+	return 0;
+}
+
+static int
+incident_list(struct cli *cli, int argc, char **argv)
+{
+	struct list_ctx c = { 0 };
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	int json = 0, rc;
+
+	if ((rc = parse_opts("incident list", argc, argv, "", json_opts,
+	    json_only_opt, &json)) >= 0)
+		return rc;
+	if (optind < argc)
+		return cli_usage("incident list: unexpected \"%s\"",
+		    argv[optind]);
+	if (cli_open_store(cli, &s, &err) != LK_OK)
+		return cli_error(&err);
+	if (json)
+		c.array = json_array();
+	if (store_incident_foreach(s, list_one, &c, &err) != LK_OK) {
+		rc = cli_error(&err);
+	} else {
+		rc = 0;
+		if (json) {
+			json_dumpf(c.array, stdout, JSON_INDENT(1));
+			fputc('\n', stdout);
+		} else if (c.n == 0) {
+			printf("no incidents in %s\n", store_path(s));
+		}
+	}
+	json_decref(c.array);
+	store_close(&s);
+	return rc;
+}
+
+static int
+show_event(const struct store_event *ev, void *arg)
+{
+	char iso[LK_ISO_LEN];
+
+	(void)arg;
+	lk_iso8601(ev->ts_ms, iso);
+	printf("%6lld  %s  %-8s %-20s ", (long long)ev->seq, iso,
+	    ev->actor_user, ev->kind);
+	if (ev->subject != NULL) {
+		print_clean(stdout, ev->subject);
+		fputs(ev->message ? ": " : "", stdout);
+	}
+	print_clean(stdout, ev->message);
+	fputc('\n', stdout);
+	return 0;
+}
+
+static int
+incident_show(struct cli *cli, int argc, char **argv)
+{
+	struct store_incident *inc = NULL;
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	int64_t id;
+	int json = 0, rc;
+
+	if ((rc = parse_opts("incident show", argc, argv, "", json_opts,
+	    json_only_opt, &json)) >= 0)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage("incident show takes one incident ID");
+	if (parse_id(argv[optind], &id, &err) != LK_OK)
+		return cli_error(&err);
+	if (cli_open_store(cli, &s, &err) != LK_OK)
+		return cli_error(&err);
+	if (json) {
+		rc = store_export(s, id, STORE_JSON, stdout, &err) == LK_OK ?
+		    0 : cli_error(&err);
+		store_close(&s);
+		return rc;
+	}
+	if (store_incident_get(s, id, &inc, &err) != LK_OK) {
+		rc = cli_error(&err);
+		store_close(&s);
+		return rc;
+	}
+	printf("incident %lld: ", (long long)inc->id);
+	print_clean(stdout, inc->title);
+	printf("\nseverity %s, %s, services ", inc->severity, inc->status);
+	print_services(stdout, inc);
+	fputs("\n\n", stdout);
+	rc = store_event_foreach(s, id, show_event, NULL, &err) == LK_OK ?
+	    0 : cli_error(&err);
+	store_incident_free(&inc);
+	store_close(&s);
+	return rc;
+}
+
+static int
+no_opt(int c, const char *optarg, void *arg)
+{
+	(void)c;
+	(void)optarg;
+	(void)arg;
+	return 0;
+}
+
+static const struct option no_opts[] = { { NULL, 0, NULL, 0 } };
+
+/* note, ack, mitigate, resolve, close: ID then free text. */
+static int
+incident_update(struct cli *cli, const char *verb, int milestone, int argc,
+    char **argv)
+{
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	char *text = NULL;
+	int64_t id;
+	int rc;
+
+	if ((rc = parse_opts(verb, argc, argv, "", no_opts, no_opt, NULL)) >= 0)
+		return rc;
+	if (argc - optind < 1)
+		return cli_usage("incident %s needs an incident ID", verb);
+	if (milestone < 0 && argc - optind < 2)
+		return cli_usage("incident note needs an ID and the note text");
+	if (parse_id(argv[optind], &id, &err) != LK_OK)
+		return cli_error(&err);
+	text = join_words(argc, argv, optind + 1);
+	if (cli_open_store(cli, &s, &err) != LK_OK)
+		rc = cli_error(&err);
+	else if (milestone < 0)
+		rc = store_incident_note(s, id, text, &err) == LK_OK ? 0 :
+		    cli_error(&err);
+	else
+		rc = store_incident_advance(s, id, milestone, text, &err) ==
+		    LK_OK ? 0 : cli_error(&err);
+	free(text);
+	store_close(&s);
+	return rc;
+}
+
+int
+cmd_incident(struct cli *cli, int argc, char **argv)
+{
+	static const struct {
+		const char *verb;
+		int milestone;
+	} updates[] = {
+		{ "note", -1 },
+		{ "ack", STORE_ACKNOWLEDGED },
+		{ "acknowledge", STORE_ACKNOWLEDGED },
+		{ "mitigate", STORE_MITIGATED },
+		{ "resolve", STORE_RESOLVED },
+		{ "close", STORE_CLOSED },
+	};
+	const char *verb;
+
+	if (argc < 2 || cli_wants_help(argc, argv)) {
+		fputs(incident_help, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	verb = argv[1];
+	if (strcmp(verb, "open") == 0)
+		return incident_open(cli, argc - 1, argv + 1);
+	if (strcmp(verb, "list") == 0)
+		return incident_list(cli, argc - 1, argv + 1);
+	if (strcmp(verb, "show") == 0)
+		return incident_show(cli, argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof updates / sizeof updates[0]; i++)
+		if (strcmp(verb, updates[i].verb) == 0)
+			return incident_update(cli, verb, updates[i].milestone,
+			    argc - 1, argv + 1);
+	return cli_usage("incident: unknown action \"%s\"", verb);
+}
+
+int
+cmd_verify(struct cli *cli, int argc, char **argv)
+{
+	struct store_verify_report r;
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	int64_t id = 0;
+	int rc;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(verify_help, stdout);
+		return 0;
+	}
+	if ((rc = parse_opts("verify", argc, argv, "", no_opts, no_opt,
+	    NULL)) >= 0)
+		return rc;
+	if (argc - optind > 1)
+		return cli_usage("verify takes at most one incident ID");
+	if (argc - optind == 1 && parse_id(argv[optind], &id, &err) != LK_OK)
+		return cli_error(&err);
+	if (cli_open_store(cli, &s, &err) != LK_OK)
+		return cli_error(&err);
+	if (store_verify(s, id, &r, &err) != LK_OK) {
+		rc = cli_error(&err);
+	} else if (r.ok) {
+		printf("ok: %lld events verified in %s, last hash %s\n",
+		    (long long)r.checked, store_path(s), r.head_hash);
+		rc = 0;
+	} else {
+		printf("BROKEN: %s\n", r.reason);
+		fprintf(stderr, "lookout: verify %s: %s\n", store_path(s),
+		    r.reason);
+		rc = 1;
+	}
+	store_close(&s);
+	return rc;
+}
+
+struct export_opts {
+	const char *format;
+	const char *output;
+};
+
+static int
+export_opt(int c, const char *optarg, void *arg)
+{
+	struct export_opts *o = arg;
+
+	if (c == 'f')
+		o->format = optarg;
+	else if (c == 'o')
+		o->output = optarg;
+	return 0;
+}
+
+/*
+ * Writes to a temporary file beside the target and renames it into place,
+ * so an interrupted export never leaves half a postmortem under the name.
+ */
+static int
+export_to_file(struct store *s, int64_t id, enum store_format f,
+    const char *path, struct lk_err *err)
+{
+	char *tmp = lk_xasprintf("%s.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	FILE *out;
+	enum lk_code code;
+
+	if (fd < 0) {
+		lk_fail(err, LK_EIO, "write %s: %s", path, strerror(errno));
+		free(tmp);
+		return cli_error(err);
+	}
+	out = fdopen(fd, "w");
+	code = store_export(s, id, f, out, err);
+	if (code == LK_OK && (fflush(out) != 0 || fsync(fd) != 0))
+		code = lk_fail(err, LK_EIO, "write %s: %s", path,
+		    strerror(errno));
+	if (fclose(out) != 0 && code == LK_OK)
+		code = lk_fail(err, LK_EIO, "write %s: %s", path,
+		    strerror(errno));
+	if (code == LK_OK && rename(tmp, path) != 0)
+		code = lk_fail(err, LK_EIO, "write %s: %s", path,
+		    strerror(errno));
+	if (code != LK_OK)
+		unlink(tmp);
+	free(tmp);
+	return code == LK_OK ? 0 : cli_error(err);
+}
+
+int
+cmd_export(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct export_opts o = { .format = "md" };
+	enum store_format f;
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	int64_t id;
+	int rc;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(export_help, stdout);
+		return 0;
+	}
+	if ((rc = parse_opts("export", argc, argv, "f:o:", opts, export_opt,
+	    &o)) >= 0)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage("export takes one incident ID");
+	if (parse_id(argv[optind], &id, &err) != LK_OK ||
+	    store_format_parse(o.format, &f, &err) != LK_OK)
+		return cli_error(&err);
+	if (cli_open_store(cli, &s, &err) != LK_OK)
+		return cli_error(&err);
+	if (o.output != NULL && strcmp(o.output, "-") != 0) {
+		rc = export_to_file(s, id, f, o.output, &err);
+	} else {
+		rc = store_export(s, id, f, stdout, &err) == LK_OK ? 0 :
+		    cli_error(&err);
+		if (rc == 0 && fflush(stdout) != 0) {
+			lk_fail(&err, LK_EIO, "write standard output: %s",
+			    strerror(errno));
+			rc = cli_error(&err);
+		}
+	}
+	store_close(&s);
+	return rc;
+}

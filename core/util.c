@@ -1,0 +1,138 @@
+#include "util.h"
+#include "err.h"
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t
+lk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+lk_iso8601(int64_t ms, char out[LK_ISO_LEN])
+{
+	time_t secs = (time_t)(ms / 1000);
+	int frac = (int)(ms % 1000);
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += 1000;
+		secs -= 1;
+	}
+	gmtime_r(&secs, &tm);
+	/* Years past 9999 are clamped: the format is fixed-width. */
+	if (tm.tm_year > 9999 - 1900 || tm.tm_year < -1900)
+		tm.tm_year = 9999 - 1900;
+	snprintf(out, LK_ISO_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000u);
+}
+
+static void
+lk_buf_grow(struct lk_buf *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 64;
+
+	if (b->len + need + 1 <= b->cap)
+		return;
+	while (cap < b->len + need + 1)
+		cap *= 2;
+	b->s = lk_xrealloc(b->s, cap);
+	b->cap = cap;
+}
+
+void
+lk_buf_add(struct lk_buf *b, const void *p, size_t n)
+{
+	lk_buf_grow(b, n);
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+lk_buf_adds(struct lk_buf *b, const char *s)
+{
+	lk_buf_add(b, s, strlen(s));
+}
+
+void
+lk_buf_addc(struct lk_buf *b, char c)
+{
+	lk_buf_add(b, &c, 1);
+}
+
+void
+lk_buf_printf(struct lk_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	lk_buf_grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void
+lk_buf_reset(struct lk_buf *b)
+{
+	b->len = 0;
+	if (b->s != NULL)
+		b->s[0] = '\0';
+}
+
+void
+lk_buf_free(struct lk_buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+lk_identity_detect(struct lk_identity *id)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *ssh = getenv("SSH_CONNECTION");
+	const char *tty = NULL;
+
+	memset(id, 0, sizeof *id);
+	if (pw != NULL && pw->pw_name != NULL)
+		snprintf(id->user, sizeof id->user, "%s", pw->pw_name);
+	else
+		snprintf(id->user, sizeof id->user, "uid:%ld", (long)geteuid());
+
+	/* SSH_CONNECTION is "client_ip client_port server_ip server_port". */
+	if (ssh != NULL && *ssh != '\0') {
+		size_t n = strcspn(ssh, " ");
+
+		if (n >= sizeof id->from)
+			n = sizeof id->from - 1;
+		memcpy(id->from, ssh, n);
+		id->from[n] = '\0';
+	}
+
+	for (int fd = 0; fd <= 2 && tty == NULL; fd++)
+		tty = ttyname(fd);
+	if (tty != NULL)
+		snprintf(id->tty, sizeof id->tty, "%s", tty);
+}

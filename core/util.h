@@ -1,0 +1,45 @@
+/*
+ * Small shared helpers: wall-clock time, a growable byte buffer, and the
+ * identity of whoever is running lookout.
+ */
+#ifndef LK_UTIL_H
+#define LK_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
+int64_t lk_now_ms(void);
+
+/* Formats ms as UTC ISO 8601 with milliseconds: 2026-11-22T04:00:00.000Z. */
+#define LK_ISO_LEN 32
+void lk_iso8601(int64_t ms, char out[LK_ISO_LEN]);
+
+/*
+ * A growable byte buffer, always NUL-terminated.  The buffer owns s; reset
+ * keeps the allocation, free releases it.
+ */
+struct lk_buf {
+	char *s;
+	size_t len;
+	size_t cap;
+};
+
+void lk_buf_add(struct lk_buf *b, const void *p, size_t n);
+void lk_buf_adds(struct lk_buf *b, const char *s);
+void lk_buf_addc(struct lk_buf *b, char c);
+void lk_buf_printf(struct lk_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void lk_buf_reset(struct lk_buf *b);
+void lk_buf_free(struct lk_buf *b);
+
+/* Who is acting: user name, SSH client address (or NULL), tty (or NULL). */
+struct lk_identity {
+	char user[64];
+	char from[64];
+	char tty[64];
+};
+
+void lk_identity_detect(struct lk_identity *id);
+
+#endif

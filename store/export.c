@@ -1,0 +1,599 @@
+/*
+ * export: an incident as a postmortem (Markdown shaped like our RCAs),
+ * as full-fidelity JSON, or as RFC 4180 CSV.
+ *
+ * Every format streams the events straight from the database to the output,
+ * so a 100,000-event incident costs one pass and constant memory.
+ */
+#include "private.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+enum lk_code
+store_format_parse(const char *name, enum store_format *f, struct lk_err *err)
+{
+	if (strcmp(name, "md") == 0 || strcmp(name, "markdown") == 0)
+		*f = STORE_MD;
+	else if (strcmp(name, "json") == 0)
+		*f = STORE_JSON;
+	else if (strcmp(name, "csv") == 0)
+		*f = STORE_CSV;
+	else
+		return lk_fail(err, LK_EUSAGE, "export format \"%s\" is not one "
+		    "of md, json, csv", name);
+	return LK_OK;
+}
+
+/* --- Markdown ------------------------------------------------------------ */
+
+/*
+ * Text inside a table cell: pipes are escaped, line breaks and tabs become
+ * spaces, other control characters and '<' (raw HTML) are neutralised, so
+ * no event text can break the table or inject markup.
+ */
+static void
+md_cell(FILE *out, const char *s)
+{
+	for (; s != NULL && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '|')
+			fputs("\\|", out);
+		else if (c == '\\')
+			fputs("\\\\", out);
+		else if (c == '<')
+			fputs("&lt;", out);
+		else if (c == '\n' || c == '\r' || c == '\t')
+			fputc(' ', out);
+		else if (c < 0x20 || c == 0x7f)
+			fputc('?', out);
+		else
+			fputc(c, out);
+	}
+}
+
+/* A double-quoted YAML scalar. */
+static void
+yaml_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* One line of plain text: control characters become spaces. */
+static void
+md_line(FILE *out, const char *s)
+{
+	for (; s != NULL && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		fputc(c < 0x20 || c == 0x7f ? ' ' : c, out);
+	}
+}
+
+static void
+fmt_day(int64_t ms, char out[16])
+{
+	char iso[LK_ISO_LEN];
+
+	lk_iso8601(ms, iso);
+	memcpy(out, iso, 10);
+	out[10] = '\0';
+}
+
+/* "HH:MM:SS", with the date in front when it is not the incident's day. */
+static void
+fmt_when(int64_t ms, const char *day, char out[32])
+{
+	char iso[LK_ISO_LEN];
+
+	lk_iso8601(ms, iso);
+	if (strncmp(iso, day, 10) == 0)
+		snprintf(out, 32, "%.8s", iso + 11);
+	else
+		snprintf(out, 32, "%.10s %.8s", iso, iso + 11);
+}
+
+static void
+fmt_minutes(int64_t ms, char out[32])
+{
+	int64_t min = (ms + 30000) / 60000;
+
+	if (ms < 60000)
+		snprintf(out, 32, "%lld s", (long long)(ms / 1000));
+	else if (min < 120)
+		snprintf(out, 32, "%lld min", (long long)min);
+	else
+		snprintf(out, 32, "%lld h %02lld min", (long long)min / 60,
+		    (long long)min % 60);
+}
+
+static int64_t
+incident_end(const struct store_incident *inc)
+{
+	for (int m = STORE_RESOLVED; m >= STORE_MITIGATED; m--)
+		if (inc->milestones[m])
+			return inc->milestones[m];
+	if (inc->milestones[STORE_CLOSED])
+		return inc->milestones[STORE_CLOSED];
+	return 0;
+}
+
+struct md_ctx {
+	FILE *out;
+	const char *day;
+	int64_t rows;
+	int64_t events;
+	char head[STORE_HASH_HEX];
+};
+
+static void
+md_actor(FILE *out, const struct store_event *ev)
+{
+	md_cell(out, ev->actor_user);
+	if (ev->actor_from != NULL) {
+		fputs(" from ", out);
+		md_cell(out, ev->actor_from);
+	}
+}
+
+/* Writes a table row for the events a postmortem reader cares about. */
+static int
+md_event(const struct store_event *ev, void *arg)
+{
+	struct md_ctx *c = arg;
+	FILE *out = c->out;
+	const char *k = ev->kind;
+	char when[32];
+
+	c->events++;
+	snprintf(c->head, sizeof c->head, "%s", ev->hash);
+	fmt_when(ev->ts_ms, c->day, when);
+
+	if (strcmp(k, "incident.opened") == 0) {
+		fprintf(out, "| %s | Incident opened by ", when);
+		md_actor(out, ev);
+		fputs(": ", out);
+		md_cell(out, ev->message);
+	} else if (strcmp(k, "incident.note") == 0) {
+		fprintf(out, "| %s | Note (", when);
+		md_actor(out, ev);
+		fputs("): ", out);
+		md_cell(out, ev->message);
+	} else if (strcmp(k, "incident.milestone") == 0) {
+		fprintf(out, "| %s | **", when);
+		md_cell(out, ev->subject);
+		fputs("** by ", out);
+		md_actor(out, ev);
+		if (ev->message != NULL) {
+			fputs(": ", out);
+			md_cell(out, ev->message);
+		}
+	} else if (strcmp(k, "state.change") == 0) {
+		fprintf(out, "| %s | ", when);
+		md_cell(out, ev->subject);
+		fputs(": ", out);
+		md_cell(out, ev->message);
+	} else if (strcmp(k, "run.started") == 0 ||
+	    strcmp(k, "run.finished") == 0 ||
+	    strcmp(k, "run.interrupted") == 0) {
+		fprintf(out, "| %s | Runbook `", when);
+		md_cell(out, ev->subject);
+		fprintf(out, "` (run %lld) %s", (long long)ev->run_id,
+		    k[4] == 's' ? "started" : k[4] == 'f' ? "finished" :
+		    "interrupted");
+		if (ev->message != NULL) {
+			fputs(": ", out);
+			md_cell(out, ev->message);
+		}
+	} else if (strcmp(k, "step.finished") == 0) {
+		fprintf(out, "| %s | Step \"", when);
+		md_cell(out, ev->subject);
+		fputs("\": ", out);
+		md_cell(out, ev->message);
+	} else {
+		return 0;
+	}
+	fputs(" |\n", out);
+	c->rows++;
+	return 0;
+}
+
+static const char *const milestone_titles[] = {
+	"Detected", "Acknowledged", "Mitigated", "Resolved", "Closed"
+};
+
+static void
+md_detection(FILE *out, const struct store_incident *inc)
+{
+	static const char *const labels[] = {
+		NULL, "Time to acknowledge", "Time to mitigate",
+		"Time to resolve", "Time to close"
+	};
+	int64_t t0 = inc->milestones[STORE_DETECTED];
+	char buf[32];
+
+	fputs("## Detection\n", out);
+	fputs("| Milestone | Time (UTC) | Since detection |\n", out);
+	fputs("|-----------|------------|-----------------|\n", out);
+	for (int m = 0; m < STORE_MILESTONES; m++) {
+		char iso[LK_ISO_LEN];
+
+		if (inc->milestones[m] == 0) {
+			fprintf(out, "| %s | not reached | |\n",
+			    milestone_titles[m]);
+			continue;
+		}
+		lk_iso8601(inc->milestones[m], iso);
+		fmt_minutes(inc->milestones[m] - t0, buf);
+		fprintf(out, "| %s | %.10s %.8s | %s |\n", milestone_titles[m],
+		    iso, iso + 11, m == 0 ? "" : buf);
+	}
+	fputc('\n', out);
+	for (int m = 1; m < STORE_MILESTONES; m++) {
+		if (inc->milestones[m] == 0)
+			continue;
+		fmt_minutes(inc->milestones[m] - t0, buf);
+		fprintf(out, "- %s: %s\n", labels[m], buf);
+	}
+	fputs("- Time to detect: _when did the impact start? lookout knows "
+	    "only when the incident was opened._\n", out);
+}
+
+static enum lk_code
+md_resolution(struct store *s, FILE *out, int64_t id, struct lk_err *err)
+{
+	sqlite3_stmt *st = s->st_runs_incident;
+	int n = 0, rc;
+
+	fputs("## Resolution\n", out);
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(st, 5);
+		char iso[LK_ISO_LEN];
+
+		lk_iso8601(sqlite3_column_int64(st, 6), iso);
+		fprintf(out, "%d. Runbook `", ++n);
+		md_line(out, (const char *)sqlite3_column_text(st, 1));
+		fprintf(out, "` (run %lld%s) at %.8s UTC by ",
+		    (long long)sqlite3_column_int64(st, 0),
+		    sqlite3_column_int(st, 4) ? ", dry run" : "", iso + 11);
+		md_line(out, (const char *)sqlite3_column_text(st, 8));
+		fputs(": ", out);
+		md_line(out, status);
+		fputc('\n', out);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "read timeline");
+	if (n == 0)
+		fputs("_No runbook was run from lookout for this incident: "
+		    "list what was done to recover._\n", out);
+	fputc('\n', out);
+	return LK_OK;
+}
+
+static enum lk_code
+export_md(struct store *s, const struct store_incident *inc, FILE *out,
+    struct lk_err *err)
+{
+	struct md_ctx c = { .out = out };
+	char day[16], buf[32], iso[LK_ISO_LEN];
+	int64_t end = incident_end(inc);
+	int64_t dur = (end ? end : lk_now_ms()) - inc->opened_at;
+
+	fmt_day(inc->opened_at, day);
+	c.day = day;
+
+	fputs("---\ntitle: ", out);
+	yaml_str(out, inc->title);
+	fprintf(out, "\ndate: %s\nseverity: %s\nservices: [", day,
+	    inc->severity);
+	for (size_t i = 0; i < inc->nservices; i++) {
+		if (i)
+			fputs(", ", out);
+		yaml_str(out, inc->services[i]);
+	}
+	fprintf(out, "]\ntags: [incident, p%c]\nstatus: %s\n"
+	    "duration_minutes: %lld\nincident_id: %lld\n---\n",
+	    inc->severity[1], inc->status, (long long)(dur + 30000) / 60000,
+	    (long long)inc->id);
+
+	fprintf(out, "# %s - ", day);
+	md_line(out, inc->title);
+	fputs("\n## Summary\n", out);
+	lk_iso8601(inc->opened_at, iso);
+	fprintf(out, "Incident %lld (%s) was opened at %.8s UTC on %s by ",
+	    (long long)inc->id, inc->severity, iso + 11, day);
+	md_line(out, inc->opened_by);
+	fmt_minutes(dur, buf);
+	if (end)
+		fprintf(out, " and %s after %s. ", inc->status, buf);
+	else
+		fprintf(out, " and is still %s after %s. ", inc->status, buf);
+	if (inc->nservices) {
+		fputs("Affected services: ", out);
+		for (size_t i = 0; i < inc->nservices; i++) {
+			if (i)
+				fputs(", ", out);
+			md_line(out, inc->services[i]);
+		}
+		fputs(".", out);
+	}
+	fputs("\n\n_What happened, in two sentences, for someone who was not "
+	    "there._\n", out);
+
+	fputs("## Timeline\n| Time (UTC) | Event |\n|------------|-------|\n",
+	    out);
+	if (store_event_foreach(s, inc->id, md_event, &c, err) != LK_OK)
+		return err->code;
+	fputc('\n', out);
+
+	md_detection(out, inc);
+	fputs("\n## Root Cause\n_What caused it, and why it was possible: "
+	    "the contributing factors._\n\n", out);
+	fputs("## Impact\n_Who or what was affected, for how long, and how "
+	    "badly (errors, latency, messages delayed)._\n", out);
+	fputs("### Affected Services\n", out);
+	for (size_t i = 0; i < inc->nservices; i++) {
+		fputs("- ", out);
+		md_line(out, inc->services[i]);
+		fputc('\n', out);
+	}
+	if (inc->nservices == 0)
+		fputs("_None recorded._\n", out);
+	fputc('\n', out);
+	if (md_resolution(s, out, inc->id, err) != LK_OK)
+		return err->code;
+	fputs("## Lessons Learned\n### What Went Well\n_..._\n"
+	    "### What Could Be Improved\n_..._\n\n", out);
+	fputs("## Action Items\n| Priority | Action | Owner | Due Date |\n"
+	    "|----------|--------|-------|----------|\n"
+	    "| | _what will stop this happening again_ | | |\n\n", out);
+	lk_iso8601(lk_now_ms(), iso);
+	fprintf(out, "---\n*Exported by lookout at %s from %lld timeline "
+	    "events (%lld shown); last event hash `%s`.*\n", iso,
+	    (long long)c.events, (long long)c.rows, c.head);
+	return LK_OK;
+}
+
+/* --- JSON ---------------------------------------------------------------- */
+
+static json_t *
+json_str_or_null(const char *s)
+{
+	json_t *j = s != NULL ? json_string(s) : NULL;
+
+	/* Text that is not UTF-8 is kept, lossily, rather than dropped. */
+	if (s != NULL && j == NULL)
+		j = json_stringn_nocheck(s, strlen(s));
+	return j != NULL ? j : json_null();
+}
+
+static json_t *
+json_ts(int64_t ms)
+{
+	char iso[LK_ISO_LEN];
+
+	if (ms == 0)
+		return json_null();
+	lk_iso8601(ms, iso);
+	return json_string(iso);
+}
+
+/* The event object of DESIGN.md; also used by `run --json`. */
+static json_t *
+event_json(const struct store_event *ev)
+{
+	json_t *o = json_object();
+	json_t *actor = json_object();
+	json_t *data = NULL;
+
+	json_object_set_new(actor, "user", json_str_or_null(ev->actor_user));
+	json_object_set_new(actor, "from", json_str_or_null(ev->actor_from));
+	json_object_set_new(actor, "tty", json_str_or_null(ev->actor_tty));
+	if (ev->data != NULL)
+		data = json_loads(ev->data, JSON_DECODE_ANY, NULL);
+	json_object_set_new(o, "seq", json_integer(ev->seq));
+	json_object_set_new(o, "ts", json_ts(ev->ts_ms));
+	json_object_set_new(o, "incident_id", ev->incident_id ?
+	    json_integer(ev->incident_id) : json_null());
+	json_object_set_new(o, "run_id", ev->run_id ?
+	    json_integer(ev->run_id) : json_null());
+	json_object_set_new(o, "actor", actor);
+	json_object_set_new(o, "kind", json_str_or_null(ev->kind));
+	json_object_set_new(o, "subject", json_str_or_null(ev->subject));
+	json_object_set_new(o, "message", json_str_or_null(ev->message));
+	json_object_set_new(o, "data", data ? data : json_null());
+	json_object_set_new(o, "prev_hash", json_str_or_null(ev->prev_hash));
+	json_object_set_new(o, "hash", json_str_or_null(ev->hash));
+	return o;
+}
+
+struct json_ctx {
+	FILE *out;
+	int64_t n;
+};
+
+static int
+json_event(const struct store_event *ev, void *arg)
+{
+	struct json_ctx *c = arg;
+	json_t *o = event_json(ev);
+
+	fputs(c->n++ ? ",\n  " : "\n  ", c->out);
+	json_dumpf(o, c->out, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(o);
+	return 0;
+}
+
+static json_t *
+incident_json(const struct store_incident *inc)
+{
+	json_t *o = json_object();
+	json_t *svcs = json_array();
+	json_t *ms = json_object();
+
+	for (size_t i = 0; i < inc->nservices; i++)
+		json_array_append_new(svcs, json_str_or_null(inc->services[i]));
+	for (int m = 0; m < STORE_MILESTONES; m++)
+		json_object_set_new(ms, store_milestone_name(m),
+		    json_ts(inc->milestones[m]));
+	json_object_set_new(o, "id", json_integer(inc->id));
+	json_object_set_new(o, "title", json_str_or_null(inc->title));
+	json_object_set_new(o, "severity", json_string(inc->severity));
+	json_object_set_new(o, "status", json_string(inc->status));
+	json_object_set_new(o, "opened_at", json_ts(inc->opened_at));
+	json_object_set_new(o, "opened_by", json_str_or_null(inc->opened_by));
+	json_object_set_new(o, "services", svcs);
+	json_object_set_new(o, "milestones", ms);
+	return o;
+}
+
+static enum lk_code
+export_json(struct store *s, const struct store_incident *inc, FILE *out,
+    struct lk_err *err)
+{
+	sqlite3_stmt *st = s->st_runs_incident;
+	struct json_ctx c = { .out = out };
+	json_t *j = incident_json(inc);
+	int rc, n = 0;
+
+	fputs("{\"incident\": ", out);
+	json_dumpf(j, out, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(j);
+	fputs(",\n \"events\": [", out);
+	if (store_event_foreach(s, inc->id, json_event, &c, err) != LK_OK)
+		return err->code;
+	fputs("],\n \"runs\": [", out);
+	sqlite3_bind_int64(st, 1, inc->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *r = json_object();
+		const char *params = (const char *)sqlite3_column_text(st, 3);
+		json_t *pj = params ? json_loads(params, 0, NULL) : NULL;
+
+		json_object_set_new(r, "id", json_integer(
+		    sqlite3_column_int64(st, 0)));
+		json_object_set_new(r, "runbook", json_str_or_null(
+		    (const char *)sqlite3_column_text(st, 1)));
+		json_object_set_new(r, "source_sha256", json_str_or_null(
+		    (const char *)sqlite3_column_text(st, 2)));
+		json_object_set_new(r, "params", pj ? pj : json_object());
+		json_object_set_new(r, "dry_run", json_boolean(
+		    sqlite3_column_int(st, 4)));
+		json_object_set_new(r, "status", json_str_or_null(
+		    (const char *)sqlite3_column_text(st, 5)));
+		json_object_set_new(r, "started_at", json_ts(
+		    sqlite3_column_int64(st, 6)));
+		json_object_set_new(r, "finished_at", json_ts(
+		    sqlite3_column_int64(st, 7)));
+		json_object_set_new(r, "actor", json_str_or_null(
+		    (const char *)sqlite3_column_text(st, 8)));
+		fputs(n++ ? ",\n  " : "\n  ", out);
+		json_dumpf(r, out, JSON_COMPACT | JSON_ENSURE_ASCII);
+		json_decref(r);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "read timeline");
+	fputs("]}\n", out);
+	return LK_OK;
+}
+
+/* --- CSV (RFC 4180) ------------------------------------------------------ */
+
+static void
+csv_field(FILE *out, const char *s, bool last)
+{
+	if (s != NULL) {
+		if (strpbrk(s, ",\"\r\n") != NULL) {
+			fputc('"', out);
+			for (; *s; s++) {
+				if (*s == '"')
+					fputc('"', out);
+				fputc(*s, out);
+			}
+			fputc('"', out);
+		} else {
+			fputs(s, out);
+		}
+	}
+	fputs(last ? "\r\n" : ",", out);
+}
+
+static int
+csv_event(const struct store_event *ev, void *arg)
+{
+	FILE *out = arg;
+	char iso[LK_ISO_LEN], num[32];
+
+	snprintf(num, sizeof num, "%lld", (long long)ev->seq);
+	csv_field(out, num, false);
+	lk_iso8601(ev->ts_ms, iso);
+	csv_field(out, iso, false);
+	csv_field(out, ev->actor_user, false);
+	csv_field(out, ev->actor_from, false);
+	csv_field(out, ev->actor_tty, false);
+	csv_field(out, ev->kind, false);
+	csv_field(out, ev->subject, false);
+	csv_field(out, ev->message, false);
+	csv_field(out, ev->data, false);
+	snprintf(num, sizeof num, "%lld", (long long)ev->run_id);
+	csv_field(out, ev->run_id ? num : NULL, false);
+	csv_field(out, ev->prev_hash, false);
+	csv_field(out, ev->hash, true);
+	return 0;
+}
+
+static enum lk_code
+export_csv(struct store *s, const struct store_incident *inc, FILE *out,
+    struct lk_err *err)
+{
+	fputs("seq,ts,actor,actor_from,actor_tty,kind,subject,message,data,"
+	    "run_id,prev_hash,hash\r\n", out);
+	return store_event_foreach(s, inc->id, csv_event, out, err);
+}
+
+enum lk_code
+store_export(struct store *s, int64_t id, enum store_format f, FILE *out,
+    struct lk_err *err)
+{
+	struct store_incident *inc = NULL;
+	enum lk_code code;
+
+	if (store_incident_get(s, id, &inc, err) != LK_OK)
+		return err->code;
+	/* One read snapshot, so the export is consistent while others append. */
+	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		store_incident_free(&inc);
+		return store_db_error(s, err, "read timeline");
+	}
+	switch (f) {
+	case STORE_MD:
+		code = export_md(s, inc, out, err);
+		break;
+	case STORE_JSON:
+		code = export_json(s, inc, out, err);
+		break;
+	default:
+		code = export_csv(s, inc, out, err);
+		break;
+	}
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	store_incident_free(&inc);
+	return code;
+}

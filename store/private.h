@@ -1,0 +1,67 @@
+/* Internals shared by the files of store/. Not part of the public API. */
+#ifndef LK_STORE_PRIVATE_H
+#define LK_STORE_PRIVATE_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "../core/util.h"
+
+/* Every statement the store runs, prepared once at open. */
+#define STORE_STMTS(X)                                                        \
+	X(begin, "BEGIN IMMEDIATE")                                           \
+	X(commit, "COMMIT")                                                   \
+	X(rollback, "ROLLBACK")                                               \
+	X(head, "SELECT seq, hash FROM chain_head WHERE one = 1")             \
+	X(insert, "INSERT INTO events(seq, ts, incident_id, run_id,"          \
+	    " actor_user, actor_from, actor_tty, kind, subject, message,"     \
+	    " data, prev_hash, hash)"                                         \
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")\
+	X(set_head, "INSERT INTO chain_head(one, seq, hash) VALUES (1, ?1, ?2)"\
+	    " ON CONFLICT(one) DO UPDATE SET seq = excluded.seq,"             \
+	    " hash = excluded.hash")                                          \
+	X(next_incident, "SELECT coalesce(max(incident_id), 0) + 1"           \
+	    " FROM events")                                                   \
+	X(incident_ids, "SELECT incident_id FROM events"                      \
+	    " WHERE kind = 'incident.opened' ORDER BY incident_id DESC")      \
+	X(incident_events, "SELECT seq, ts, kind, subject, message, data,"    \
+	    " actor_user FROM events WHERE incident_id = ?1"                  \
+	    " AND kind IN ('incident.opened', 'incident.milestone')"          \
+	    " ORDER BY seq")                                                  \
+	X(incident_last, "SELECT max(ts), max(seq) FROM events"               \
+	    " WHERE incident_id = ?1")                                        \
+	X(events_all, "SELECT " STORE_EVENT_COLS " FROM events ORDER BY seq") \
+	X(events_incident, "SELECT " STORE_EVENT_COLS " FROM events"          \
+	    " WHERE incident_id = ?1 ORDER BY seq")                           \
+	X(runs_incident, "SELECT id, runbook, source_sha256, params, dry_run,"\
+	    " status, started_at, finished_at, actor_user FROM runs"          \
+	    " WHERE incident_id = ?1 ORDER BY id")
+
+#define STORE_EVENT_COLS "seq, ts, incident_id, run_id, actor_user,"         \
+	" actor_from, actor_tty, kind, subject, message, data, prev_hash, hash"
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	char *actor_user;
+	char *actor_from;
+	char *actor_tty;
+	/* Set after a failed commit: the file's state is unknown until reopened. */
+	bool broken;
+#define STORE_X(name, sql) sqlite3_stmt *st_##name;
+	STORE_STMTS(STORE_X)
+#undef STORE_X
+};
+
+/* Fills ev from a row of STORE_EVENT_COLS. */
+void store_event_from_row(sqlite3_stmt *st, struct store_event *ev);
+
+/* Iterates the events of incident id (0: all) from a private statement. */
+enum lk_code store_db_error(struct store *s, struct lk_err *err,
+    const char *what);
+
+/* The canonical hash of an event given its prev_hash. out: 64 hex + NUL. */
+void store_event_hash(const struct store_event *ev, struct lk_buf *scratch,
+    char out[STORE_HASH_HEX]);
+
+#endif

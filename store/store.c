@@ -1,0 +1,916 @@
+/*
+ * The timeline file: opening, schema, durable appends and the hash chain.
+ */
+#include "private.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* How long one attempt waits on another process's write lock, and how many
+ * attempts we make before telling the user who is holding it up. */
+#define BUSY_TIMEOUT_MS 5000
+#define BUSY_ATTEMPTS 12
+
+static const char *const schema_v1[] = {
+	"CREATE TABLE events ("
+	" seq INTEGER PRIMARY KEY,"
+	" ts INTEGER NOT NULL,"
+	" incident_id INTEGER,"
+	" run_id INTEGER,"
+	" actor_user TEXT NOT NULL,"
+	" actor_from TEXT,"
+	" actor_tty TEXT,"
+	" kind TEXT NOT NULL,"
+	" subject TEXT,"
+	" message TEXT,"
+	" data TEXT,"
+	" prev_hash TEXT NOT NULL,"
+	" hash TEXT NOT NULL)",
+	"CREATE INDEX events_by_incident ON events(incident_id, seq)",
+	"CREATE INDEX events_by_run ON events(run_id, seq)",
+	/* The newest event, so deleting the tail of the chain is noticed. */
+	"CREATE TABLE chain_head ("
+	" one INTEGER PRIMARY KEY CHECK (one = 1),"
+	" seq INTEGER NOT NULL,"
+	" hash TEXT NOT NULL)",
+	"CREATE TABLE runs ("
+	" id INTEGER PRIMARY KEY,"
+	" incident_id INTEGER,"
+	" runbook TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" source_sha256 TEXT NOT NULL,"
+	" params TEXT NOT NULL,"
+	" dry_run INTEGER NOT NULL DEFAULT 0,"
+	" replay_of INTEGER,"
+	" status TEXT NOT NULL,"
+	" started_at INTEGER NOT NULL,"
+	" finished_at INTEGER,"
+	" actor_user TEXT NOT NULL)",
+	"CREATE TABLE steps ("
+	" run_id INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL,"
+	" name TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" started_at INTEGER,"
+	" finished_at INTEGER,"
+	" outcome TEXT,"
+	" PRIMARY KEY (run_id, idx))",
+	"CREATE TABLE samples ("
+	" ts INTEGER NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" state TEXT,"
+	" value REAL,"
+	" latency_ms REAL)",
+	"CREATE INDEX samples_by_ts ON samples(ts)",
+	"CREATE INDEX samples_by_subject ON samples(kind, subject, ts)",
+	NULL
+};
+
+/* migrations[v] takes a database at user_version v to v + 1. */
+static const char *const *const migrations[] = {
+	schema_v1,
+};
+
+static const char *const milestone_names[] = {
+	"detected", "acknowledged", "mitigated", "resolved", "closed"
+};
+
+static const char *const milestone_status[] = {
+	"open", "acknowledged", "mitigated", "resolved", "closed"
+};
+
+const char *
+store_milestone_name(enum store_milestone m)
+{
+	return m < STORE_MILESTONES ? milestone_names[m] : "?";
+}
+
+const char *
+store_milestone_status(enum store_milestone m)
+{
+	return m < STORE_MILESTONES ? milestone_status[m] : "?";
+}
+
+/* strerror() capitalises; our messages read "what: detail" in lower case. */
+static const char *
+lower_strerror(int errnum, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", strerror(errnum));
+	if (buf[0] != '\0' && isupper((unsigned char)buf[0]) &&
+	    !isupper((unsigned char)buf[1]))
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
+enum lk_code
+store_db_error(struct store *s, struct lk_err *err, const char *what)
+{
+	int code = sqlite3_extended_errcode(s->db);
+	const char *msg = sqlite3_errmsg(s->db);
+
+	if (code == SQLITE_BUSY || (code & 0xff) == SQLITE_BUSY)
+		return lk_fail(err, LK_EDB, "%s %s: the timeline is locked by "
+		    "another process that has held it for over a minute",
+		    what, s->path);
+	if ((code & 0xff) == SQLITE_FULL)
+		return lk_fail(err, LK_EIO, "%s %s: disk full", what, s->path);
+	if ((code & 0xff) == SQLITE_IOERR)
+		return lk_fail(err, LK_EIO, "%s %s: i/o error (%s)", what,
+		    s->path, sqlite3_errstr(code));
+	if ((code & 0xff) == SQLITE_READONLY)
+		return lk_fail(err, LK_EIO, "%s %s: the timeline is read-only",
+		    what, s->path);
+	return lk_fail(err, LK_EDB, "%s %s: %s", what, s->path, msg);
+}
+
+char *
+store_default_path(void)
+{
+	const char *env = getenv("LOOKOUT_DB");
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+
+	if (env != NULL && *env != '\0')
+		return lk_xstrdup(env);
+	if (state != NULL && *state == '/')
+		return lk_xasprintf("%s/lookout/timeline.db", state);
+	if (home == NULL || *home == '\0')
+		home = "/";
+	return lk_xasprintf("%s/.local/state/lookout/timeline.db", home);
+}
+
+/* mkdir -p for the directories above path, each new one 0700. */
+static enum lk_code
+make_parents(const char *path, struct lk_err *err)
+{
+	char *dir = lk_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	char ebuf[128];
+	enum lk_code rc = LK_OK;
+
+	if (slash == NULL || slash == dir)
+		goto done;
+	*slash = '\0';
+	for (char *p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			rc = lk_fail(err, LK_EIO, "create directory %s: %s", dir,
+			    lower_strerror(errno, ebuf, sizeof ebuf));
+			goto done;
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+done:
+	free(dir);
+	return rc;
+}
+
+/*
+ * Creates the file 0600 before SQLite sees it, so the timeline is never
+ * readable by others, not even for an instant.  SQLite gives the -wal and
+ * -shm files the same mode as the database.
+ */
+static enum lk_code
+prepare_file(const char *path, struct lk_err *err)
+{
+	struct stat st;
+	char ebuf[128];
+	int fd;
+
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+			return lk_fail(err, LK_EIO, "open timeline %s: %s", path,
+			    lower_strerror(errno, ebuf, sizeof ebuf));
+		if (!S_ISREG(st.st_mode))
+			return lk_fail(err, LK_EINPUT, "open timeline %s: not a "
+			    "regular file", path);
+		if (access(path, R_OK | W_OK) != 0)
+			return lk_fail(err, LK_EIO, "open timeline %s: %s", path,
+			    lower_strerror(errno, ebuf, sizeof ebuf));
+		/* Tighten a copy that arrived with looser permissions. */
+		if ((st.st_mode & 077) != 0 && st.st_uid == geteuid())
+			(void)chmod(path, st.st_mode & 0700);
+		return LK_OK;
+	}
+	if (errno != ENOENT)
+		return lk_fail(err, LK_EIO, "open timeline %s: %s", path,
+		    lower_strerror(errno, ebuf, sizeof ebuf));
+	if (make_parents(path, err) != LK_OK)
+		return err->code;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != EEXIST)
+		return lk_fail(err, LK_EIO, "create timeline %s: %s", path,
+		    lower_strerror(errno, ebuf, sizeof ebuf));
+	if (fd >= 0)
+		close(fd);
+	return LK_OK;
+}
+
+static enum lk_code
+exec_sql(struct store *s, const char *sql, struct lk_err *err, const char *what)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_db_error(s, err, what);
+	return LK_OK;
+}
+
+static enum lk_code
+read_user_version(struct store *s, int *version, struct lk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		return LK_OK;
+	}
+	sqlite3_finalize(st);
+	if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_NOTADB)
+		return lk_fail(err, LK_EINPUT, "open timeline %s: the file is "
+		    "not a lookout timeline (not an SQLite database)", s->path);
+	return store_db_error(s, err, "open timeline");
+}
+
+static enum lk_code
+migrate(struct store *s, struct lk_err *err)
+{
+	int version;
+	const int latest = (int)(sizeof migrations / sizeof migrations[0]);
+
+	if (exec_sql(s, "BEGIN IMMEDIATE", err, "migrate timeline") != LK_OK)
+		return err->code;
+	/* Read again under the write lock: another process may have won. */
+	if (read_user_version(s, &version, err) != LK_OK)
+		goto fail;
+	for (; version < latest; version++) {
+		char pragma[64];
+
+		for (const char *const *sql = migrations[version]; *sql; sql++)
+			if (exec_sql(s, *sql, err, "migrate timeline") != LK_OK)
+				goto fail;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d",
+		    version + 1);
+		if (exec_sql(s, pragma, err, "migrate timeline") != LK_OK)
+			goto fail;
+	}
+	if (exec_sql(s, "COMMIT", err, "migrate timeline") != LK_OK)
+		goto fail;
+	return LK_OK;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return err->code;
+}
+
+static enum lk_code
+prepare_statements(struct store *s, struct lk_err *err)
+{
+#define STORE_X(name, sql)                                                    \
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,     \
+	    &s->st_##name, NULL) != SQLITE_OK)                                \
+		return store_db_error(s, err, "prepare timeline");
+	STORE_STMTS(STORE_X)
+#undef STORE_X
+	return LK_OK;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL && *s != '\0' ? lk_xstrdup(s) : NULL;
+}
+
+enum lk_code
+store_open(const char *path, const struct store_actor *actor,
+    struct store **out, struct lk_err *err)
+{
+	struct store *s;
+	int version;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0')
+		return lk_fail(err, LK_EUSAGE, "timeline path is empty");
+	if (prepare_file(path, err) != LK_OK)
+		return err->code;
+
+	s = lk_xcalloc(1, sizeof *s);
+	s->path = lk_xstrdup(path);
+	s->actor_user = lk_xstrdup(actor && actor->user ? actor->user : "?");
+	s->actor_from = dup_or_null(actor ? actor->from : NULL);
+	s->actor_tty = dup_or_null(actor ? actor->tty : NULL);
+
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		store_db_error(s, err, "open timeline");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+
+	/* Check the version before anything writes to the file. */
+	if (read_user_version(s, &version, err) != LK_OK)
+		goto fail;
+	if (version > STORE_SCHEMA_VERSION) {
+		lk_fail(err, LK_EINPUT, "open timeline %s: schema version %d "
+		    "is newer than this lookout understands (%d); upgrade "
+		    "lookout", path, version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		lk_fail(err, LK_EIO, "open timeline %s: the file is read-only",
+		    path);
+		goto fail;
+	}
+	/* WAL lets readers (a second console) run while we append; FULL makes
+	 * every commit fsync the log before it returns. */
+	if (exec_sql(s, "PRAGMA journal_mode = WAL", err, "open timeline") ||
+	    exec_sql(s, "PRAGMA synchronous = FULL", err, "open timeline") ||
+	    migrate(s, err) != LK_OK || prepare_statements(s, err) != LK_OK)
+		goto fail;
+	*out = s;
+	return LK_OK;
+fail:
+	store_close(&s);
+	return err->code;
+}
+
+void
+store_close(struct store **sp)
+{
+	struct store *s = sp ? *sp : NULL;
+
+	if (s == NULL)
+		return;
+#define STORE_X(name, sql) sqlite3_finalize(s->st_##name);
+	STORE_STMTS(STORE_X)
+#undef STORE_X
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s->actor_user);
+	free(s->actor_from);
+	free(s->actor_tty);
+	free(s);
+	*sp = NULL;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+/* Netstring-style field: "len:bytes," and "~," for NULL, so that no two
+ * different events share a canonical form. */
+static void
+canon_str(struct lk_buf *b, const char *s)
+{
+	if (s == NULL) {
+		lk_buf_adds(b, "~,");
+		return;
+	}
+	lk_buf_printf(b, "%zu:", strlen(s));
+	lk_buf_adds(b, s);
+	lk_buf_addc(b, ',');
+}
+
+void
+store_event_hash(const struct store_event *ev, struct lk_buf *b,
+    char out[STORE_HASH_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	lk_buf_reset(b);
+	lk_buf_adds(b, "lookout-event-v1\n");
+	canon_str(b, ev->prev_hash);
+	lk_buf_printf(b, "%lld,%lld,%lld,%lld,", (long long)ev->seq,
+	    (long long)ev->ts_ms, (long long)ev->incident_id,
+	    (long long)ev->run_id);
+	canon_str(b, ev->actor_user);
+	canon_str(b, ev->actor_from);
+	canon_str(b, ev->actor_tty);
+	canon_str(b, ev->kind);
+	canon_str(b, ev->subject);
+	canon_str(b, ev->message);
+	canon_str(b, ev->data);
+	EVP_Digest(b->s, b->len, md, &mdlen, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < mdlen && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+void
+store_event_from_row(sqlite3_stmt *st, struct store_event *ev)
+{
+	ev->seq = sqlite3_column_int64(st, 0);
+	ev->ts_ms = sqlite3_column_int64(st, 1);
+	ev->incident_id = sqlite3_column_int64(st, 2);
+	ev->run_id = sqlite3_column_int64(st, 3);
+	ev->actor_user = col_text(st, 4);
+	ev->actor_from = col_text(st, 5);
+	ev->actor_tty = col_text(st, 6);
+	ev->kind = col_text(st, 7);
+	ev->subject = col_text(st, 8);
+	ev->message = col_text(st, 9);
+	ev->data = col_text(st, 10);
+	ev->prev_hash = col_text(st, 11);
+	ev->hash = col_text(st, 12);
+}
+
+/*
+ * Takes the write lock.  busy_timeout already waits BUSY_TIMEOUT_MS inside
+ * each attempt; a writer that holds the lock longer than all attempts is
+ * reported rather than waited on forever.
+ */
+static enum lk_code
+txn_begin(struct store *s, struct lk_err *err)
+{
+	int rc = SQLITE_BUSY;
+
+	if (s->broken)
+		return lk_fail(err, LK_EIO, "write timeline %s: an earlier "
+		    "write failed, so the file's state is unknown; nothing more "
+		    "is written by this process", s->path);
+	for (int i = 0; i < BUSY_ATTEMPTS && (rc & 0xff) == SQLITE_BUSY; i++) {
+		rc = sqlite3_step(s->st_begin);
+		sqlite3_reset(s->st_begin);
+	}
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "write timeline");
+	return LK_OK;
+}
+
+static void
+txn_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db)) {
+		sqlite3_step(s->st_rollback);
+		sqlite3_reset(s->st_rollback);
+	}
+}
+
+/*
+ * Commits, which in WAL mode with synchronous=FULL fsyncs the log.  If the
+ * commit fails we cannot know what reached the disk, so this handle refuses
+ * every later write instead of claiming anything.
+ */
+static enum lk_code
+txn_commit(struct store *s, struct lk_err *err)
+{
+	int rc = sqlite3_step(s->st_commit);
+
+	sqlite3_reset(s->st_commit);
+	if (rc == SQLITE_DONE)
+		return LK_OK;
+	store_db_error(s, err, "commit to timeline");
+	txn_rollback(s);
+	s->broken = true;
+	return err->code;
+}
+
+/* Appends inside an open transaction. */
+static enum lk_code
+append_locked(struct store *s, const struct store_new_event *nev,
+    int64_t *seq_out, struct lk_err *err)
+{
+	struct store_event ev = { 0 };
+	char prev[STORE_HASH_HEX] = ZERO_HASH;
+	char hash[STORE_HASH_HEX];
+	struct lk_buf scratch = { 0 };
+	sqlite3_stmt *st;
+	int64_t seq = 1;
+	int rc;
+
+	st = s->st_head;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		seq = sqlite3_column_int64(st, 0) + 1;
+		snprintf(prev, sizeof prev, "%s", col_text(st, 1));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(s, err, "read timeline");
+
+	ev.seq = seq;
+	ev.ts_ms = lk_now_ms();
+	ev.incident_id = nev->incident_id;
+	ev.run_id = nev->run_id;
+	ev.actor_user = s->actor_user;
+	ev.actor_from = s->actor_from;
+	ev.actor_tty = s->actor_tty;
+	ev.kind = nev->kind;
+	ev.subject = nev->subject;
+	ev.message = nev->message;
+	ev.data = nev->data;
+	ev.prev_hash = prev;
+	store_event_hash(&ev, &scratch, hash);
+	lk_buf_free(&scratch);
+
+	st = s->st_insert;
+	sqlite3_bind_int64(st, 1, ev.seq);
+	sqlite3_bind_int64(st, 2, ev.ts_ms);
+	if (ev.incident_id)
+		sqlite3_bind_int64(st, 3, ev.incident_id);
+	else
+		sqlite3_bind_null(st, 3);
+	if (ev.run_id)
+		sqlite3_bind_int64(st, 4, ev.run_id);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_text(st, 5, ev.actor_user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, ev.actor_from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, ev.actor_tty, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, ev.kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, ev.subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, ev.message, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, ev.data, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_clear_bindings(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "append to timeline");
+
+	st = s->st_set_head;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "append to timeline");
+	if (seq_out != NULL)
+		*seq_out = seq;
+	return LK_OK;
+}
+
+static enum lk_code
+check_event(const struct store_new_event *ev, struct lk_err *err)
+{
+	if (ev->kind == NULL || *ev->kind == '\0')
+		return lk_fail(err, LK_EINPUT, "event has no kind");
+	if (ev->data != NULL) {
+		json_error_t jerr;
+		json_t *j = json_loads(ev->data, JSON_DECODE_ANY, &jerr);
+
+		if (j == NULL)
+			return lk_fail(err, LK_EINPUT, "event data is not JSON: "
+			    "%s at byte %d", jerr.text, jerr.position);
+		json_decref(j);
+	}
+	return LK_OK;
+}
+
+enum lk_code
+store_append(struct store *s, const struct store_new_event *ev, int64_t *seq,
+    struct lk_err *err)
+{
+	if (check_event(ev, err) != LK_OK)
+		return err->code;
+	if (txn_begin(s, err) != LK_OK)
+		return err->code;
+	if (append_locked(s, ev, seq, err) != LK_OK) {
+		txn_rollback(s);
+		return err->code;
+	}
+	return txn_commit(s, err);
+}
+
+/* --- incidents ----------------------------------------------------------- */
+
+void
+store_incident_free(struct store_incident **incp)
+{
+	struct store_incident *inc = incp ? *incp : NULL;
+
+	if (inc == NULL)
+		return;
+	free(inc->title);
+	for (size_t i = 0; i < inc->nservices; i++)
+		free(inc->services[i]);
+	free(inc->services);
+	free(inc->opened_by);
+	free(inc);
+	*incp = NULL;
+}
+
+static int
+milestone_parse(const char *name)
+{
+	for (int m = 0; m < STORE_MILESTONES; m++)
+		if (name != NULL && strcmp(name, milestone_names[m]) == 0)
+			return m;
+	return -1;
+}
+
+/*
+ * Reads incident id back from its events.  Returns LK_ENOTFOUND when no
+ * incident.opened event carries that id.
+ */
+static enum lk_code
+incident_load(struct store *s, int64_t id, struct store_incident **out,
+    struct lk_err *err)
+{
+	struct store_incident *inc = NULL;
+	sqlite3_stmt *st = s->st_incident_events;
+	int reached = 0;
+	int rc;
+
+	*out = NULL;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = col_text(st, 2);
+
+		if (strcmp(kind, "incident.opened") == 0 && inc == NULL) {
+			json_t *j = json_loads(col_text(st, 5) ? col_text(st, 5)
+			    : "{}", 0, NULL);
+			json_t *svcs = json_object_get(j, "services");
+			const char *sev = json_string_value(
+			    json_object_get(j, "severity"));
+			size_t i;
+			json_t *v;
+
+			inc = lk_xcalloc(1, sizeof *inc);
+			inc->id = id;
+			inc->title = lk_xstrdup(col_text(st, 4) ?
+			    col_text(st, 4) : "");
+			snprintf(inc->severity, sizeof inc->severity, "%s",
+			    sev ? sev : "P3");
+			inc->opened_at = sqlite3_column_int64(st, 1);
+			inc->milestones[STORE_DETECTED] = inc->opened_at;
+			inc->opened_by = lk_xstrdup(col_text(st, 6));
+			if (json_is_array(svcs) && json_array_size(svcs) > 0) {
+				inc->services = lk_xcalloc(json_array_size(svcs),
+				    sizeof *inc->services);
+				json_array_foreach(svcs, i, v)
+					if (json_is_string(v))
+						inc->services[inc->nservices++] =
+						    lk_xstrdup(json_string_value(v));
+			}
+			json_decref(j);
+		} else if (inc != NULL &&
+		    strcmp(kind, "incident.milestone") == 0) {
+			int m = milestone_parse(col_text(st, 3));
+
+			if (m > reached) {
+				reached = m;
+				inc->milestones[m] = sqlite3_column_int64(st, 1);
+			}
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_incident_free(&inc);
+		return store_db_error(s, err, "read timeline");
+	}
+	if (inc == NULL)
+		return lk_fail(err, LK_ENOTFOUND, "incident %lld: no such "
+		    "incident in %s", (long long)id, s->path);
+	inc->status = milestone_status[reached];
+
+	st = s->st_incident_last;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		inc->last_event_at = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	*out = inc;
+	return LK_OK;
+}
+
+enum lk_code
+store_incident_get(struct store *s, int64_t id, struct store_incident **out,
+    struct lk_err *err)
+{
+	return incident_load(s, id, out, err);
+}
+
+static bool
+blank(const char *s)
+{
+	if (s == NULL)
+		return true;
+	for (; *s; s++)
+		if (!isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
+enum lk_code
+store_incident_open(struct store *s, const char *title, const char *severity,
+    const char *const *services, size_t nservices, int64_t *id_out,
+    struct lk_err *err)
+{
+	struct store_new_event ev = { 0 };
+	enum lk_code code;
+	json_t *data, *svcs;
+	char *text = NULL;
+	int64_t id = 0;
+	int rc;
+
+	if (blank(title))
+		return lk_fail(err, LK_EINPUT, "incident title is empty");
+	if (severity == NULL)
+		severity = "P3";
+	if (strlen(severity) != 2 || (severity[0] != 'P' &&
+	    severity[0] != 'p') || severity[1] < '1' || severity[1] > '4')
+		return lk_fail(err, LK_EINPUT, "severity \"%s\" is not one of "
+		    "P1, P2, P3, P4", severity);
+	for (size_t i = 0; i < nservices; i++)
+		if (blank(services[i]))
+			return lk_fail(err, LK_EINPUT, "service name is empty");
+
+	data = json_object();
+	svcs = json_array();
+	json_object_set_new(data, "title", json_string(title));
+	json_object_set_new(data, "severity", json_sprintf("P%c", severity[1]));
+	for (size_t i = 0; i < nservices; i++)
+		json_array_append_new(svcs, json_string(services[i]));
+	json_object_set_new(data, "services", svcs);
+	/* json_string() refuses invalid UTF-8, which shows up as a missing
+	 * member here. */
+	if (json_object_size(data) != 3 || json_array_size(svcs) != nservices) {
+		json_decref(data);
+		return lk_fail(err, LK_EINPUT, "incident title or service "
+		    "name is not valid UTF-8");
+	}
+	text = json_dumps(data, JSON_COMPACT);
+	json_decref(data);
+
+	if ((code = txn_begin(s, err)) != LK_OK)
+		goto done;
+	rc = sqlite3_step(s->st_next_incident);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(s->st_next_incident, 0);
+	sqlite3_reset(s->st_next_incident);
+	if (rc != SQLITE_ROW) {
+		code = store_db_error(s, err, "read timeline");
+		txn_rollback(s);
+		goto done;
+	}
+	ev.incident_id = id;
+	ev.kind = "incident.opened";
+	ev.message = title;
+	ev.data = text;
+	if ((code = append_locked(s, &ev, NULL, err)) != LK_OK) {
+		txn_rollback(s);
+		goto done;
+	}
+	code = txn_commit(s, err);
+	if (code == LK_OK && id_out != NULL)
+		*id_out = id;
+done:
+	free(text);
+	return code;
+}
+
+/* Appends ev to incident id under one write lock, after checking that the
+ * incident exists and, for a milestone, that it moves the status forward. */
+static enum lk_code
+incident_append(struct store *s, int64_t id, int milestone,
+    const struct store_new_event *ev, struct lk_err *err)
+{
+	struct store_incident *inc = NULL;
+
+	if (txn_begin(s, err) != LK_OK)
+		return err->code;
+	if (incident_load(s, id, &inc, err) != LK_OK)
+		goto fail;
+	if (milestone >= 0 && inc->milestones[milestone] != 0) {
+		lk_fail(err, LK_ESTATE, "incident %lld is already %s",
+		    (long long)id, milestone_status[milestone]);
+		goto fail;
+	}
+	if (milestone >= 0) {
+		for (int m = milestone + 1; m < STORE_MILESTONES; m++)
+			if (inc->milestones[m] != 0) {
+				lk_fail(err, LK_ESTATE, "incident %lld is "
+				    "already %s; it cannot go back to %s",
+				    (long long)id, inc->status,
+				    milestone_status[milestone]);
+				goto fail;
+			}
+	}
+	if (append_locked(s, ev, NULL, err) != LK_OK)
+		goto fail;
+	store_incident_free(&inc);
+	return txn_commit(s, err);
+fail:
+	store_incident_free(&inc);
+	txn_rollback(s);
+	return err->code;
+}
+
+enum lk_code
+store_incident_note(struct store *s, int64_t id, const char *text,
+    struct lk_err *err)
+{
+	struct store_new_event ev = { 0 };
+
+	if (blank(text))
+		return lk_fail(err, LK_EINPUT, "note text is empty");
+	ev.incident_id = id;
+	ev.kind = "incident.note";
+	ev.message = text;
+	return incident_append(s, id, -1, &ev, err);
+}
+
+enum lk_code
+store_incident_advance(struct store *s, int64_t id, enum store_milestone m,
+    const char *text, struct lk_err *err)
+{
+	struct store_new_event ev = { 0 };
+	char data[128];
+
+	if (m <= STORE_DETECTED || m >= STORE_MILESTONES)
+		return lk_fail(err, LK_EINPUT, "milestone %d cannot be set",
+		    (int)m);
+	snprintf(data, sizeof data, "{\"milestone\":\"%s\",\"status\":\"%s\"}",
+	    milestone_names[m], milestone_status[m]);
+	ev.incident_id = id;
+	ev.kind = "incident.milestone";
+	ev.subject = milestone_names[m];
+	ev.message = blank(text) ? NULL : text;
+	ev.data = data;
+	return incident_append(s, id, (int)m, &ev, err);
+}
+
+enum lk_code
+store_incident_foreach(struct store *s, store_incident_cb cb, void *arg,
+    struct lk_err *err)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	enum lk_code code = LK_OK;
+	int rc;
+
+	/* Collect ids first: loading an incident uses other statements, and a
+	 * callback may call back into the store. */
+	while ((rc = sqlite3_step(s->st_incident_ids)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			ids = lk_xrealloc(ids, cap * sizeof *ids);
+		}
+		ids[n++] = sqlite3_column_int64(s->st_incident_ids, 0);
+	}
+	sqlite3_reset(s->st_incident_ids);
+	if (rc != SQLITE_DONE)
+		code = store_db_error(s, err, "read timeline");
+	for (size_t i = 0; code == LK_OK && i < n; i++) {
+		struct store_incident *inc = NULL;
+
+		code = incident_load(s, ids[i], &inc, err);
+		if (code == LK_OK && cb(inc, arg) != 0)
+			n = 0;
+		store_incident_free(&inc);
+	}
+	free(ids);
+	return code;
+}
+
+enum lk_code
+store_event_foreach(struct store *s, int64_t incident_id, store_event_cb cb,
+    void *arg, struct lk_err *err)
+{
+	sqlite3_stmt *st = incident_id ? s->st_events_incident : s->st_events_all;
+	struct store_event ev;
+	int rc;
+
+	if (incident_id)
+		sqlite3_bind_int64(st, 1, incident_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_event_from_row(st, &ev);
+		if (cb(&ev, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "read timeline");
+	return LK_OK;
+}

@@ -1,0 +1,169 @@
+/*
+ * store: the incident timeline.
+ *
+ * An append-only, hash-chained log of events in one SQLite file.  Only this
+ * module writes SQL.  Every append is committed and fsynced before the call
+ * returns: when store_append() says LK_OK the event survives a crash.
+ *
+ * Incidents are not a mutable table: an incident's title, severity, services,
+ * status and milestones are read back from its own events, so the only thing
+ * that can be tampered with is the chain, and `verify` checks the chain.
+ */
+#ifndef LK_STORE_H
+#define LK_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../core/err.h"
+
+struct store;
+
+/* The schema version this build writes and understands. */
+#define STORE_SCHEMA_VERSION 1
+
+#define STORE_HASH_HEX 65	/* 64 hex digits and a NUL */
+
+struct store_actor {
+	const char *user;	/* required */
+	const char *from;	/* SSH client address, or NULL */
+	const char *tty;	/* controlling terminal, or NULL */
+};
+
+/* An event as read back.  Strings belong to the store and are valid only
+ * during the callback that received them. */
+struct store_event {
+	int64_t seq;
+	int64_t ts_ms;
+	int64_t incident_id;	/* 0: not tied to an incident */
+	int64_t run_id;		/* 0: not part of a run */
+	const char *actor_user;
+	const char *actor_from;	/* may be NULL */
+	const char *actor_tty;	/* may be NULL */
+	const char *kind;
+	const char *subject;	/* may be NULL */
+	const char *message;	/* may be NULL */
+	const char *data;	/* JSON text, may be NULL */
+	const char *prev_hash;
+	const char *hash;
+};
+
+/* What to append.  The store fills in seq, time, actor and hashes. */
+struct store_new_event {
+	int64_t incident_id;
+	int64_t run_id;
+	const char *kind;
+	const char *subject;
+	const char *message;
+	const char *data;	/* must be valid JSON text if not NULL */
+};
+
+enum store_milestone {
+	STORE_DETECTED,
+	STORE_ACKNOWLEDGED,
+	STORE_MITIGATED,
+	STORE_RESOLVED,
+	STORE_CLOSED,
+	STORE_MILESTONES
+};
+
+/* "detected", "acknowledged", ... */
+const char *store_milestone_name(enum store_milestone m);
+/* The incident status once milestone m is reached: "open", "acknowledged"... */
+const char *store_milestone_status(enum store_milestone m);
+
+struct store_incident {
+	int64_t id;
+	char *title;
+	char severity[4];			/* "P1".."P4" */
+	const char *status;			/* static string */
+	char **services;
+	size_t nservices;
+	int64_t milestones[STORE_MILESTONES];	/* ms, 0 when not reached */
+	int64_t opened_at;
+	int64_t last_event_at;
+	char *opened_by;
+};
+
+/* Frees *inc and sets it to NULL. */
+void store_incident_free(struct store_incident **inc);
+
+/*
+ * The default timeline path: $LOOKOUT_DB, else $XDG_STATE_HOME/lookout/
+ * timeline.db, else ~/.local/state/lookout/timeline.db.  Returns a string
+ * the caller owns.
+ */
+char *store_default_path(void);
+
+/*
+ * Opens (creating if needed, with its directories 0700 and the file 0600) the
+ * timeline at path and migrates its schema forward.  A file that is not a
+ * database, or one written by a newer lookout, is refused and left untouched.
+ * The actor is copied and stamped on every event this handle appends.
+ */
+enum lk_code store_open(const char *path, const struct store_actor *actor,
+    struct store **out, struct lk_err *err);
+
+/* Closes *s and sets it to NULL.  Safe on NULL. */
+void store_close(struct store **s);
+
+const char *store_path(const struct store *s);
+
+/* Appends one event durably.  *seq (if not NULL) receives its sequence. */
+enum lk_code store_append(struct store *s, const struct store_new_event *ev,
+    int64_t *seq, struct lk_err *err);
+
+/* Incidents. */
+enum lk_code store_incident_open(struct store *s, const char *title,
+    const char *severity, const char *const *services, size_t nservices,
+    int64_t *id, struct lk_err *err);
+enum lk_code store_incident_note(struct store *s, int64_t id, const char *text,
+    struct lk_err *err);
+/* Records milestone m (acknowledged and later) with an optional text.  A
+ * milestone already reached, or one earlier than the current status, is
+ * refused with LK_ESTATE. */
+enum lk_code store_incident_advance(struct store *s, int64_t id,
+    enum store_milestone m, const char *text, struct lk_err *err);
+/* Caller owns *out. */
+enum lk_code store_incident_get(struct store *s, int64_t id,
+    struct store_incident **out, struct lk_err *err);
+
+typedef int (*store_incident_cb)(const struct store_incident *inc, void *arg);
+typedef int (*store_event_cb)(const struct store_event *ev, void *arg);
+
+/* Calls cb for every incident, newest first.  cb returns non-zero to stop. */
+enum lk_code store_incident_foreach(struct store *s, store_incident_cb cb,
+    void *arg, struct lk_err *err);
+
+/* Calls cb for the events of incident id (0: all events) in order. */
+enum lk_code store_event_foreach(struct store *s, int64_t incident_id,
+    store_event_cb cb, void *arg, struct lk_err *err);
+
+struct store_verify_report {
+	bool ok;
+	int64_t checked;	/* events whose hash was recomputed */
+	int64_t bad_seq;	/* first event at fault, 0 if none */
+	char head_hash[STORE_HASH_HEX];
+	char reason[512];	/* one sentence when !ok */
+};
+
+/*
+ * Walks the whole chain (for incident_id != 0, up to that incident's last
+ * event) and names the first event that was edited, deleted or inserted out
+ * of order.  LK_OK means the walk ran; report->ok says whether it held.
+ */
+enum lk_code store_verify(struct store *s, int64_t incident_id,
+    struct store_verify_report *report, struct lk_err *err);
+
+enum store_format { STORE_MD, STORE_JSON, STORE_CSV };
+
+/* Parses "md", "json", "csv". */
+enum lk_code store_format_parse(const char *name, enum store_format *f,
+    struct lk_err *err);
+
+/* Writes incident id as a postmortem (md), full-fidelity JSON, or CSV. */
+enum lk_code store_export(struct store *s, int64_t id, enum store_format f,
+    FILE *out, struct lk_err *err);
+
+#endif

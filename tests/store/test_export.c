@@ -1,0 +1,215 @@
+/* store: the postmortem, JSON and CSV exports. */
+#include "fixture.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+TestSuite(export, .init = fx_setup, .fini = fx_teardown, .timeout = 30);
+
+/* Exports incident id into a string the caller frees. */
+static char *
+export_str(int64_t id, enum store_format f)
+{
+	struct lk_err err = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	cr_assert_not_null(out);
+	cr_assert_eq(store_export(fx_store, id, f, out, &err), LK_OK, "%s",
+	    err.msg);
+	fclose(out);
+	return buf;
+}
+
+static int64_t
+seed_incident(void)
+{
+	const char *svcs[] = { "inventory-api", "billing-api" };
+	struct lk_err err = { 0 };
+	int64_t id = 0;
+
+	cr_assert_eq(store_incident_open(fx_store, "Message queue backlog",
+	    "P2", svcs, 2, &id, &err), LK_OK);
+	cr_assert_eq(store_incident_advance(fx_store, id, STORE_ACKNOWLEDGED,
+	    "paged", &err), LK_OK);
+	cr_assert_eq(store_incident_note(fx_store, id, "a | b\nc\rd\te\x01"
+	    "<script>", &err), LK_OK);
+	cr_assert_eq(store_incident_advance(fx_store, id, STORE_MITIGATED,
+	    NULL, &err), LK_OK);
+	cr_assert_eq(store_incident_advance(fx_store, id, STORE_RESOLVED,
+	    NULL, &err), LK_OK);
+	return id;
+}
+
+Test(export, markdown_has_the_rca_shape)
+{
+	char *md = export_str(seed_incident(), STORE_MD);
+	const char *sections[] = {
+		"---\ntitle: \"Message queue backlog\"\n",
+		"\nseverity: P2\n",
+		"\nservices: [\"inventory-api\", \"billing-api\"]\n",
+		"\ntags: [incident, p2]\n",
+		"\nstatus: resolved\n",
+		"\nduration_minutes: 0\n",
+		"\n## Summary\n",
+		"\n## Timeline\n| Time (UTC) | Event |\n|------------|-------|\n",
+		"\n## Detection\n",
+		"- Time to acknowledge: ",
+		"- Time to resolve: ",
+		"\n## Root Cause\n",
+		"\n## Impact\n",
+		"\n### Affected Services\n- inventory-api\n- billing-api\n",
+		"\n## Resolution\n_No runbook",
+		"\n## Lessons Learned\n",
+		"\n## Action Items\n| Priority | Action | Owner | Due Date |\n",
+	};
+
+	for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+		cr_expect(strstr(md, sections[i]) != NULL, "missing %s in:\n%s",
+		    sections[i], md);
+	cr_expect(strstr(md, "| **acknowledged** by alice from 203.0.113.9: "
+	    "paged |") != NULL, "%s", md);
+	free(md);
+}
+
+Test(export, markdown_table_survives_hostile_text)
+{
+	char *md = export_str(seed_incident(), STORE_MD);
+	char *table = strstr(md, "| Time (UTC) | Event |");
+	char *end = strstr(md, "\n\n## Detection");
+
+	cr_assert_not_null(table);
+	cr_assert_not_null(end);
+	/* The note's pipe is escaped, its line breaks are spaces, the control
+	 * character and the markup are neutralised. */
+	cr_expect(strstr(md, "a \\| b c d e?&lt;script> |") != NULL, "%s", md);
+	/* Every row of the table has exactly two unescaped cell separators
+	 * plus the edges: no row was split or widened. */
+	for (char *line = table; line < end; ) {
+		char *nl = strchr(line, '\n');
+		int bars = 0;
+
+		for (char *p = line; p < nl; p++)
+			if (*p == '|' && (p == line || p[-1] != '\\'))
+				bars++;
+		cr_expect_eq(bars, 3, "row broken: %.*s", (int)(nl - line),
+		    line);
+		line = nl + 1;
+	}
+	free(md);
+}
+
+Test(export, json_has_every_event_with_its_hashes)
+{
+	int64_t id = seed_incident();
+	char *text = export_str(id, STORE_JSON);
+	json_error_t jerr;
+	json_t *j = json_loads(text, 0, &jerr);
+	json_t *events, *inc, *ev;
+	size_t i;
+
+	cr_assert_not_null(j, "%s at %d:\n%s", jerr.text, jerr.position, text);
+	inc = json_object_get(j, "incident");
+	events = json_object_get(j, "events");
+	cr_expect_str_eq(json_string_value(json_object_get(inc, "status")),
+	    "resolved");
+	cr_expect_not_null(json_string_value(json_object_get(
+	    json_object_get(inc, "milestones"), "mitigated")));
+	cr_expect(json_is_null(json_object_get(json_object_get(inc,
+	    "milestones"), "closed")));
+	cr_assert_eq(json_array_size(events), 5);
+	json_array_foreach(events, i, ev) {
+		const char *ts = json_string_value(json_object_get(ev, "ts"));
+
+		cr_expect_eq(json_integer_value(json_object_get(ev, "seq")),
+		    (json_int_t)i + 1);
+		cr_expect_eq(strlen(json_string_value(json_object_get(ev,
+		    "hash"))), 64);
+		cr_expect_eq(strlen(json_string_value(json_object_get(ev,
+		    "prev_hash"))), 64);
+		cr_assert_not_null(ts);
+		cr_expect_eq(strlen(ts), 24, "%s", ts);
+		cr_expect_eq(ts[23], 'Z');
+	}
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(
+	    events, 2), "message")), "a | b\nc\rd\te\x01<script>");
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(
+	    json_array_get(events, 0), "actor"), "from")), "203.0.113.9");
+	json_decref(j);
+	free(text);
+}
+
+/* A minimal RFC 4180 reader: returns the number of fields in the record
+ * starting at *p and advances *p past its CRLF. */
+static int
+csv_record(const char **p, char fields[][256], int max)
+{
+	const char *s = *p;
+	int n = 0;
+
+	for (;;) {
+		char *f = fields[n];
+		size_t len = 0;
+
+		if (*s == '"') {
+			s++;
+			for (;;) {
+				if (*s == '"' && s[1] == '"') {
+					f[len++] = '"';
+					s += 2;
+				} else if (*s == '"') {
+					s++;
+					break;
+				} else {
+					f[len++] = *s++;
+				}
+			}
+		} else {
+			while (*s && *s != ',' && *s != '\r')
+				f[len++] = *s++;
+		}
+		f[len] = '\0';
+		n++;
+		if (*s == ',' && n < max) {
+			s++;
+			continue;
+		}
+		cr_assert(s[0] == '\r' && s[1] == '\n', "record not ended by "
+		    "CRLF at %.20s", s);
+		*p = s + 2;
+		return n;
+	}
+}
+
+Test(export, csv_follows_rfc4180)
+{
+	char *csv = export_str(seed_incident(), STORE_CSV);
+	static char fields[16][256];
+	const char *p = csv;
+	int rows = 0;
+
+	cr_assert_eq(csv_record(&p, fields, 16), 12);
+	cr_expect_str_eq(fields[0], "seq");
+	cr_expect_str_eq(fields[11], "hash");
+	while (*p) {
+		cr_assert_eq(csv_record(&p, fields, 16), 12);
+		rows++;
+		if (rows == 3)
+			cr_expect_str_eq(fields[7], "a | b\nc\rd\te\x01"
+			    "<script>");
+	}
+	cr_expect_eq(rows, 5);
+	free(csv);
+}
+
+Test(export, unknown_incident_is_an_error)
+{
+	struct lk_err err = { 0 };
+	FILE *out = fopen("/dev/null", "w");
+
+	cr_expect_eq(store_export(fx_store, 7, STORE_MD, out, &err),
+	    LK_ENOTFOUND);
+	cr_expect(strstr(err.msg, "incident 7") != NULL, "%s", err.msg);
+	fclose(out);
+}

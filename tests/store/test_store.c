@@ -1,0 +1,342 @@
+/* store: opening, durable appends, the hash chain and incidents. */
+#include "fixture.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+TestSuite(store, .init = fx_setup, .fini = fx_teardown, .timeout = 30);
+
+Test(store, creates_private_directory_and_file)
+{
+	struct stat st;
+	char dir[600];
+
+	snprintf(dir, sizeof dir, "%s/state/lookout", fx_dir);
+	cr_assert_eq(stat(dir, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0700, "directory mode %o",
+	    st.st_mode & 0777);
+	cr_assert_eq(stat(fx_path, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0600, "file mode %o",
+	    st.st_mode & 0777);
+	fx_append("test.event", "x");
+	snprintf(dir, sizeof dir, "%s-wal", fx_path);
+	cr_assert_eq(stat(dir, &st), 0);
+	cr_expect_eq(st.st_mode & 0077, 0, "wal mode %o", st.st_mode & 0777);
+}
+
+Test(store, appends_are_sequential_and_read_back)
+{
+	int64_t a = fx_append("test.event", "first");
+	int64_t b = fx_append("test.event", "second");
+	struct lk_err err = { 0 };
+	struct store_verify_report r;
+
+	cr_expect_eq(a, 1);
+	cr_expect_eq(b, 2);
+	cr_assert_eq(store_verify(fx_store, 0, &r, &err), LK_OK);
+	cr_expect(r.ok, "%s", r.reason);
+	cr_expect_eq(r.checked, 2);
+}
+
+static int
+collect_actor(const struct store_event *ev, void *arg)
+{
+	char *out = arg;
+
+	snprintf(out, 256, "%s|%s|%s|%s|%s", ev->actor_user, ev->actor_from,
+	    ev->actor_tty, ev->kind, ev->message);
+	return 0;
+}
+
+Test(store, every_event_carries_the_actor)
+{
+	struct lk_err err = { 0 };
+	char got[256] = "";
+
+	fx_append("test.event", "hello");
+	cr_assert_eq(store_event_foreach(fx_store, 0, collect_actor, got,
+	    &err), LK_OK);
+	cr_expect_str_eq(got, "alice|203.0.113.9|/dev/pts/3|test.event|hello");
+}
+
+Test(store, rejects_event_data_that_is_not_json)
+{
+	struct store_new_event ev = { .kind = "x", .data = "{nope" };
+	struct lk_err err = { 0 };
+
+	cr_expect_eq(store_append(fx_store, &ev, NULL, &err), LK_EINPUT);
+	cr_expect(strstr(err.msg, "not JSON") != NULL, "%s", err.msg);
+}
+
+static void
+expect_broken(int64_t seq, const char *words)
+{
+	struct store_verify_report r;
+	struct lk_err err = { 0 };
+
+	cr_assert_eq(store_verify(fx_store, 0, &r, &err), LK_OK, "%s", err.msg);
+	cr_assert_not(r.ok, "verify passed a tampered chain");
+	cr_expect_eq(r.bad_seq, seq, "blamed %lld: %s", (long long)r.bad_seq,
+	    r.reason);
+	cr_expect(strstr(r.reason, words) != NULL, "reason: %s", r.reason);
+}
+
+Test(store, verify_names_an_edited_event)
+{
+	for (int i = 0; i < 5; i++)
+		fx_append("test.event", "steady");
+	fx_tamper("UPDATE events SET message = 'nothing happened' "
+	    "WHERE seq = 3");
+	expect_broken(3, "event 3 was edited");
+}
+
+Test(store, verify_names_a_deleted_event)
+{
+	for (int i = 0; i < 5; i++)
+		fx_append("test.event", "steady");
+	fx_tamper("DELETE FROM events WHERE seq = 2");
+	expect_broken(2, "event 2 is missing");
+}
+
+Test(store, verify_notices_the_tail_deleted)
+{
+	for (int i = 0; i < 5; i++)
+		fx_append("test.event", "steady");
+	fx_tamper("DELETE FROM events WHERE seq >= 4");
+	expect_broken(4, "missing");
+}
+
+Test(store, verify_notices_a_renumbered_insert)
+{
+	for (int i = 0; i < 3; i++)
+		fx_append("test.event", "steady");
+	/* Slip a forged event in at seq 2 by moving the others up. */
+	fx_tamper("UPDATE events SET seq = seq + 10 WHERE seq >= 2;"
+	    "UPDATE events SET seq = seq - 9 WHERE seq >= 12;"
+	    "INSERT INTO events(seq, ts, actor_user, kind, message, prev_hash,"
+	    " hash) SELECT 2, ts, actor_user, kind, 'forged', hash, hash"
+	    " FROM events WHERE seq = 1");
+	expect_broken(2, "event 2");
+}
+
+Test(store, verify_notices_an_appended_forgery)
+{
+	fx_append("test.event", "steady");
+	fx_tamper("INSERT INTO events(seq, ts, actor_user, kind, message,"
+	    " prev_hash, hash) SELECT 2, ts, actor_user, kind, 'forged',"
+	    " hash, hash FROM events WHERE seq = 1");
+	expect_broken(2, "event 2");
+}
+
+Test(store, a_recomputed_hash_still_breaks_the_next_link)
+{
+	fx_append("test.event", "one");
+	fx_append("test.event", "two");
+	/* Someone edits event 1 and writes a new (fake) hash for it: event 2
+	 * still points at the original. */
+	fx_tamper("UPDATE events SET message = 'edited', hash = "
+	    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'"
+	    " WHERE seq = 1");
+	expect_broken(1, "edited");
+}
+
+static void
+file_digest(const char *path, char out[64])
+{
+	char cmd[600];
+	FILE *p;
+
+	snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	cr_assert_not_null(fgets(out, 64, p));
+	pclose(p);
+}
+
+Test(store, refuses_a_newer_schema_and_leaves_it_alone)
+{
+	char before[64], after[64];
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+
+	store_close(&fx_store);
+	fx_tamper("PRAGMA user_version = 99");
+	file_digest(fx_path, before);
+	cr_expect_eq(store_open(fx_path, &fx_actor, &s, &err), LK_EINPUT);
+	cr_expect_null(s);
+	cr_expect(strstr(err.msg, "schema version 99 is newer") != NULL,
+	    "%s", err.msg);
+	file_digest(fx_path, after);
+	cr_expect_str_eq(before, after);
+}
+
+Test(store, refuses_a_file_that_is_not_a_database)
+{
+	char path[600], before[64], after[64];
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/notes.txt", fx_dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; i < 200; i++)
+		fputs("this is my shopping list, not a timeline\n", f);
+	fclose(f);
+	file_digest(path, before);
+	cr_expect_eq(store_open(path, &fx_actor, &s, &err), LK_EINPUT);
+	cr_expect(strstr(err.msg, "not a lookout timeline") != NULL, "%s",
+	    err.msg);
+	file_digest(path, after);
+	cr_expect_str_eq(before, after);
+}
+
+Test(store, refuses_an_unwritable_path)
+{
+	char path[600];
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+
+	/* A regular file where a directory should be: even root cannot. */
+	snprintf(path, sizeof path, "%s/timeline.db/inner.db", fx_path);
+	cr_expect_eq(store_open(path, &fx_actor, &s, &err), LK_EIO);
+	cr_expect(strstr(err.msg, "not a directory") != NULL, "%s", err.msg);
+}
+
+Test(store, tightens_a_world_readable_copy)
+{
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	struct stat st;
+
+	store_close(&fx_store);
+	chmod(fx_path, 0644);
+	cr_assert_eq(store_open(fx_path, &fx_actor, &s, &err), LK_OK);
+	store_close(&s);
+	stat(fx_path, &st);
+	cr_expect_eq(st.st_mode & 0777, 0600);
+}
+
+Test(store, incident_lifecycle)
+{
+	const char *svcs[] = { "message-bus", "dashboard" };
+	struct store_incident *inc = NULL;
+	struct lk_err err = { 0 };
+	int64_t id = 0;
+
+	cr_assert_eq(store_incident_open(fx_store, "message-bus down", "p2",
+	    svcs, 2, &id, &err), LK_OK, "%s", err.msg);
+	cr_expect_eq(id, 1);
+	cr_assert_eq(store_incident_note(fx_store, id, "NameError in app.py",
+	    &err), LK_OK);
+	cr_assert_eq(store_incident_advance(fx_store, id, STORE_ACKNOWLEDGED,
+	    NULL, &err), LK_OK);
+	cr_assert_eq(store_incident_advance(fx_store, id, STORE_RESOLVED,
+	    "started and enabled", &err), LK_OK);
+
+	cr_assert_eq(store_incident_get(fx_store, id, &inc, &err), LK_OK);
+	cr_expect_str_eq(inc->title, "message-bus down");
+	cr_expect_str_eq(inc->severity, "P2");
+	cr_expect_str_eq(inc->status, "resolved");
+	cr_assert_eq(inc->nservices, 2);
+	cr_expect_str_eq(inc->services[1], "dashboard");
+	cr_expect_neq(inc->milestones[STORE_ACKNOWLEDGED], 0);
+	cr_expect_eq(inc->milestones[STORE_MITIGATED], 0);
+	cr_expect_neq(inc->milestones[STORE_RESOLVED], 0);
+	cr_expect_str_eq(inc->opened_by, "alice");
+	store_incident_free(&inc);
+	cr_expect_null(inc);
+
+	/* Milestones only move forward. */
+	cr_expect_eq(store_incident_advance(fx_store, id, STORE_RESOLVED, NULL,
+	    &err), LK_ESTATE);
+	cr_expect(strstr(err.msg, "already resolved") != NULL, "%s", err.msg);
+	cr_expect_eq(store_incident_advance(fx_store, id, STORE_MITIGATED, NULL,
+	    &err), LK_ESTATE);
+	cr_expect(strstr(err.msg, "cannot go back") != NULL, "%s", err.msg);
+	cr_expect_eq(store_incident_advance(fx_store, id, STORE_CLOSED, NULL,
+	    &err), LK_OK);
+}
+
+Test(store, incident_bad_input)
+{
+	struct lk_err err = { 0 };
+	int64_t id = 0;
+
+	cr_expect_eq(store_incident_open(fx_store, "  ", "P2", NULL, 0, &id,
+	    &err), LK_EINPUT);
+	cr_expect_str_eq(err.msg, "incident title is empty");
+	cr_expect_eq(store_incident_open(fx_store, "x", "P5", NULL, 0, &id,
+	    &err), LK_EINPUT);
+	cr_expect(strstr(err.msg, "\"P5\"") != NULL, "%s", err.msg);
+	cr_expect_eq(store_incident_open(fx_store, "bad \xff utf8", "P2", NULL,
+	    0, &id, &err), LK_EINPUT);
+	cr_expect_eq(store_incident_note(fx_store, 42, "hello", &err),
+	    LK_ENOTFOUND);
+	cr_expect(strstr(err.msg, "incident 42: no such incident") != NULL,
+	    "%s", err.msg);
+	cr_expect_eq(id, 0);
+}
+
+static int
+count_incidents(const struct store_incident *inc, void *arg)
+{
+	int *n = arg;
+
+	(*n)++;
+	return 0;
+}
+
+Test(store, incident_ids_are_allocated_once_each)
+{
+	struct lk_err err = { 0 };
+	int64_t a = 0, b = 0;
+	int n = 0;
+
+	cr_assert_eq(store_incident_open(fx_store, "a", NULL, NULL, 0, &a,
+	    &err), LK_OK);
+	fx_append("state.change", "between");
+	cr_assert_eq(store_incident_open(fx_store, "b", NULL, NULL, 0, &b,
+	    &err), LK_OK);
+	cr_expect_eq(a, 1);
+	cr_expect_eq(b, 2);
+	cr_assert_eq(store_incident_foreach(fx_store, count_incidents, &n,
+	    &err), LK_OK);
+	cr_expect_eq(n, 2);
+}
+
+Test(store, an_edited_incident_title_is_caught)
+{
+	struct lk_err err = { 0 };
+	int64_t id = 0;
+
+	cr_assert_eq(store_incident_open(fx_store, "disk full", "P1", NULL, 0,
+	    &id, &err), LK_OK);
+	/* Incidents are read from their events, so the only way to change a
+	 * title is to edit an event, which the chain catches. */
+	fx_tamper("UPDATE events SET message = 'minor blip' WHERE seq = 1");
+	expect_broken(1, "edited");
+}
+
+Test(store, two_handles_share_one_chain)
+{
+	struct store *other = NULL;
+	struct lk_err err = { 0 };
+	struct store_verify_report r;
+	const struct store_actor bob = { "bob", NULL, NULL };
+
+	cr_assert_eq(store_open(fx_path, &bob, &other, &err), LK_OK);
+	for (int i = 0; i < 10; i++) {
+		struct store_new_event ev = { .kind = "test.event" };
+		int64_t seq;
+
+		fx_append("test.event", "alice");
+		cr_assert_eq(store_append(other, &ev, &seq, &err), LK_OK);
+		cr_expect_eq(seq, 2 * i + 2);
+	}
+	store_close(&other);
+	cr_assert_eq(store_verify(fx_store, 0, &r, &err), LK_OK);
+	cr_expect(r.ok, "%s", r.reason);
+	cr_expect_eq(r.checked, 20);
+}
