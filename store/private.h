@@ -48,6 +48,7 @@ struct store {
 	char *actor_tty;
 	/* Set after a failed commit: the file's state is unknown until reopened. */
 	bool broken;
+	int64_t busy_since;	/* when the current wait for the lock began */
 #define STORE_X(name, sql) sqlite3_stmt *st_##name;
 	STORE_STMTS(STORE_X)
 #undef STORE_X

@@ -11,14 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* How long one attempt waits on another process's write lock, and how many
- * attempts we make before telling the user who is holding it up. */
-#define BUSY_TIMEOUT_MS 5000
-#define BUSY_ATTEMPTS 12
+/* How long we wait for another process's write lock before saying so. */
+#define BUSY_WAIT_MS 60000
 
 static const char *const schema_v1[] = {
 	"CREATE TABLE events ("
@@ -222,6 +221,27 @@ prepare_file(const char *path, struct lk_err *err)
 	return LK_OK;
 }
 
+/*
+ * SQLite's default busy handler backs off up to 100 ms between tries, so a
+ * writer that appends in a tight loop starves the others.  Short, jittered
+ * sleeps let two engineers' consoles take turns.
+ */
+static int
+busy_wait(void *arg, int count)
+{
+	struct store *s = arg;
+	struct timespec ts = { 0, 0 };
+	int64_t now = lk_now_ms();
+
+	if (count == 0)
+		s->busy_since = now;
+	if (now - s->busy_since > BUSY_WAIT_MS)
+		return 0;
+	ts.tv_nsec = (200 + rand() % 800) * 1000L;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 static enum lk_code
 exec_sql(struct store *s, const char *sql, struct lk_err *err, const char *what)
 {
@@ -324,7 +344,7 @@ store_open(const char *path, const struct store_actor *actor,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(s->db, busy_wait, s);
 
 	/* Check the version before anything writes to the file. */
 	if (read_user_version(s, &version, err) != LK_OK)
@@ -442,24 +462,18 @@ store_event_from_row(sqlite3_stmt *st, struct store_event *ev)
 	ev->hash = col_text(st, 12);
 }
 
-/*
- * Takes the write lock.  busy_timeout already waits BUSY_TIMEOUT_MS inside
- * each attempt; a writer that holds the lock longer than all attempts is
- * reported rather than waited on forever.
- */
+/* Takes the write lock, waiting up to BUSY_WAIT_MS for other writers. */
 static enum lk_code
 txn_begin(struct store *s, struct lk_err *err)
 {
-	int rc = SQLITE_BUSY;
+	int rc;
 
 	if (s->broken)
 		return lk_fail(err, LK_EIO, "write timeline %s: an earlier "
 		    "write failed, so the file's state is unknown; nothing more "
 		    "is written by this process", s->path);
-	for (int i = 0; i < BUSY_ATTEMPTS && (rc & 0xff) == SQLITE_BUSY; i++) {
-		rc = sqlite3_step(s->st_begin);
-		sqlite3_reset(s->st_begin);
-	}
+	rc = sqlite3_step(s->st_begin);
+	sqlite3_reset(s->st_begin);
 	if (rc != SQLITE_DONE)
 		return store_db_error(s, err, "write timeline");
 	return LK_OK;

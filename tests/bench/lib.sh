@@ -1,0 +1,17 @@
+# Helpers for the benchmarks: wall-clock timing and medians.
+
+# now: seconds since the epoch with nanoseconds.
+now() { date +%s.%N; }
+
+# elapsed START: seconds since START.
+elapsed() { echo "$(now) $1" | awk '{ printf "%.6f", $1 - $2 }'; }
+
+# median V...: the median of the numbers given.
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+	    END { if (NR % 2) print v[(NR + 1) / 2];
+	          else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# ratio A B [DIGITS]: A / B.
+ratio() { echo "$1 $2" | awk -v d="${3:-3}" '{ printf "%.*f", d, $1 / $2 }'; }

@@ -1,0 +1,39 @@
+#!/bin/sh
+# The main paths of the timeline commands leak nothing and touch no
+# uninitialised memory under valgrind.
+set -eu
+. "$(dirname "$0")/tap.sh"
+
+if ! command -v valgrind >/dev/null 2>&1; then
+	skip "valgrind is not installed"; done_testing; exit 0
+fi
+if ldd "$LOOKOUT" 2>/dev/null | grep -q libasan; then
+	skip "built with AddressSanitizer, which valgrind cannot run"
+	done_testing; exit 0
+fi
+db="$T/vg.db"
+vg() {
+	name=$1; shift
+	if valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    --error-exitcode=99 "$LOOKOUT" --db "$db" "$@" >"$T/out" 2>"$T/vg"; then
+		ok "valgrind: $name"
+	else
+		fail "valgrind: $name" "$(head -c 2000 "$T/vg")"
+	fi
+}
+vg "incident open" incident open "leak check" --severity P1 --service a --service b
+vg "incident note" incident note 1 "a note | with a pipe"
+vg "incident ack" incident ack 1
+vg "incident list --json" incident list --json
+vg "incident show" incident show 1
+vg "export md" export 1
+vg "export json" export 1 --format json
+vg "export csv" export 1 --format csv
+vg "verify" verify
+set +e
+valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --error-exitcode=99 "$LOOKOUT" --db "$db" incident note 99 x >/dev/null 2>"$T/vg"
+rc=$?
+set -e
+check "valgrind: an error path (unknown incident)" test "$rc" -eq 2
+done_testing

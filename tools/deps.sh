@@ -1,0 +1,40 @@
+# Installs the Debian packages lookout needs to build, test and try, and only
+# those that are missing.  Sourced by tools/try.sh and tools/test.sh.
+# Runs apt-get as root, or through sudo.
+
+LOOKOUT_BUILD_DEPS="gcc meson ninja-build pkg-config libsqlite3-dev
+liblua5.4-dev libcurl4-openssl-dev libncurses-dev libsystemd-dev
+libhiredis-dev libjansson-dev libssl-dev"
+LOOKOUT_TEST_DEPS="libcriterion-dev sqlite3 strace python3 valgrind"
+
+lookout_install_deps() {
+	missing=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+		    grep -q '^install ok installed$' || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "lookout: installing$missing" >&2
+	if [ "$(id -u)" -eq 0 ]; then
+		sudo=""
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo="sudo"
+	else
+		echo "lookout: need root or sudo to install:$missing" >&2
+		return 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	# Service packages must not start system-wide daemons: tests start
+	# their own on loopback.
+	policy=/usr/sbin/policy-rc.d
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+		$sudo chmod 755 "$policy"
+		cleanup_policy=1
+	fi
+	$sudo apt-get update -qq >/dev/null &&
+	    $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	status=$?
+	[ "${cleanup_policy:-0}" = 1 ] && $sudo rm -f "$policy"
+	return $status
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Runs every test: installs what is missing, builds twice with -Werror
+# (plain, and with AddressSanitizer + UndefinedBehaviorSanitizer), runs the
+# suite in both, and ends with one line: N passed, N failed, N skipped.
+set -eu
+cd "$(dirname "$0")/.."
+. tools/deps.sh
+lookout_install_deps $LOOKOUT_BUILD_DEPS $LOOKOUT_TEST_DEPS
+
+status=0
+logs=""
+for variant in plain asan; do
+	dir=build-test-$variant
+	opts="-Dwerror=true -Dbuildtype=debugoptimized"
+	[ $variant = asan ] && opts="$opts -Db_sanitize=address,undefined"
+	if [ ! -d "$dir" ]; then
+		meson setup "$dir" $opts >/dev/null
+	else
+		meson configure "$dir" $opts >/dev/null
+	fi
+	echo "== build ($variant)"
+	ninja -C "$dir" >/dev/null || { status=1; continue; }
+	echo "== test ($variant)"
+	meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || status=1
+	logs="$logs $dir/meson-logs/testlog.json"
+done
+python3 tools/count-tests.py $logs || status=1
+exit $status
