@@ -29,6 +29,9 @@ static const char usage_text[] =
 "  export ID [--format md|json|csv] [-o FILE]\n"
 "  verify [ID]\n"
 "\n"
+"Configuration:\n"
+"  check [FILE ...]   validate configuration files\n"
+"\n"
 "Options:\n"
 "  --db FILE       the timeline (default $LOOKOUT_DB, else\n"
 "                  $XDG_STATE_HOME/lookout/timeline.db)\n"
@@ -168,5 +171,7 @@ main(int argc, char **argv)
 		return cmd_verify(&cli, argc - 1, argv + 1);
 	if (strcmp(cmd, "export") == 0)
 		return cmd_export(&cli, argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(&cli, argc - 1, argv + 1);
 	return cli_usage("unknown command \"%s\"", cmd);
 }

@@ -1,0 +1,130 @@
+/*
+ * lookout check: validates configuration files without running anything.
+ */
+#include "cli.h"
+#include "config.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char check_help[] =
+"usage: lookout check [FILE ...]\n"
+"\n"
+"Loads each configuration FILE (by default the one lookout would use:\n"
+"--config, $LOOKOUT_CONFIG, ./lookout.lua,\n"
+"$XDG_CONFIG_HOME/lookout/lookout.lua, /etc/lookout/lookout.lua) in its\n"
+"sandbox and reports every problem as \"file:line: message\" on stderr.\n"
+"A good file prints \"FILE: ok (N services, M queues)\".\n"
+"Exit 0 when every file is valid, 2 otherwise.\n";
+
+/*
+ * A runbook file starts with "return runbook", after blanks and comments.
+ * Runbooks belong to the runbook engine; this is where check will hand
+ * them over once it exists.
+ */
+static int
+is_runbook(const char *path)
+{
+	char buf[4096], *p;
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = buf;
+	for (;;) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (strncmp(p, "--[[", 4) == 0) {
+			if ((p = strstr(p + 4, "]]")) == NULL)
+				return 0;
+			p += 2;
+		} else if (strncmp(p, "--", 2) == 0) {
+			p += strcspn(p, "\n");
+		} else {
+			break;
+		}
+	}
+	if (strncmp(p, "return", 6) != 0 || !isspace((unsigned char)p[6]))
+		return 0;
+	p += 6;
+	while (isspace((unsigned char)*p))
+		p++;
+	return strncmp(p, "runbook", 7) == 0 &&
+	    !isalnum((unsigned char)p[7]) && p[7] != '_';
+}
+
+/* Returns 1 when path is a valid configuration. */
+static int
+check_one(const char *path)
+{
+	struct config_diags diags = { 0 };
+	struct config *cfg = NULL;
+	struct lk_err err = { 0 };
+
+	if (is_runbook(path)) {
+		fprintf(stderr, "%s:1: runbook files are checked by the "
+		    "runbook engine (not built yet)\n", path);
+		return 0;
+	}
+	if (config_load(path, &cfg, &diags, &err) != LK_OK) {
+		for (size_t i = 0; i < diags.n; i++)
+			fprintf(stderr, "%s\n", diags.lines[i]);
+		if (diags.n == 0)
+			fprintf(stderr, "%s\n", err.msg);
+		if (diags.dropped > 0)
+			fprintf(stderr, "%s: %zu more problems not shown\n",
+			    path, diags.dropped);
+		config_diags_free(&diags);
+		return 0;
+	}
+	printf("%s: ok (%zu service%s, %zu queue%s)\n", path,
+	    config_nservices(cfg), config_nservices(cfg) == 1 ? "" : "s",
+	    config_nqueues(cfg), config_nqueues(cfg) == 1 ? "" : "s");
+	config_free(&cfg);
+	return 1;
+}
+
+int
+cmd_check(struct cli *cli, int argc, char **argv)
+{
+	struct lk_err err = { 0 };
+	char *path = NULL;
+	int ok = 1, files = 0, dashdash = 0;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(check_help, stdout);
+		return 0;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!dashdash && strcmp(argv[i], "--") == 0) {
+			dashdash = 1;
+			continue;
+		}
+		if (!dashdash && argv[i][0] == '-' && argv[i][1] != '\0')
+			return cli_usage("check: unknown option \"%s\"",
+			    argv[i]);
+		files++;
+		if (!check_one(argv[i]))
+			ok = 0;
+	}
+	if (files > 0)
+		return ok ? 0 : 2;
+
+	if (config_find(cli->config, &path, &err) != LK_OK)
+		return cli_error(&err);
+	if (path == NULL) {
+		printf("no configuration file found: lookout will show the "
+		    "systemd units of the current manager only\n");
+		return 0;
+	}
+	ok = check_one(path);
+	free(path);
+	return ok ? 0 : 2;
+}

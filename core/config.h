@@ -1,0 +1,183 @@
+/*
+ * The configuration: a declarative Lua file, turned into plain C data.
+ *
+ * The file runs once, in a sandbox, when it is loaded; nothing of Lua
+ * survives the load.  What the rest of the program sees is a struct config
+ * (opaque, reached through the accessors below) whose services and queues
+ * are plain read-only structs owned by the config: they stay valid until
+ * config_free().
+ *
+ *	interval = "5s"
+ *	service "message-bus" {
+ *		unit = "message-bus.service", scope = "user",
+ *		check = http { url = "http://127.0.0.1:8080/api/inbox/joe" },
+ *		runbook = "restart-service",
+ *	}
+ *	queue "mail" { redis = { url = "redis://127.0.0.1:6379/0",
+ *	    key = "queues:default" }, warn = 100, crit = 1000 }
+ *	runbook_dirs = { "/etc/lookout/runbooks" }
+ *
+ * templates/lookout.example.lua documents every key.
+ */
+#ifndef LK_CONFIG_H
+#define LK_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* Errors collected from one file before giving up on it. */
+#define CONFIG_MAX_ERRORS 20
+
+/* Limits of the sandbox a configuration runs in. */
+#define CONFIG_MAX_MEMORY	(16u * 1024 * 1024)
+#define CONFIG_MAX_INSTRUCTIONS	10000000
+
+struct config;
+
+enum config_scope {
+	CONFIG_SCOPE_USER,
+	CONFIG_SCOPE_SYSTEM,
+};
+
+/*
+ * One request header.  Exactly one of value and value_env is set: a secret
+ * is written env("NAME") in the file and only the variable's name is kept;
+ * the probe reads the environment when it sends the request.
+ */
+struct config_header {
+	char *name;
+	char *value;
+	char *value_env;
+};
+
+/* An endpoint check: http { ... }.  Unset limits are -1. */
+struct config_http {
+	char *url;		/* http:// or https:// */
+	int *status;		/* accepted status codes, nstatus >= 1 */
+	size_t nstatus;
+	int json;		/* the body must parse as JSON */
+	char *json_path;	/* json_field.path ("a.b"), or NULL */
+	char *json_equals;	/* json_field.equals as JSON text, or NULL */
+	char *body_contains;	/* or NULL */
+	int64_t max_latency_ms;	/* -1: no limit */
+	int64_t timeout_ms;	/* default 2000 */
+	int64_t connect_timeout_ms; /* -1: libcurl's default */
+	int insecure;		/* skip TLS verification */
+	int64_t max_body;	/* bytes, default 1 MiB */
+	struct config_header *headers;
+	size_t nheaders;
+};
+
+struct config_service {
+	char *name;
+	int line;		/* of the service "..." { } block */
+	char *unit;		/* default: name + ".service" */
+	enum config_scope scope; /* default: system when loaded as root */
+	struct config_http *check; /* or NULL: no endpoint check */
+	char *runbook;		/* or NULL */
+};
+
+enum config_queue_source {
+	CONFIG_QUEUE_REDIS,
+	CONFIG_QUEUE_RABBITMQ,
+	CONFIG_QUEUE_COMMAND,
+};
+
+/* A queue; only the member named by source is filled in. */
+struct config_queue {
+	char *name;
+	int line;
+	enum config_queue_source source;
+	struct {
+		char *url;		/* redis://, rediss:// or unix:// */
+		char *key;
+		char *paused_key;	/* or NULL */
+	} redis;
+	struct {
+		char *api;		/* management API, http(s):// */
+		char *vhost;		/* default "/" */
+		char *name;
+		char *user;		/* default "guest" */
+		char *password_env;	/* or NULL; the value is read later */
+	} rabbitmq;
+	struct {
+		char **argv;		/* NULL-terminated, argc >= 1 */
+		size_t argc;
+		int64_t timeout_ms;	/* default 2000 */
+	} command;
+	int64_t warn;			/* -1: unset */
+	int64_t crit;			/* -1: unset */
+	int64_t stall_after_ms;		/* -1: unset */
+};
+
+/*
+ * Every problem found in one file, in line order, each line reading
+ * "file:line: message" (or "file: message" when no line applies).
+ * The struct owns the strings; config_diags_free() releases them.
+ */
+struct config_diags {
+	char **lines;
+	size_t n;
+	size_t dropped;		/* problems beyond CONFIG_MAX_ERRORS */
+};
+
+void config_diags_free(struct config_diags *d);
+
+/*
+ * Finds the configuration file, in order: explicit (--config), then
+ * $LOOKOUT_CONFIG, ./lookout.lua, $XDG_CONFIG_HOME/lookout/lookout.lua
+ * (~/.config when unset), /etc/lookout/lookout.lua.  A file named
+ * explicitly or by $LOOKOUT_CONFIG must exist (LK_ENOTFOUND).  On LK_OK,
+ * *path is a new string the caller frees, or NULL when there is no
+ * configuration: that is valid, the caller then shows systemd units alone.
+ */
+enum lk_code config_find(const char *explicit_path, char **path,
+    struct lk_err *err);
+
+/*
+ * Reads, runs and validates the file at path.  On LK_OK, *cfg is a new
+ * config the caller frees with config_free().  On failure *cfg is NULL, err
+ * holds the first problem and diags (if not NULL, zeroed by the caller)
+ * receives all of them.
+ */
+enum lk_code config_load(const char *path, struct config **cfg,
+    struct config_diags *diags, struct lk_err *err);
+
+/* The same, from memory; path is only used in messages. */
+enum lk_code config_load_buffer(const char *path, const char *buf,
+    size_t len, struct config **cfg, struct config_diags *diags,
+    struct lk_err *err);
+
+/* Frees the config and sets *cfg to NULL; NULL is fine. */
+void config_free(struct config **cfg);
+
+/* The file the config came from. */
+const char *config_path(const struct config *cfg);
+
+/* The probe interval, default 5000. */
+int64_t config_interval_ms(const struct config *cfg);
+
+/* Borrowed pointers, valid until config_free(); i must be < the count. */
+size_t config_nservices(const struct config *cfg);
+const struct config_service *config_service(const struct config *cfg,
+    size_t i);
+size_t config_nqueues(const struct config *cfg);
+const struct config_queue *config_queue(const struct config *cfg, size_t i);
+size_t config_nrunbook_dirs(const struct config *cfg);
+const char *config_runbook_dir(const struct config *cfg, size_t i);
+
+/* By name, or NULL. */
+const struct config_service *config_service_find(const struct config *cfg,
+    const char *name);
+const struct config_queue *config_queue_find(const struct config *cfg,
+    const char *name);
+
+/*
+ * Parses a duration: "500ms", "5s", "5m", "1h", "1m30s", or digits alone
+ * for milliseconds.  Returns 0 and sets *ms, or -1.
+ */
+int config_parse_duration(const char *s, int64_t *ms);
+
+#endif
