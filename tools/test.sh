@@ -6,6 +6,13 @@ set -eu
 cd "$(dirname "$0")/.."
 . tools/deps.sh
 lookout_install_deps $LOOKOUT_BUILD_DEPS $LOOKOUT_TEST_DEPS
+# The end-to-end tests' real services (systemd --user, Redis, RabbitMQ);
+# without root they SKIP with the reason.
+if [ "$(id -u)" -eq 0 ]; then
+	sh tests/sandbox/install-deps.sh
+elif command -v sudo >/dev/null 2>&1; then
+	sudo sh tests/sandbox/install-deps.sh || true
+fi
 
 status=0
 logs=""

@@ -1,0 +1,566 @@
+#!/bin/sh
+# Runs a command next to real services on loopback, in private directories,
+# and tears every process down by PID afterwards.
+#
+#   tests/sandbox/sandbox.sh [--redis] [--rabbitmq] -- COMMAND [ARGS...]
+#
+# Always: a real `systemd --user` (with its user D-Bus at $XDG_RUNTIME_DIR/bus)
+# in a private mount namespace and a delegated cgroup2 directory, following
+# DESIGN.md, "Testing against the real thing".  Optionally a real redis-server
+# and a real rabbitmq-server (management plugin), both bound to 127.0.0.1.
+#
+# COMMAND sees XDG_RUNTIME_DIR, XDG_CONFIG_HOME (and XDG_DATA_HOME,
+# XDG_STATE_HOME, XDG_CACHE_HOME, all under $T), LOOKOUT_SANDBOX (the temp dir),
+# LOOKOUT_SANDBOX_CGROUP (the cgroup dir), DBUS_SESSION_BUS_ADDRESS; with
+# --redis REDIS_SOCKET, REDIS_PORT, REDIS_URL; with --rabbitmq RABBITMQ_API,
+# RABBITMQ_PORT, RABBITMQ_USER, RABBITMQ_PASS.  The exit status is COMMAND's.
+# LOOKOUT_SANDBOX_DEBUG=1 logs the teardown's timing on stderr.
+# Where the harness cannot run here it prints "SKIP: reason" on stderr and
+# exits 77 without running COMMAND (tests/sandbox/install-deps.sh installs
+# the packages).
+#
+# The script runs in two stages.  The outer stage (this process) checks the
+# machine, creates the temp dir and the cgroup, and re-runs this file under
+# `unshare -m` as the inner stage.  The inner stage mounts, joins the cgroup,
+# starts the services, runs COMMAND and stops the services by PID.  The outer
+# stage stays outside the cgroup, so that afterwards it can kill whatever is
+# still inside it (even if the inner stage was killed) and remove it.
+#
+# Many functions run only from traps or through wait_for; empty PID variables
+# are passed unquoted on purpose, so that they vanish from argument lists.
+# shellcheck disable=SC2317,SC2086
+set -eu
+
+SKIP_STATUS=77
+
+log() { printf 'sandbox: %s\n' "$*" >&2; }
+
+debug() {
+	[ -n "${LOOKOUT_SANDBOX_DEBUG:-}" ] && log "$(date +%T.%N | cut -c1-12) $*"
+	return 0
+}
+
+die() { log "$*"; exit 1; }
+
+skip() { printf 'SKIP: %s\n' "$*" >&2; exit "$SKIP_STATUS"; }
+
+usage() {
+	printf 'usage: %s [--redis] [--rabbitmq] -- COMMAND [ARGS...]\n' "$0" >&2
+	exit 2
+}
+
+# ---------------------------------------------------------------------------
+# Small helpers shared by both stages.
+
+# A process counts as alive until it is gone or a zombie: a zombie no longer
+# runs anything, and kill -0 would still succeed on it until it is reaped.
+alive() {
+	[ -n "$1" ] && [ -r "/proc/$1/status" ] || return 1
+	state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+any_alive() {
+	for p in "$@"; do
+		alive "$p" && return 0
+	done
+	return 1
+}
+
+# stop_pids SECONDS PID...: SIGTERM to all at once (so their shutdowns overlap),
+# SIGKILL whatever is still running after SECONDS.
+stop_pids() {
+	grace=$1
+	shift
+	[ $# -gt 0 ] || return 0
+	kill -TERM "$@" 2>/dev/null || true
+	tries=$((grace * 10))
+	while [ "$tries" -gt 0 ] && any_alive "$@"; do
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	any_alive "$@" || return 0
+	log "still running after ${grace}s, sending SIGKILL"
+	kill -KILL "$@" 2>/dev/null || true
+	tries=20
+	while [ "$tries" -gt 0 ] && any_alive "$@"; do
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+}
+
+# wait_for SECONDS WATCHED_PID COMMAND...: polls COMMAND every 0.1 s.  Gives up
+# early when WATCHED_PID (the server being waited for) has died, because then
+# the answer can never come.
+wait_for() {
+	tries=$(($1 * 10))
+	watched=$2
+	shift 2
+	while [ "$tries" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		alive "$watched" || return 1
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
+random16() { od -An -N2 -tu2 /dev/urandom | tr -d ' \n'; }
+
+# A port is taken if any socket, in any state, has it as its local port.
+port_in_use() {
+	hex=$(printf '%04X' "$1")
+	awk -v h="$hex" 'FNR > 1 { n = split($2, a, ":"); if (a[n] == h) f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# Picks a free TCP port in 20000..44999 (below 45536, so that RabbitMQ's
+# default distribution port, NODE_PORT + 20000, would still be valid).
+# Ports handed out earlier in this run are remembered, since nothing is bound
+# to them yet.  Another program may still take the port before our server
+# binds it; the server then fails to start and says so in its log.
+USED_PORTS=" "
+free_port() {
+	n=0
+	while [ "$n" -lt 100 ]; do
+		n=$((n + 1))
+		p=$((20000 + $(random16) % 25000))
+		case $USED_PORTS in *" $p "*) continue ;; esac
+		port_in_use "$p" && continue
+		USED_PORTS="$USED_PORTS$p "
+		echo "$p"
+		return 0
+	done
+	die "no free TCP port found on 127.0.0.1"
+}
+
+show_log() {
+	[ -s "$1" ] || return 0
+	log "last lines of $1:"
+	tail -n 20 "$1" >&2
+}
+
+# ---------------------------------------------------------------------------
+# Outer stage.
+
+find_cgroup2() {
+	for d in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+		if [ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ]; then
+			echo "$d"
+			return 0
+		fi
+	done
+	return 1
+}
+
+find_systemd() {
+	for s in "$(command -v systemd 2>/dev/null)" /lib/systemd/systemd /usr/lib/systemd/systemd; do
+		[ -n "$s" ] && [ -x "$s" ] && { echo "$s"; return 0; }
+	done
+	return 1
+}
+
+need_cmd() {
+	command -v "$1" >/dev/null 2>&1 || skip "$1 not found (package $2; see tests/sandbox/install-deps.sh)"
+}
+
+check_machine() {
+	[ "$(id -u)" = 0 ] || skip "not root (needs unshare -m, mount and a cgroup of its own)"
+	CGROOT=$(find_cgroup2) || skip "no cgroup2 mount at /sys/fs/cgroup/unified or /sys/fs/cgroup"
+	need_cmd unshare util-linux
+	need_cmd setsid util-linux
+	need_cmd systemctl systemd
+	need_cmd busctl systemd
+	SYSTEMD_BIN=$(find_systemd) || skip "no systemd binary (package systemd)"
+	# systemd --user gets its user bus only from a user unit that provides
+	# dbus.socket: dbus-user-session (dbus-daemon) or dbus-broker.
+	[ -e /usr/lib/systemd/user/dbus.socket ] || [ -e /lib/systemd/user/dbus.socket ] ||
+		skip "no user dbus.socket unit (package dbus-user-session)"
+	err=$(unshare -m --propagation private /bin/sh -c : 2>&1) ||
+		skip "unshare -m fails here: $err"
+	if [ -n "$WANT_REDIS" ]; then
+		need_cmd redis-server redis-server
+		need_cmd redis-cli redis-tools
+	fi
+	if [ -n "$WANT_RABBITMQ" ]; then
+		[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] ||
+			skip "rabbitmq-server not installed (see tests/sandbox/install-deps.sh)"
+		getent passwd rabbitmq >/dev/null || skip "no rabbitmq user (package rabbitmq-server)"
+		need_cmd epmd erlang-base
+		need_cmd curl curl
+		need_cmd setpriv util-linux
+	fi
+}
+
+make_dirs() {
+	# Unix socket paths ($T/run/systemd/private, $T/redis.sock) must stay
+	# under 108 bytes, so a long TMPDIR is not used.
+	tmp=${TMPDIR:-/tmp}
+	[ "${#tmp}" -le 40 ] || tmp=/tmp
+	T=$(mktemp -d "$tmp/lookout-sandbox.XXXXXX")
+	# The rabbitmq user must be able to reach $T/rabbitmq, but not list $T.
+	chmod 711 "$T"
+	mkdir -p "$T/run" "$T/config/systemd/user" "$T/data" "$T/state" "$T/cache"
+	chmod 700 "$T/run"
+	CG=$CGROOT/lookout-test.$$.$(random16)
+	# Two leaves: manager/ for systemd --user (which builds its own tree of
+	# units below it), payload/ for this script, the servers and COMMAND.
+	if ! mkdir "$CG" "$CG/manager" "$CG/payload" 2>/dev/null; then
+		rmdir "$CG" 2>/dev/null || true
+		rm -rf "$T"
+		skip "cannot create a cgroup under $CGROOT"
+	fi
+}
+
+# Kills everything still in the cgroup tree: COMMAND's leftovers, and anything
+# at all if the inner stage died before its own teardown.  cgroup.kill (Linux
+# 5.14) does it atomically; otherwise SIGKILL each listed PID until it is empty.
+cgroup_procs() {
+	# shellcheck disable=SC2046
+	cat $(find "$1" -name cgroup.procs 2>/dev/null) 2>/dev/null
+}
+
+# cgroupfs files always report size 0, so `test -s` cannot tell.
+cgroup_empty() {
+	[ -z "$(cgroup_procs "$1")" ]
+}
+
+cgroup_sweep() {
+	[ -d "$1" ] || return 0
+	tries=50
+	while [ "$tries" -gt 0 ] && ! cgroup_empty "$1"; do
+		if [ -e "$1/cgroup.kill" ]; then
+			echo 1 >"$1/cgroup.kill" 2>/dev/null || true
+		else
+			# shellcheck disable=SC2046
+			kill -KILL $(cgroup_procs "$1") 2>/dev/null || true
+		fi
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	cgroup_empty "$1" || log "processes left in $1: $(cgroup_procs "$1" | tr '\n' ' ')"
+}
+
+# Both teardowns ignore INT and TERM: a second Ctrl-C must not cut a cleanup
+# short and leave servers behind (SIGKILL still works for the impatient, and
+# then the outer sweep of the cgroup does the job).
+outer_teardown() {
+	set +e
+	trap '' INT TERM
+	trap - EXIT
+	if alive "$INNER"; then
+		# Ignored if it is already tearing down; that is bounded (3 s for
+		# COMMAND, 10 s for the servers, 2 s for epmd).
+		kill -TERM "$INNER" 2>/dev/null
+		tries=200
+		while [ "$tries" -gt 0 ] && alive "$INNER"; do
+			sleep 0.1
+			tries=$((tries - 1))
+		done
+	fi
+	if [ -n "$CG" ]; then
+		cgroup_sweep "$CG"
+		# Depth-first: a cgroup can only be removed once it has no children.
+		find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+		[ -d "$CG" ] && log "could not remove $CG"
+	fi
+	[ -n "$T" ] && rm -rf "$T"
+}
+
+outer_main() {
+	WANT_REDIS='' WANT_RABBITMQ=''
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--redis) WANT_REDIS=1 ;;
+		--rabbitmq) WANT_RABBITMQ=1 ;;
+		--) shift; break ;;
+		*) usage ;;
+		esac
+		shift
+	done
+	[ $# -gt 0 ] || usage
+	check_machine
+
+	T='' CG='' INNER=''
+	trap outer_teardown EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	make_dirs
+
+	self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+	# The inner stage runs in the background so that a signal to this shell
+	# is handled at once (a foreground child would delay the trap until it
+	# ended).  A background job's stdin would be /dev/null, hence <&3.
+	exec 3<&0
+	env _LOOKOUT_SANDBOX_STAGE=inner _LOOKOUT_SANDBOX_T="$T" \
+		_LOOKOUT_SANDBOX_CG="$CG" _LOOKOUT_SANDBOX_SYSTEMD="$SYSTEMD_BIN" \
+		_LOOKOUT_SANDBOX_REDIS="$WANT_REDIS" \
+		_LOOKOUT_SANDBOX_RABBITMQ="$WANT_RABBITMQ" \
+		_LOOKOUT_SANDBOX_ID=$$ \
+		unshare -m --propagation private "$self" "$@" <&3 3<&- &
+	INNER=$!
+	exec 3<&-
+	status=0
+	wait "$INNER" || status=$?
+	exit "$status"
+}
+
+# ---------------------------------------------------------------------------
+# Inner stage: runs in the private mount namespace, as the cgroup's first
+# process.  Every PID it starts is recorded for the teardown.
+
+SYSTEMD_PID='' REDIS_PID='' RABBIT_PID='' RABBIT_BEAM='' EPMD_PID='' CMD_PID=''
+
+# sd_booted() checks for /run/systemd/system; systemd --user and its clients
+# refuse to work without it.  A tmpfs keeps the host's /run/systemd untouched.
+setup_namespace() {
+	[ -d /run/systemd ] || mkdir -p /run/systemd
+	mount -t tmpfs -o mode=755 tmpfs /run/systemd
+	mkdir -p /run/systemd/system
+	echo $$ >"$CG/payload/cgroup.procs"
+}
+
+systemd_start() {
+	# setsid: the manager gets a session of its own, away from our terminal.
+	# We are not a process group leader, so setsid execs without forking,
+	# the small sh execs too, and $! is the manager's PID.  The manager gets
+	# a cgroup of its own: at start it moves every process of its cgroup
+	# into its init.scope, and COMMAND must not end up there.
+	# shellcheck disable=SC2016
+	setsid sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --user' sh \
+		"$CG/manager" "$SYSTEMD_BIN" >"$T/systemd.log" 2>&1 </dev/null &
+	SYSTEMD_PID=$!
+}
+
+systemd_ready() {
+	case $(systemctl --user is-system-running 2>/dev/null) in
+	running | degraded) [ -S "$XDG_RUNTIME_DIR/bus" ] ;;
+	*) return 1 ;;
+	esac
+}
+
+systemd_wait() {
+	wait_for 20 "$SYSTEMD_PID" systemd_ready && return 0
+	show_log "$T/systemd.log"
+	die "systemd --user did not reach running within 20 s"
+}
+
+redis_start() {
+	REDIS_PORT=$(free_port)
+	REDIS_SOCKET=$T/redis.sock
+	REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+	export REDIS_PORT REDIS_SOCKET REDIS_URL
+	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
+		--unixsocket "$REDIS_SOCKET" --unixsocketperm 700 \
+		--save '' --appendonly no --daemonize no \
+		--dir "$T" --logfile "$T/redis.log" </dev/null &
+	REDIS_PID=$!
+}
+
+redis_ready() {
+	[ "$(redis-cli -s "$REDIS_SOCKET" ping 2>/dev/null)" = PONG ]
+}
+
+# Another program may take the port between free_port and redis binding it;
+# then redis exits at once saying so, and we try again with another port.
+redis_up() {
+	for attempt in 1 2 3; do
+		: >"$T/redis.log"
+		redis_start
+		wait_for 10 "$REDIS_PID" redis_ready && return 0
+		alive "$REDIS_PID" && break
+		grep -q 'Address already in use' "$T/redis.log" || break
+		log "redis port $REDIS_PORT was taken (attempt $attempt), trying another"
+	done
+	show_log "$T/redis.log"
+	die "redis-server did not answer PING within 10 s"
+}
+
+# RabbitMQ gets a node of its own: its own data, log, config, plugins file
+# and Erlang cookie under $T/rabbitmq, and its own epmd on a private port, so
+# that it neither sees nor disturbs any other Erlang node on the machine.
+rabbit_files() {
+	R=$T/rabbitmq
+	mkdir -p "$R/mnesia" "$R/log" "$R/home"
+	od -An -N20 -tx1 /dev/urandom | tr -d ' \n' >"$R/home/.erlang.cookie"
+	chmod 400 "$R/home/.erlang.cookie"
+	echo '[rabbitmq_management].' >"$R/enabled_plugins"
+	: >"$R/rabbitmq-env.conf"
+	cat >"$R/rabbitmq.conf" <<-EOF
+		listeners.tcp.1 = 127.0.0.1:$RABBITMQ_PORT
+		management.tcp.ip = 127.0.0.1
+		management.tcp.port = $RABBITMQ_MGMT_PORT
+		loopback_users.guest = true
+		log.console = false
+		log.file.level = warning
+	EOF
+	chown -R rabbitmq:rabbitmq "$R"
+}
+
+rabbit_start() {
+	RABBITMQ_PORT=$(free_port)
+	RABBITMQ_MGMT_PORT=$(free_port)
+	epmd_port=$(free_port)
+	dist_port=$(free_port)
+	rabbit_files
+	RABBITMQ_API=http://127.0.0.1:$RABBITMQ_MGMT_PORT
+	RABBITMQ_USER=guest RABBITMQ_PASS=guest
+	export RABBITMQ_PORT RABBITMQ_API RABBITMQ_USER RABBITMQ_PASS
+
+	# Started by us in the foreground (no -daemon) so that we know its PID;
+	# the node then finds it on ERL_EPMD_PORT and does not spawn its own.
+	ERL_EPMD_ADDRESS=127.0.0.1 epmd -port "$epmd_port" -address 127.0.0.1 \
+		</dev/null >"$R/epmd.log" 2>&1 &
+	EPMD_PID=$!
+
+	# setpriv execs (unlike su/runuser) and keeps the environment, so $! is
+	# the rabbitmq-server script; it runs the Erlang VM as its child.
+	env -C "$R" HOME="$R/home" \
+		ERL_EPMD_PORT="$epmd_port" ERL_EPMD_ADDRESS=127.0.0.1 \
+		ERL_CRASH_DUMP="$R/erl_crash.dump" \
+		RABBITMQ_NODENAME="lookout-test-$ID@localhost" \
+		RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+		RABBITMQ_NODE_PORT="$RABBITMQ_PORT" \
+		RABBITMQ_DIST_PORT="$dist_port" \
+		RABBITMQ_MNESIA_BASE="$R/mnesia" \
+		RABBITMQ_LOG_BASE="$R/log" \
+		RABBITMQ_PID_FILE="$R/rabbitmq.pid" \
+		RABBITMQ_CONFIG_FILE="$R/rabbitmq.conf" \
+		RABBITMQ_ADVANCED_CONFIG_FILE="$R/advanced.config" \
+		RABBITMQ_CONF_ENV_FILE="$R/rabbitmq-env.conf" \
+		RABBITMQ_ENABLED_PLUGINS_FILE="$R/enabled_plugins" \
+		RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+		setpriv --reuid rabbitmq --regid rabbitmq --init-groups \
+		/usr/lib/rabbitmq/bin/rabbitmq-server \
+		</dev/null >"$R/startup.log" 2>&1 &
+	RABBIT_PID=$!
+}
+
+rabbit_ready() {
+	curl -fsS -o /dev/null --max-time 2 -u guest:guest "$RABBITMQ_API/api/overview"
+}
+
+rabbit_wait() {
+	if wait_for 60 "$RABBIT_PID" rabbit_ready; then
+		# The VM (beam.smp) is the script's child; record it so that the
+		# teardown can signal it directly.
+		RABBIT_BEAM=$(pgrep -P "$RABBIT_PID" | head -n 1)
+		return 0
+	fi
+	show_log "$R/startup.log"
+	die "rabbitmq-server did not answer $RABBITMQ_API/api/overview within 60 s"
+}
+
+# Processes COMMAND left in the payload cgroup, i.e. everything there but
+# this shell and the servers we started.  Units COMMAND started through
+# systemd live in the manager's cgroups and are stopped by the manager.
+# A process belongs to one of our servers if one of them is among its
+# ancestors (the Erlang VM has helpers: erl_child_setup, inet_gethost, sh).
+# This shell counts only as itself: its other children are COMMAND's kin.
+is_ours() {
+	q=$1
+	[ "$q" = $$ ] && return 0
+	while [ -n "$q" ] && [ "$q" -gt 1 ] && [ "$q" != $$ ]; do
+		case " $SYSTEMD_PID $REDIS_PID $RABBIT_PID $RABBIT_BEAM $EPMD_PID " in
+		*" $q "*) return 0 ;;
+		esac
+		q=$(awk '/^PPid:/ { print $2 }' "/proc/$q/status" 2>/dev/null)
+	done
+	return 1
+}
+
+command_leftovers() {
+	[ -r "$CG/payload/cgroup.procs" ] || return 0
+	while read -r p; do
+		is_ours "$p" || echo "$p"
+	done <"$CG/payload/cgroup.procs"
+}
+
+# Collects our dead children, so that none lingers as a zombie (which
+# pgrep still lists) waiting for PID 1 to reap it after we exit.  Never waits
+# for a live one: that could block the teardown.
+reap() {
+	for p in "$@"; do
+		alive "$p" || wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
+children_of() {
+	[ -z "$1" ] || pgrep -P "$1" 2>/dev/null || true
+}
+
+inner_teardown() {
+	set +e
+	trap '' INT TERM
+	trap - EXIT
+	# shellcheck disable=SC2046
+	stop_pids 3 $CMD_PID $(command_leftovers)
+	debug "stopping servers"
+	# The RabbitMQ node is disposable (its data dir is about to be removed),
+	# and a graceful stop takes about 6 s, so the VM and its helpers
+	# (erl_child_setup, inet_gethost: collected before the VM dies and they
+	# are reparented) are killed outright.  The script around the VM reaps
+	# it and exits on SIGTERM.
+	# shellcheck disable=SC2046
+	set -- $RABBIT_BEAM $(children_of "$RABBIT_BEAM")
+	[ $# -gt 0 ] && kill -KILL "$@" 2>/dev/null
+	# The manager stops its units on SIGTERM, then exits.
+	stop_pids 10 $SYSTEMD_PID $REDIS_PID $RABBIT_PID "$@"
+	# epmd last, once no node can register with it any more.
+	stop_pids 2 $EPMD_PID
+	reap $CMD_PID $SYSTEMD_PID $REDIS_PID $RABBIT_PID $EPMD_PID
+	debug "servers stopped"
+	umount /run/systemd 2>/dev/null
+}
+
+inner_main() {
+	T=$_LOOKOUT_SANDBOX_T CG=$_LOOKOUT_SANDBOX_CG
+	SYSTEMD_BIN=$_LOOKOUT_SANDBOX_SYSTEMD ID=$_LOOKOUT_SANDBOX_ID
+	unset _LOOKOUT_SANDBOX_STAGE _LOOKOUT_SANDBOX_T _LOOKOUT_SANDBOX_CG \
+		_LOOKOUT_SANDBOX_SYSTEMD _LOOKOUT_SANDBOX_ID
+	trap inner_teardown EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	setup_namespace
+
+	XDG_RUNTIME_DIR=$T/run
+	XDG_CONFIG_HOME=$T/config
+	# Also private, so that neither the manager nor COMMAND (lookout's
+	# timeline, caches) writes into the real home directory.
+	XDG_DATA_HOME=$T/data XDG_STATE_HOME=$T/state XDG_CACHE_HOME=$T/cache
+	DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG_RUNTIME_DIR/bus
+	LOOKOUT_SANDBOX=$T
+	LOOKOUT_SANDBOX_CGROUP=$CG
+	export XDG_RUNTIME_DIR XDG_CONFIG_HOME XDG_DATA_HOME XDG_STATE_HOME \
+		XDG_CACHE_HOME DBUS_SESSION_BUS_ADDRESS \
+		LOOKOUT_SANDBOX LOOKOUT_SANDBOX_CGROUP
+
+	# RabbitMQ is by far the slowest (seconds), so it starts first and the
+	# others come up while it boots.
+	[ -n "$_LOOKOUT_SANDBOX_RABBITMQ" ] && rabbit_start
+	systemd_start
+	[ -n "$_LOOKOUT_SANDBOX_REDIS" ] && redis_up
+	systemd_wait
+	[ -n "$_LOOKOUT_SANDBOX_RABBITMQ" ] && rabbit_wait
+	unset _LOOKOUT_SANDBOX_REDIS _LOOKOUT_SANDBOX_RABBITMQ
+
+	# In the background for the same reason as the inner stage itself.
+	exec 3<&0
+	"$@" <&3 3<&- &
+	CMD_PID=$!
+	exec 3<&-
+	status=0
+	wait "$CMD_PID" || status=$?
+	exit "$status"
+}
+
+# Both stages pass their stdin on through a duplicate (fd 3); make sure there
+# is one to duplicate.
+[ -e "/proc/$$/fd/0" ] || exec </dev/null
+
+if [ "${_LOOKOUT_SANDBOX_STAGE:-}" = inner ]; then
+	inner_main "$@"
+else
+	outer_main "$@"
+fi
