@@ -31,6 +31,8 @@ static const char usage_text[] =
 "\n"
 "Configuration:\n"
 "  check [FILE ...]   validate configuration files\n"
+"  status [--json]    one-shot state of services and queues; exit 0 healthy,\n"
+"                     1 degraded, 2 configuration error\n"
 "\n"
 "Options:\n"
 "  --db FILE       the timeline (default $LOOKOUT_DB, else\n"
@@ -173,5 +175,7 @@ main(int argc, char **argv)
 		return cmd_export(&cli, argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(&cli, argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(&cli, argc - 1, argv + 1);
 	return cli_usage("unknown command \"%s\"", cmd);
 }

@@ -1,0 +1,262 @@
+/*
+ * lookout status: one look at every service and queue, then exit.
+ * Exit 0 when everything is healthy, 1 when anything is degraded, 2 when
+ * the configuration is broken or no manager can be reached.
+ */
+#include "cli.h"
+#include "config.h"
+#include "loop.h"
+#include "util.h"
+
+#include "../probes/probes.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char status_help[] =
+"usage: lookout status [--json] [--config FILE]\n"
+"\n"
+"Reads every configured service (systemd unit, endpoint check, /proc) and\n"
+"queue once, waiting at most for the slowest check's timeout, and prints\n"
+"them as a table or, with --json, as one JSON object.  Without a\n"
+"configuration it shows the manager's failed units and running services.\n"
+"Exit 0 all healthy, 1 something is failing or degraded, 2 configuration\n"
+"error.\n";
+
+/* Flags that mean "look at me"; insecure is only informational. */
+#define SVC_DEGRADED (SVC_FAILED | SVC_INACTIVE | SVC_NOT_ENABLED | \
+	SVC_UNHEALTHY | SVC_DELETED_CWD | SVC_DELETED_EXE | SVC_RESTARTING)
+#define Q_DEGRADED (Q_STALLED | Q_PAUSED | Q_NO_CONSUMERS | Q_STALE)
+
+static bool
+svc_degraded(const struct probe_service *s)
+{
+	return (s->flags & SVC_DEGRADED) || s->health == HEALTH_FAILING ||
+	    s->health == HEALTH_UNKNOWN || s->load[0] == '\0' ||
+	    strcmp(s->load, "not-found") == 0;
+}
+
+static bool
+queue_degraded(const struct probe_queue *q)
+{
+	return q->state != QSTATE_OK || (q->flags & Q_DEGRADED);
+}
+
+static json_t *
+flags_json(unsigned flags)
+{
+	const char *names[16];
+	size_t n = probe_flag_names(flags, names, 16);
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s != NULL && *s != '\0' ? json_string(s) : json_null();
+}
+
+static json_t *
+num_or_null(double v)
+{
+	return v >= 0 ? json_real(v) : json_null();
+}
+
+static json_t *
+int_or_null(int64_t v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
+static void
+print_json(const struct probes *p)
+{
+	json_t *root = json_object(), *svcs = json_array(), *qs = json_array();
+	char iso[LK_ISO_LEN];
+
+	lk_iso8601(lk_now_ms(), iso);
+	for (size_t i = 0; i < probes_service_count(p); i++) {
+		const struct probe_service *s = probes_service(p, i);
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(s->name));
+		json_object_set_new(o, "unit", json_string(s->unit));
+		json_object_set_new(o, "scope", json_string(s->scope));
+		json_object_set_new(o, "host", json_null());
+		json_object_set_new(o, "load", str_or_null(s->load));
+		json_object_set_new(o, "active", str_or_null(s->active));
+		json_object_set_new(o, "sub", str_or_null(s->sub));
+		json_object_set_new(o, "enabled", str_or_null(s->enabled));
+		json_object_set_new(o, "main_pid", s->main_pid > 0 ?
+		    json_integer(s->main_pid) : json_null());
+		json_object_set_new(o, "restarts", json_integer(s->restarts));
+		json_object_set_new(o, "health", json_string(
+		    probe_health_name(s->health)));
+		json_object_set_new(o, "reason", str_or_null(s->reason));
+		json_object_set_new(o, "latency_ms", num_or_null(s->latency_ms));
+		json_object_set_new(o, "flags", flags_json(s->flags));
+		json_array_append_new(svcs, o);
+	}
+	for (size_t i = 0; i < probes_queue_count(p); i++) {
+		const struct probe_queue *q = probes_queue(p, i);
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(q->name));
+		json_object_set_new(o, "source", json_string(q->source));
+		json_object_set_new(o, "depth", int_or_null(q->depth));
+		json_object_set_new(o, "consumers", int_or_null(q->consumers));
+		json_object_set_new(o, "rate_in_per_min",
+		    num_or_null(q->rate_in_per_min));
+		json_object_set_new(o, "rate_out_per_min",
+		    num_or_null(q->rate_out_per_min));
+		json_object_set_new(o, "drain_minutes",
+		    num_or_null(q->drain_minutes));
+		json_object_set_new(o, "state", json_string(
+		    probe_queue_state_name(q->state)));
+		json_object_set_new(o, "reason", str_or_null(q->reason));
+		json_object_set_new(o, "flags", flags_json(q->flags));
+		json_array_append_new(qs, o);
+	}
+	json_object_set_new(root, "generated_at", json_string(iso));
+	json_object_set_new(root, "services", svcs);
+	json_object_set_new(root, "queues", qs);
+	if (probes_error(p) != NULL)
+		json_object_set_new(root, "error", json_string(probes_error(p)));
+	json_dumpf(root, stdout, JSON_COMPACT);
+	fputc('\n', stdout);
+	json_decref(root);
+}
+
+static void
+print_flags(unsigned flags)
+{
+	const char *names[16];
+	size_t n = probe_flag_names(flags, names, 16);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? "," : "", names[i]);
+	if (n == 0)
+		fputs("-", stdout);
+}
+
+static void
+print_table(const struct probes *p)
+{
+	size_t ns = probes_service_count(p), nq = probes_queue_count(p);
+
+	if (ns > 0)
+		printf("%-24s %-10s %-12s %-9s %-8s %-20s %s\n", "SERVICE",
+		    "ACTIVE", "SUB", "ENABLED", "HEALTH", "FLAGS", "REASON");
+	for (size_t i = 0; i < ns; i++) {
+		const struct probe_service *s = probes_service(p, i);
+
+		printf("%-24s %-10s %-12s %-9s %-8s ", s->name,
+		    s->active[0] ? s->active : "?", s->sub[0] ? s->sub : "?",
+		    s->enabled[0] ? s->enabled : "-",
+		    probe_health_name(s->health));
+		print_flags(s->flags);
+		printf("  %s\n", s->reason);
+	}
+	if (ns > 0 && nq > 0)
+		fputc('\n', stdout);
+	if (nq > 0)
+		printf("%-24s %-9s %8s %9s %8s %8s %-8s %s\n", "QUEUE", "SOURCE",
+		    "DEPTH", "CONSUMERS", "IN/MIN", "OUT/MIN", "STATE",
+		    "REASON");
+	for (size_t i = 0; i < nq; i++) {
+		const struct probe_queue *q = probes_queue(p, i);
+		char depth[24] = "?", cons[24] = "-", in[24] = "-", out[24] = "-";
+
+		if (q->depth >= 0)
+			snprintf(depth, sizeof depth, "%lld",
+			    (long long)q->depth);
+		if (q->consumers >= 0)
+			snprintf(cons, sizeof cons, "%lld",
+			    (long long)q->consumers);
+		if (q->rate_in_per_min >= 0)
+			snprintf(in, sizeof in, "%.1f", q->rate_in_per_min);
+		if (q->rate_out_per_min >= 0)
+			snprintf(out, sizeof out, "%.1f", q->rate_out_per_min);
+		printf("%-24s %-9s %8s %9s %8s %8s %-8s %s\n", q->name,
+		    q->source, depth, cons, in, out,
+		    probe_queue_state_name(q->state), q->reason);
+	}
+	if (ns + nq == 0)
+		puts("nothing to show: no configured services or queues, and "
+		    "no failed units or running services");
+	if (probes_error(p) != NULL)
+		printf("\nwarning: %s\n", probes_error(p));
+}
+
+int
+cmd_status(struct cli *cli, int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	struct config_diags diags = { 0 };
+	struct probes *p = NULL;
+	struct loop *loop = NULL;
+	struct lk_err err = { 0 };
+	char *path = NULL;
+	long long deadline;
+	int json = 0, rc = 2;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			fputs(status_help, stdout);
+			return 0;
+		} else
+			return cli_usage("status: unexpected \"%s\"", argv[i]);
+	}
+	if (config_find(cli->config, &path, &err) != LK_OK)
+		return cli_error(&err);
+	if (path != NULL && config_load(path, &cfg, &diags, &err) != LK_OK) {
+		for (size_t i = 0; i < diags.n; i++)
+			fprintf(stderr, "%s\n", diags.lines[i]);
+		if (diags.n == 0)
+			cli_error(&err);
+		config_diags_free(&diags);
+		free(path);
+		return 2;
+	}
+	loop = loop_new();
+	if (probes_new(loop, cfg, NULL, &p, &err) != LK_OK) {
+		rc = cli_error(&err);
+		goto done;
+	}
+	probes_start(p);
+	/* Wait for every answer, but never longer than the slowest check may
+	 * take: a hung endpoint must not hang `status`. */
+	deadline = loop_now_ms() + probes_max_wait_ms(p) + 250;
+	while (loop_now_ms() < deadline) {
+		loop_run_once(loop, deadline - loop_now_ms());
+		if (probes_settled(p))
+			break;
+	}
+	/* One more pass lets a reply that arrived with the last one land. */
+	loop_run_once(loop, 0);
+	if (json)
+		print_json(p);
+	else
+		print_table(p);
+	rc = 0;
+	for (size_t i = 0; i < probes_service_count(p); i++)
+		if (svc_degraded(probes_service(p, i)))
+			rc = 1;
+	for (size_t i = 0; i < probes_queue_count(p); i++)
+		if (queue_degraded(probes_queue(p, i)))
+			rc = 1;
+done:
+	probes_free(&p);
+	loop_free(&loop);
+	config_free(&cfg);
+	free(path);
+	return rc;
+}

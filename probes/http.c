@@ -1,0 +1,422 @@
+/*
+ * libcurl multi on the loop: CURLMOPT_SOCKETFUNCTION tells us which fds to
+ * watch, CURLMOPT_TIMERFUNCTION when to call back; we answer both with
+ * curl_multi_socket_action() and collect finished transfers after each.
+ */
+#include "http.h"
+#include "http_eval.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/loop.h"
+#include "../core/util.h"
+
+struct http_xfer {
+	struct http_pool *pool;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct lk_buf body;
+	int64_t max_body;
+	int64_t timeout_ms;
+	bool over_cap;
+	char *userpwd;
+	http_done_cb *cb;
+	void *data;
+	char errbuf[CURL_ERROR_SIZE];
+	struct http_xfer *next;		/* in pool->active or pool->failed */
+	struct http_xfer *prev;
+	char *fail_reason;
+};
+
+struct http_pool {
+	struct loop *loop;
+	CURLM *multi;
+	long long timer;
+	size_t busy;
+	struct http_xfer *active;	/* in flight, owned by the pool */
+	struct http_xfer *failed;	/* refused at start; reported next pass */
+	long long failed_timer;
+};
+
+static size_t
+on_body(char *ptr, size_t size, size_t n, void *data)
+{
+	struct http_xfer *x = data;
+	size_t len = size * n;
+
+	/* Returning less than len makes curl stop with CURLE_WRITE_ERROR. */
+	if ((int64_t)(x->body.len + len) > x->max_body) {
+		x->over_cap = true;
+		return 0;
+	}
+	lk_buf_add(&x->body, ptr, len);
+	return len;
+}
+
+static void
+xfer_free(struct http_xfer *x)
+{
+	if (x->easy != NULL)
+		curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->headers);
+	lk_buf_free(&x->body);
+	if (x->userpwd != NULL) {
+		/* The password was in here: do not leave it in freed memory. */
+		explicit_bzero(x->userpwd, strlen(x->userpwd));
+		free(x->userpwd);
+	}
+	free(x->fail_reason);
+	free(x);
+}
+
+/* One phrase for a transport failure.  Never includes the URL, which may
+ * carry credentials. */
+static void
+transfer_reason(struct http_xfer *x, CURLcode rc, char *buf, size_t len)
+{
+	long os_errno = 0, redirects = 0;
+	char size[32];
+
+	curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
+	curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+		if (os_errno == ECONNREFUSED)
+			snprintf(buf, len, "connection refused");
+		else
+			snprintf(buf, len, "cannot connect: %.180s",
+			    os_errno ? strerror((int)os_errno) : x->errbuf);
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		snprintf(buf, len, "timed out after %lld ms",
+		    (long long)x->timeout_ms);
+		break;
+	case CURLE_WRITE_ERROR:
+		http_fmt_size(x->max_body, size, sizeof size);
+		snprintf(buf, len, x->over_cap ? "body over %s" :
+		    "could not store the body (%s cap)", size);
+		break;
+	case CURLE_TOO_MANY_REDIRECTS:
+		snprintf(buf, len, "too many redirects (more than %d)",
+		    HTTP_MAX_REDIRECTS);
+		break;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		snprintf(buf, len, redirects > 0 ? "redirect to a protocol "
+		    "other than http or https refused" : "only http and https "
+		    "URLs are checked");
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		snprintf(buf, len, "cannot resolve host");
+		break;
+	case CURLE_GOT_NOTHING:
+		snprintf(buf, len, "empty reply from server");
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		snprintf(buf, len, "TLS certificate not trusted: %.180s", x->errbuf);
+		break;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		snprintf(buf, len, "connection reset");
+		break;
+	default:
+		snprintf(buf, len, "%.200s", x->errbuf[0] ? x->errbuf :
+		    curl_easy_strerror(rc));
+		break;
+	}
+}
+
+static void
+finish(struct http_xfer *x, CURLcode rc)
+{
+	struct http_reply r = { 0 };
+	char reason[256];
+	double total = 0;
+
+	curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
+	r.latency_ms = total * 1000.0;
+	if (rc == CURLE_OK) {
+		r.done = true;
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r.status);
+		r.body = x->body.s;
+		r.len = x->body.len;
+	} else {
+		transfer_reason(x, rc, reason, sizeof reason);
+		r.error = reason;
+	}
+	x->cb(&r, x->data);
+}
+
+static void
+unlink_active(struct http_pool *p, struct http_xfer *x)
+{
+	if (x->prev != NULL)
+		x->prev->next = x->next;
+	else
+		p->active = x->next;
+	if (x->next != NULL)
+		x->next->prev = x->prev;
+	x->next = x->prev = NULL;
+	p->busy--;
+}
+
+static void
+collect(struct http_pool *p)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
+		struct http_xfer *x = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x);
+		curl_multi_remove_handle(p->multi, msg->easy_handle);
+		unlink_active(p, x);
+		finish(x, msg->data.result);
+		xfer_free(x);
+	}
+}
+
+static void
+on_socket_ready(struct loop *l, int fd, int mask, void *data)
+{
+	struct http_pool *p = data;
+	int running, ev = 0;
+
+	(void)l;
+	if (mask & LOOP_READABLE)
+		ev |= CURL_CSELECT_IN;
+	if (mask & LOOP_WRITABLE)
+		ev |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(p->multi, fd, ev, &running);
+	collect(p);
+}
+
+static long long
+on_timeout(struct loop *l, long long id, void *data)
+{
+	struct http_pool *p = data;
+	int running;
+
+	(void)l;
+	(void)id;
+	p->timer = 0;
+	curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	collect(p);
+	return LOOP_NOMORE;
+}
+
+static int
+socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct http_pool *p = userp;
+
+	(void)e;
+	(void)socketp;
+	loop_del_fd(p->loop, s, LOOP_READABLE | LOOP_WRITABLE);
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		loop_add_fd(p->loop, s, LOOP_READABLE, on_socket_ready, p);
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		loop_add_fd(p->loop, s, LOOP_WRITABLE, on_socket_ready, p);
+	return 0;
+}
+
+static int
+timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	struct http_pool *p = userp;
+
+	(void)m;
+	if (p->timer) {
+		loop_del_timer(p->loop, p->timer);
+		p->timer = 0;
+	}
+	if (timeout_ms >= 0)
+		p->timer = loop_add_timer(p->loop, timeout_ms, on_timeout, p);
+	return 0;
+}
+
+enum lk_code
+http_pool_new(struct loop *loop, struct http_pool **out, struct lk_err *err)
+{
+	struct http_pool *p;
+	static bool curl_ready;
+
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+			return lk_fail(err, LK_EIO, "libcurl could not start");
+		curl_ready = true;
+	}
+	p = lk_xcalloc(1, sizeof *p);
+	p->loop = loop;
+	p->multi = curl_multi_init();
+	if (p->multi == NULL) {
+		free(p);
+		return lk_fail(err, LK_ENOMEM, "libcurl: no multi handle");
+	}
+	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+	*out = p;
+	return LK_OK;
+}
+
+static long long
+report_failed(struct loop *l, long long id, void *data)
+{
+	struct http_pool *p = data;
+
+	(void)l;
+	(void)id;
+	p->failed_timer = 0;
+	while (p->failed != NULL) {
+		struct http_xfer *x = p->failed;
+		struct http_reply r = { .error = x->fail_reason };
+
+		p->failed = x->next;
+		x->cb(&r, x->data);
+		xfer_free(x);
+	}
+	return LOOP_NOMORE;
+}
+
+int
+http_start(struct http_pool *p, const struct http_request *req,
+    http_done_cb *cb, void *data)
+{
+	struct http_xfer *x = lk_xcalloc(1, sizeof *x);
+	CURL *e = curl_easy_init();
+	int64_t connect = req->connect_timeout_ms >= 0 ?
+	    req->connect_timeout_ms : req->timeout_ms;
+	CURLcode rc = CURLE_OK;
+
+	x->pool = p;
+	x->easy = e;
+	x->cb = cb;
+	x->data = data;
+	x->max_body = req->max_body > 0 ? req->max_body : 1 << 20;
+	x->timeout_ms = req->timeout_ms;
+	if (e == NULL) {
+		x->fail_reason = lk_xstrdup("libcurl: no easy handle");
+		goto refused;
+	}
+	for (const char *const *h = req->headers; h != NULL && *h; h++)
+		x->headers = curl_slist_append(x->headers, *h);
+
+#define SET(opt, val) if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val)
+	SET(CURLOPT_URL, req->url);
+	SET(CURLOPT_PRIVATE, x);
+	SET(CURLOPT_ERRORBUFFER, x->errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 1L);
+	SET(CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS);
+	SET(CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
+	/* A server that trickles is cut off by the total timeout; the
+	 * low-speed limit ends a stalled transfer sooner when the timeout is
+	 * long. */
+	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SET(CURLOPT_LOW_SPEED_TIME, (long)(req->timeout_ms / 1000 > 0 ?
+	    req->timeout_ms / 1000 : 1));
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, x);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
+	SET(CURLOPT_SSL_VERIFYPEER, req->insecure ? 0L : 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, req->insecure ? 0L : 2L);
+	SET(CURLOPT_USERAGENT, "lookout/" LOOKOUT_VERSION);
+	SET(CURLOPT_HTTPHEADER, x->headers);
+	SET(CURLOPT_ACCEPT_ENCODING, "");
+	if (req->user != NULL) {
+		x->userpwd = lk_xasprintf("%s:%s", req->user,
+		    req->password ? req->password : "");
+		SET(CURLOPT_USERPWD, x->userpwd);
+	}
+#undef SET
+	if (rc != CURLE_OK) {
+		x->fail_reason = lk_xasprintf("invalid request: %s",
+		    curl_easy_strerror(rc));
+		goto refused;
+	}
+	if (curl_multi_add_handle(p->multi, e) != CURLM_OK) {
+		x->fail_reason = lk_xstrdup("libcurl refused the request");
+		goto refused;
+	}
+	x->next = p->active;
+	if (p->active != NULL)
+		p->active->prev = x;
+	p->active = x;
+	p->busy++;
+	return 0;
+refused:
+	/* Report from the loop, never from inside the caller's own call. */
+	x->next = p->failed;
+	p->failed = x;
+	if (!p->failed_timer)
+		p->failed_timer = loop_add_timer(p->loop, 0, report_failed, p);
+	return -1;
+}
+
+size_t
+http_pool_busy(const struct http_pool *p)
+{
+	return p->busy;
+}
+
+void
+http_pool_free(struct http_pool **pp)
+{
+	struct http_pool *p = pp ? *pp : NULL;
+
+	if (p == NULL)
+		return;
+	while (p->active != NULL) {
+		struct http_xfer *x = p->active;
+
+		curl_multi_remove_handle(p->multi, x->easy);
+		unlink_active(p, x);
+		xfer_free(x);
+	}
+	while (p->failed != NULL) {
+		struct http_xfer *x = p->failed;
+
+		p->failed = x->next;
+		xfer_free(x);
+	}
+	if (p->timer)
+		loop_del_timer(p->loop, p->timer);
+	if (p->failed_timer)
+		loop_del_timer(p->loop, p->failed_timer);
+	curl_multi_cleanup(p->multi);
+	free(p);
+	*pp = NULL;
+}
+
+char *
+http_redact_url(const char *url)
+{
+	CURLU *u = curl_url();
+	char *pw = NULL, *out = NULL, *copy;
+
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+		curl_url_cleanup(u);
+		return lk_xstrdup("(invalid URL)");
+	}
+	if (curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK) {
+		curl_url_set(u, CURLUPART_PASSWORD, "***", 0);
+		curl_free(pw);
+	}
+	if (curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
+		out = NULL;
+	copy = lk_xstrdup(out ? out : "(invalid URL)");
+	curl_free(out);
+	curl_url_cleanup(u);
+	return copy;
+}

@@ -1,0 +1,66 @@
+/*
+ * HTTP requests on the loop, through one libcurl multi handle.
+ *
+ * Every request is bounded: connect and total timeouts, a low-speed limit,
+ * a cap on the body enforced as it arrives, http/https only (redirects
+ * too), at most HTTP_MAX_REDIRECTS redirects, TLS verified unless the
+ * caller says insecure.  The reason for a failure is one precise phrase:
+ * "connection refused", "timed out after 2000 ms", "body over 1 MiB".
+ */
+#ifndef LK_HTTP_H
+#define LK_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/err.h"
+
+#define HTTP_MAX_REDIRECTS 5
+
+struct loop;
+struct http_pool;
+
+struct http_request {
+	const char *url;
+	int64_t timeout_ms;		/* total; required */
+	int64_t connect_timeout_ms;	/* < 0: the total timeout */
+	int64_t max_body;		/* bytes */
+	bool insecure;			/* skip TLS verification */
+	const char *const *headers;	/* "Name: value", NULL-terminated */
+	const char *user;		/* basic auth, or NULL */
+	const char *password;		/* read from the environment by caller */
+};
+
+struct http_reply {
+	bool done;			/* a response arrived (any status) */
+	long status;
+	const char *body;		/* valid during the callback only */
+	size_t len;
+	double latency_ms;
+	const char *error;		/* transport failure reason, or NULL */
+};
+
+typedef void http_done_cb(const struct http_reply *r, void *data);
+
+enum lk_code http_pool_new(struct loop *loop, struct http_pool **out,
+    struct lk_err *err);
+/* Cancels every request in flight (their callbacks are not called). */
+void http_pool_free(struct http_pool **p);
+
+/*
+ * Starts a request; cb runs exactly once from the loop (never from inside
+ * this call), unless the pool is freed first.  The request's strings are
+ * copied.  Returns 0, or -1 if curl refused the request (cb then runs with
+ * the reason on the next pass).
+ */
+int http_start(struct http_pool *p, const struct http_request *req,
+    http_done_cb *cb, void *data);
+
+/* Requests in flight. */
+size_t http_pool_busy(const struct http_pool *p);
+
+/* url with any password in its userinfo replaced by "***"; caller frees. */
+char *http_redact_url(const char *url);
+
+#endif

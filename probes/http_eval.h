@@ -1,0 +1,32 @@
+/*
+ * Judging an HTTP response against a check's assertions.  Pure: the
+ * transfer itself lives in http.c, so every rule here is unit-tested
+ * without a network.
+ */
+#ifndef LK_HTTP_EVAL_H
+#define LK_HTTP_EVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../core/config.h"
+
+struct http_response {
+	long status;
+	const char *body;	/* not NUL-terminated; may be NULL if len 0 */
+	size_t len;
+	double latency_ms;
+};
+
+/*
+ * Returns true when the response passes every assertion of c; otherwise
+ * writes one precise reason, e.g. "HTTP 404 with an empty body (expected
+ * 200)" or "invalid JSON at byte 0".
+ */
+bool http_eval(const struct config_http *c, const struct http_response *r,
+    char *reason, size_t len);
+
+/* "1 MiB", "512 KiB", "300 bytes". */
+void http_fmt_size(long long bytes, char *buf, size_t len);
+
+#endif

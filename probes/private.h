@@ -1,0 +1,30 @@
+/* Internals shared by the files of probes/.  Not part of the public API. */
+#ifndef LK_PROBES_PRIVATE_H
+#define LK_PROBES_PRIVATE_H
+
+#include "probes.h"
+
+struct config;
+struct http_pool;
+struct pqueue;
+
+/* The owner's pieces that the queue sources use. */
+struct loop *probes_loop(const struct probes *p);
+struct http_pool *probes_http(const struct probes *p);
+struct store *probes_store(const struct probes *p);
+/* Re-derives every state and tells the subscriber. */
+void probes_changed(struct probes *p);
+void probes_record_samples(struct probes *p);
+
+/* queues.c: one pqueue per configured queue, in config order. */
+struct pqueue *probe_queues_new(struct probes *p, const struct config *cfg,
+    size_t *n);
+void probe_queues_free(struct pqueue *q, size_t n);
+void probe_queues_read(struct pqueue *q, size_t n);
+void probe_queues_derive(struct pqueue *q, size_t n);
+bool probe_queues_settled(const struct pqueue *q, size_t n);
+int64_t probe_queues_max_wait(const struct pqueue *q, size_t n, int64_t floor);
+const struct probe_queue *probe_queue_state(const struct pqueue *q, size_t n,
+    size_t i);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * probes: live state of services and queues.
+ *
+ * Probes know nothing of the screen.  They keep the latest state of every
+ * configured service (systemd unit, endpoint check, /proc sanity) and queue
+ * (Redis, RabbitMQ, command), and call their subscribers when something
+ * changed.  The console, `watch` and `status` read the state through the
+ * accessors; the structs they get are owned by the probes and valid until
+ * the next pass of the loop.
+ */
+#ifndef LK_PROBES_H
+#define LK_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/err.h"
+
+/* X(enum, json name, bit) */
+#define PROBE_SERVICE_FLAGS(X)                  \
+	X(SVC_FAILED, "failed")                 \
+	X(SVC_INACTIVE, "inactive")             \
+	X(SVC_NOT_ENABLED, "not-enabled")       \
+	X(SVC_UNHEALTHY, "unhealthy")           \
+	X(SVC_DELETED_CWD, "deleted-cwd")       \
+	X(SVC_DELETED_EXE, "deleted-exe")       \
+	X(SVC_RESTARTING, "restarting")         \
+	X(SVC_INSECURE, "insecure")
+
+#define PROBE_QUEUE_FLAGS(X)                    \
+	X(Q_STALLED, "stalled")                 \
+	X(Q_PAUSED, "paused")                   \
+	X(Q_NO_CONSUMERS, "no-consumers")       \
+	X(Q_GROWING, "growing")                 \
+	X(Q_STALE, "stale")
+
+enum {
+#define PROBE_X(name, text) PROBE_BIT_##name,
+	PROBE_SERVICE_FLAGS(PROBE_X)
+	PROBE_QUEUE_FLAGS(PROBE_X)
+#undef PROBE_X
+};
+#define PROBE_X(name, text) name = 1u << PROBE_BIT_##name,
+enum { PROBE_SERVICE_FLAGS(PROBE_X) PROBE_QUEUE_FLAGS(PROBE_X) };
+#undef PROBE_X
+
+/* The JSON names of the flags set in mask, in a fixed order.  Returns how
+ * many were written to names (at most max). */
+size_t probe_flag_names(unsigned mask, const char **names, size_t max);
+
+enum probe_health {
+	HEALTH_UNKNOWN,		/* not checked yet */
+	HEALTH_OK,
+	HEALTH_FAILING,
+	HEALTH_NONE,		/* no check configured */
+};
+const char *probe_health_name(enum probe_health h);
+
+enum probe_queue_state {
+	QSTATE_UNKNOWN,
+	QSTATE_OK,
+	QSTATE_WARN,
+	QSTATE_CRIT,
+	QSTATE_STALLED,
+	QSTATE_PAUSED,
+};
+const char *probe_queue_state_name(enum probe_queue_state s);
+
+#define PROBE_REASON_MAX 256
+
+struct probe_service {
+	const char *name;
+	const char *unit;
+	const char *scope;		/* "user" or "system" */
+	char load[32];			/* "loaded", "not-found", ... ("" unknown) */
+	char active[32];		/* "active", "failed", ... */
+	char sub[32];			/* "running", "dead", ... */
+	char enabled[32];		/* "enabled", "disabled", "static", ... */
+	int64_t main_pid;		/* 0: none */
+	int64_t restarts;		/* NRestarts */
+	int64_t active_since_ms;	/* 0: unknown */
+	enum probe_health health;
+	char reason[PROBE_REASON_MAX];	/* why not ok, "" when ok */
+	double latency_ms;		/* of the last check, < 0 when none */
+	unsigned flags;
+};
+
+struct probe_queue {
+	const char *name;
+	const char *source;		/* "redis", "rabbitmq", "command" */
+	int64_t depth;			/* -1: unknown */
+	int64_t consumers;		/* -1: unknown (Redis lists cannot say) */
+	double rate_in_per_min;		/* < 0: unknown */
+	double rate_out_per_min;	/* < 0: unknown */
+	double drain_minutes;		/* < 0: not draining */
+	enum probe_queue_state state;
+	char reason[PROBE_REASON_MAX];
+	unsigned flags;
+};
+
+struct loop;
+struct config;
+struct store;
+struct probes;
+
+/* Called (from the loop) after any state changed. */
+typedef void probes_change_cb(struct probes *p, void *data);
+
+/*
+ * Sets up probes for everything cfg names (cfg may be NULL: then the
+ * current manager's failed units and running services are shown).  store
+ * may be NULL; otherwise each cycle's samples are written to it in one
+ * transaction.  Nothing is read until probes_start().  Caller owns *out.
+ */
+enum lk_code probes_new(struct loop *loop, const struct config *cfg,
+    struct store *store, struct probes **out, struct lk_err *err);
+void probes_free(struct probes **p);
+
+void probes_subscribe(struct probes *p, probes_change_cb *cb, void *data);
+
+/* Starts the first cycle now and one every interval after it. */
+void probes_start(struct probes *p);
+
+/* True once every service and queue has been read at least once (or its
+ * read failed). */
+bool probes_settled(const struct probes *p);
+
+/* The longest any one read may take: how long `status` waits at most. */
+int64_t probes_max_wait_ms(const struct probes *p);
+
+size_t probes_service_count(const struct probes *p);
+const struct probe_service *probes_service(const struct probes *p, size_t i);
+size_t probes_queue_count(const struct probes *p);
+const struct probe_queue *probes_queue(const struct probes *p, size_t i);
+
+/* Problems reaching a manager or source that apply to everything, e.g.
+ * "systemd user manager: ..."; NULL when none. */
+const char *probes_error(const struct probes *p);
+
+#endif

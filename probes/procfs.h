@@ -1,0 +1,29 @@
+/*
+ * /proc sanity: "active" is not "working".  A unit whose processes run from
+ * a directory or binary that has been deleted (seed 001: workers started
+ * from a release directory that a later deploy removed) looks healthy to
+ * systemd; these checks say otherwise.
+ */
+#ifndef LK_PROCFS_H
+#define LK_PROCFS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Reads the pids in a unit's cgroup (systemd's ControlGroup property, e.g.
+ * "/user.slice/.../app.service"), looking in the unified hierarchy first.
+ * Returns how many were written to pids (at most max), 0 if none readable.
+ */
+size_t procfs_cgroup_pids(const char *cgroup, pid_t *pids, size_t max);
+
+/*
+ * Checks each pid's cwd and exe.  Returns SVC_DELETED_CWD and/or
+ * SVC_DELETED_EXE and describes the first finding in detail, e.g.
+ * "pid 812 runs in deleted /srv/app/releases/65".  Processes we may not
+ * inspect are skipped.
+ */
+unsigned procfs_check_deleted(const pid_t *pids, size_t n, char *detail,
+    size_t len);
+
+#endif

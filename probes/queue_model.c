@@ -1,0 +1,206 @@
+#include "queue_model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_STALL_MS (5 * 60 * 1000)
+/* Rates are measured over this much recent history. */
+#define RATE_WINDOW_MS (5 * 60 * 1000)
+
+void
+queue_model_init(struct queue_model *m)
+{
+	memset(m, 0, sizeof *m);
+}
+
+static const struct queue_sample *
+nth_newest(const struct queue_model *m, size_t i)
+{
+	size_t idx = (m->next + QUEUE_MODEL_SAMPLES - 1 - i) %
+	    QUEUE_MODEL_SAMPLES;
+
+	return i < m->n ? &m->ring[idx] : NULL;
+}
+
+void
+queue_model_add(struct queue_model *m, const struct queue_sample *s)
+{
+	const struct queue_sample *prev = m->has_good ? &m->last_good : NULL;
+
+	m->ring[m->next] = *s;
+	m->next = (m->next + 1) % QUEUE_MODEL_SAMPLES;
+	if (m->n < QUEUE_MODEL_SAMPLES)
+		m->n++;
+	if (!s->ok)
+		return;
+
+	/*
+	 * Progress: the queue is empty, it shrank, its oldest message
+	 * changed, or the source itself reports deliveries.
+	 */
+	if (prev == NULL || s->depth == 0 ||
+	    (prev->depth >= 0 && s->depth >= 0 && s->depth < prev->depth) ||
+	    (s->head != 0 && prev->head != 0 && s->head != prev->head) ||
+	    s->out_per_min > 0)
+		m->last_progress_ms = s->ts_ms;
+	m->last_ok_ms = s->ts_ms;
+	m->last_good = *s;
+	m->has_good = true;
+}
+
+void
+queue_fmt_duration(int64_t ms, char *buf, size_t len)
+{
+	int64_t s = ms / 1000;
+
+	if (s < 120)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (s < 2 * 3600)
+		snprintf(buf, len, "%lldm", (long long)(s / 60));
+	else
+		snprintf(buf, len, "%lldh %lldm", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
+}
+
+/*
+ * Net flows from depth alone: increases count as arrivals, decreases as
+ * consumption.  Both are lower bounds (a push and a pop between two samples
+ * cancel out), which is why reported rates win when a source has them.
+ */
+static void
+depth_rates(const struct queue_model *m, int64_t now_ms, double *in,
+    double *out)
+{
+	const struct queue_sample *newer = NULL, *s;
+	int64_t span_start = now_ms, span_end = 0;
+	double up = 0, down = 0;
+
+	for (size_t i = 0; (s = nth_newest(m, i)) != NULL; i++) {
+		if (!s->ok || s->depth < 0)
+			continue;
+		if (now_ms - s->ts_ms > RATE_WINDOW_MS)
+			break;
+		if (newer != NULL) {
+			int64_t d = newer->depth - s->depth;
+
+			if (d > 0)
+				up += (double)d;
+			else
+				down += (double)-d;
+		} else {
+			span_end = s->ts_ms;
+		}
+		span_start = s->ts_ms;
+		newer = s;
+	}
+	if (span_end - span_start < 1000) {
+		*in = *out = -1;
+		return;
+	}
+	*in = up * 60000.0 / (double)(span_end - span_start);
+	*out = down * 60000.0 / (double)(span_end - span_start);
+}
+
+/* Rising over the last three readings, and more than it was a window ago. */
+static bool
+is_growing(const struct queue_model *m)
+{
+	const struct queue_sample *s[3];
+	size_t got = 0;
+
+	for (size_t i = 0; got < 3; i++) {
+		const struct queue_sample *x = nth_newest(m, i);
+
+		if (x == NULL)
+			return false;
+		if (x->ok && x->depth >= 0)
+			s[got++] = x;
+	}
+	return s[0]->depth > s[1]->depth && s[1]->depth > s[2]->depth;
+}
+
+void
+queue_model_derive(const struct queue_model *m, const struct queue_limits *lim,
+    int64_t now_ms, struct probe_queue *q)
+{
+	const struct queue_sample *last = nth_newest(m, 0);
+	const struct queue_sample *good = m->has_good ? &m->last_good : NULL;
+	int64_t stall_ms = lim->stall_after_ms > 0 ? lim->stall_after_ms :
+	    DEFAULT_STALL_MS;
+	int64_t stale_ms = 3 * (lim->interval_ms > 0 ? lim->interval_ms : 5000);
+	char dur[32];
+
+	q->depth = good ? good->depth : -1;
+	q->consumers = good ? good->consumers : -1;
+	q->rate_in_per_min = q->rate_out_per_min = -1;
+	q->drain_minutes = -1;
+	q->state = QSTATE_UNKNOWN;
+	q->flags = 0;
+	q->reason[0] = '\0';
+
+	if (last == NULL) {
+		snprintf(q->reason, sizeof q->reason, "not read yet");
+		return;
+	}
+	if (!last->ok || good == NULL || now_ms - m->last_ok_ms > stale_ms) {
+		q->flags |= Q_STALE;
+		if (good != NULL) {
+			queue_fmt_duration(now_ms - m->last_ok_ms, dur,
+			    sizeof dur);
+			snprintf(q->reason, sizeof q->reason, "source not "
+			    "answering: %s (last answer %s ago)",
+			    last->ok ? "no reading" : last->error, dur);
+		} else {
+			snprintf(q->reason, sizeof q->reason, "source not "
+			    "answering: %s", last->ok ? "no reading" :
+			    last->error);
+		}
+		return;
+	}
+
+	if (good->in_per_min >= 0 || good->out_per_min >= 0) {
+		q->rate_in_per_min = good->in_per_min;
+		q->rate_out_per_min = good->out_per_min;
+	} else {
+		depth_rates(m, now_ms, &q->rate_in_per_min,
+		    &q->rate_out_per_min);
+	}
+	if (q->rate_out_per_min > 0 && q->depth > 0) {
+		double net = q->rate_out_per_min -
+		    (q->rate_in_per_min > 0 ? q->rate_in_per_min : 0);
+
+		if (net > 0)
+			q->drain_minutes = (double)q->depth / net;
+	}
+	if (q->consumers == 0 && q->depth > 0)
+		q->flags |= Q_NO_CONSUMERS;
+	if (is_growing(m))
+		q->flags |= Q_GROWING;
+
+	if (good->paused) {
+		q->state = QSTATE_PAUSED;
+		q->flags |= Q_PAUSED;
+		snprintf(q->reason, sizeof q->reason, "paused with %lld "
+		    "waiting", (long long)q->depth);
+	} else if (q->depth > 0 && now_ms - m->last_progress_ms >= stall_ms) {
+		q->state = QSTATE_STALLED;
+		q->flags |= Q_STALLED;
+		queue_fmt_duration(now_ms - m->last_progress_ms, dur,
+		    sizeof dur);
+		snprintf(q->reason, sizeof q->reason, "%lld waiting, none "
+		    "consumed for %s", (long long)q->depth, dur);
+	} else if (lim->crit >= 0 && q->depth >= lim->crit) {
+		q->state = QSTATE_CRIT;
+		snprintf(q->reason, sizeof q->reason, "%lld waiting (critical "
+		    "at %lld)", (long long)q->depth, (long long)lim->crit);
+	} else if (lim->warn >= 0 && q->depth >= lim->warn) {
+		q->state = QSTATE_WARN;
+		snprintf(q->reason, sizeof q->reason, "%lld waiting (warning "
+		    "at %lld)", (long long)q->depth, (long long)lim->warn);
+	} else {
+		q->state = QSTATE_OK;
+	}
+	if (q->state == QSTATE_OK && (q->flags & Q_NO_CONSUMERS))
+		snprintf(q->reason, sizeof q->reason, "%lld waiting and no "
+		    "consumer attached", (long long)q->depth);
+}

@@ -1,0 +1,58 @@
+/*
+ * The queue model: turns a queue's recent samples into the state an
+ * engineer acts on (rates, time to drain, ok/warn/crit/stalled/paused, and
+ * the flags).  Pure computation, no I/O, so every rule is unit-tested.
+ */
+#ifndef LK_QUEUE_MODEL_H
+#define LK_QUEUE_MODEL_H
+
+#include "probes.h"
+
+#define QUEUE_MODEL_SAMPLES 128
+
+/* One reading of a queue's source. */
+struct queue_sample {
+	int64_t ts_ms;
+	bool ok;			/* the source answered */
+	char error[128];		/* why not, when !ok */
+	int64_t depth;			/* -1: unknown */
+	int64_t consumers;		/* -1: unknown */
+	bool paused;
+	/*
+	 * A fingerprint of the oldest waiting message (0: unknown).  A list
+	 * whose producers and consumers run at the same rate keeps its depth;
+	 * a changing head is what shows it is still being consumed.
+	 */
+	uint64_t head;
+	double in_per_min;		/* reported by the source, < 0: unknown */
+	double out_per_min;
+};
+
+struct queue_limits {
+	int64_t warn;			/* -1: unset */
+	int64_t crit;			/* -1: unset */
+	int64_t stall_after_ms;		/* -1: unset (default 5 min) */
+	int64_t interval_ms;		/* how often the source is read */
+};
+
+struct queue_model {
+	struct queue_sample ring[QUEUE_MODEL_SAMPLES];
+	size_t n;			/* samples held */
+	size_t next;			/* where the next one goes */
+	int64_t last_progress_ms;	/* last time we saw a message consumed */
+	int64_t last_ok_ms;
+	bool has_good;			/* last_good holds a reading */
+	struct queue_sample last_good;
+};
+
+void queue_model_init(struct queue_model *m);
+void queue_model_add(struct queue_model *m, const struct queue_sample *s);
+
+/* Fills out's depth, consumers, rates, state, reason and flags as of now. */
+void queue_model_derive(const struct queue_model *m,
+    const struct queue_limits *lim, int64_t now_ms, struct probe_queue *out);
+
+/* "5m", "90s", "1h 5m": a short human duration. */
+void queue_fmt_duration(int64_t ms, char *buf, size_t len);
+
+#endif

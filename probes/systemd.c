@@ -1,0 +1,641 @@
+/*
+ * The systemd probe over sd-bus.  See systemd.h for the shape of a refresh.
+ */
+#include "systemd.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "../core/loop.h"
+
+#define SD_DEST "org.freedesktop.systemd1"
+#define SD_PATH "/org/freedesktop/systemd1"
+#define SD_MANAGER "org.freedesktop.systemd1.Manager"
+#define SD_UNIT "org.freedesktop.systemd1.Unit"
+#define SD_SERVICE "org.freedesktop.systemd1.Service"
+#define PROPS "org.freedesktop.DBus.Properties"
+
+struct sysd {
+	struct loop *loop;
+	sd_bus *bus;
+	bool user;
+	int fd;
+	int mask;		/* what the loop watches fd for */
+	long long timer;	/* sd-bus's own timeout, 0 if none */
+	sysd_change_cb *cb;
+	void *cb_data;
+	struct sysd_unit *units;
+	size_t n, cap;
+	int pending;		/* calls in flight */
+	bool files_stale;	/* unit-file states need reading */
+	bool dispatching;	/* inside sd_bus_process */
+	bool changed;		/* notify once processing ends */
+	char error[256];
+};
+
+static void io_update(struct sysd *s);
+
+static void
+notify(struct sysd *s)
+{
+	if (s->dispatching) {
+		s->changed = true;
+		return;
+	}
+	if (s->cb != NULL)
+		s->cb(s, s->cb_data);
+}
+
+static void
+set_error(struct sysd *s, const char *what, const sd_bus_error *e, int r)
+{
+	snprintf(s->error, sizeof s->error, "systemd %s manager: %s: %s",
+	    s->user ? "user" : "system", what,
+	    e && e->message ? e->message : strerror(r < 0 ? -r : r));
+}
+
+static void
+copy_str(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static struct sysd_unit *
+unit_by_name(struct sysd *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->units[i].name, name) == 0)
+			return &s->units[i];
+	return NULL;
+}
+
+static struct sysd_unit *
+unit_by_path(struct sysd *s, const char *path)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->units[i].path && strcmp(s->units[i].path, path) == 0)
+			return &s->units[i];
+	return NULL;
+}
+
+/* --- the bus on the loop ------------------------------------------------- */
+
+static void
+process(struct sysd *s)
+{
+	int r;
+
+	s->dispatching = true;
+	do {
+		r = sd_bus_process(s->bus, NULL);
+	} while (r > 0);
+	s->dispatching = false;
+	if (r < 0 && s->error[0] == '\0')
+		set_error(s, "connection lost", NULL, r);
+	io_update(s);
+	if (s->changed) {
+		s->changed = false;
+		notify(s);
+	}
+}
+
+static void
+on_fd(struct loop *l, int fd, int mask, void *data)
+{
+	(void)l;
+	(void)fd;
+	(void)mask;
+	process(data);
+}
+
+static long long
+on_timer(struct loop *l, long long id, void *data)
+{
+	struct sysd *s = data;
+
+	(void)l;
+	(void)id;
+	s->timer = 0;
+	process(s);
+	return LOOP_NOMORE;
+}
+
+/* Points the loop at what sd-bus wants to wait for next.  Called after
+ * every call we queue and every time the bus is processed. */
+static void
+io_update(struct sysd *s)
+{
+	int ev = sd_bus_get_events(s->bus);
+	int mask = 0;
+	uint64_t until = UINT64_MAX;
+
+	if (ev < 0)
+		ev = POLLIN;
+	if (ev & POLLIN)
+		mask |= LOOP_READABLE;
+	if (ev & POLLOUT)
+		mask |= LOOP_WRITABLE;
+	if (s->mask & ~mask)
+		loop_del_fd(s->loop, s->fd, s->mask & ~mask);
+	if (mask)
+		loop_add_fd(s->loop, s->fd, mask, on_fd, s);
+	s->mask = mask;
+
+	if (s->timer) {
+		loop_del_timer(s->loop, s->timer);
+		s->timer = 0;
+	}
+	if (sd_bus_get_timeout(s->bus, &until) >= 0 && until != UINT64_MAX) {
+		long long now_us = loop_now_ms() * 1000;
+		long long ms = ((long long)until - now_us) / 1000;
+
+		s->timer = loop_add_timer(s->loop, ms > 0 ? ms : 0, on_timer,
+		    s);
+	}
+}
+
+/* --- replies --------------------------------------------------------------- */
+
+static bool
+reply_ok(struct sysd *s, sd_bus_message *m, const char *what)
+{
+	const sd_bus_error *e;
+
+	s->pending--;
+	if (!sd_bus_message_is_method_error(m, NULL))
+		return true;
+	e = sd_bus_message_get_error(m);
+	set_error(s, what, e, sd_bus_message_get_errno(m));
+	s->changed = true;
+	return false;
+}
+
+/* One row of ListUnits / ListUnitsByNames. */
+struct unit_row {
+	const char *name, *desc, *load, *active, *sub, *follow, *path;
+	const char *jtype, *jpath;
+	uint32_t jid;
+};
+
+/* Calls fn for every row of a reply of type a(ssssssouso). */
+static void
+for_each_unit_row(struct sysd *s, sd_bus_message *m,
+    void (*fn)(struct sysd *, const struct unit_row *))
+{
+	struct unit_row r;
+	int rc = sd_bus_message_enter_container(m, 'a', "(ssssssouso)");
+
+	while (rc > 0 && (rc = sd_bus_message_read(m, "(ssssssouso)", &r.name,
+	    &r.desc, &r.load, &r.active, &r.sub, &r.follow, &r.path, &r.jid,
+	    &r.jtype, &r.jpath)) > 0)
+		fn(s, &r);
+}
+
+static void
+update_unit(struct sysd *s, const struct unit_row *r)
+{
+	struct sysd_unit *u = unit_by_name(s, r->name);
+
+	if (u == NULL)
+		return;
+	copy_str(u->load, sizeof u->load, r->load);
+	copy_str(u->active, sizeof u->active, r->active);
+	copy_str(u->sub, sizeof u->sub, r->sub);
+	if (u->path == NULL)
+		u->path = lk_xstrdup(r->path);
+	u->known = true;
+}
+
+static int
+on_list_units(sd_bus_message *m, void *data, sd_bus_error *ret)
+{
+	struct sysd *s = data;
+
+	(void)ret;
+	if (!reply_ok(s, m, "ListUnitsByNames"))
+		return 0;
+	for_each_unit_row(s, m, update_unit);
+	s->changed = true;
+	return 0;
+}
+
+/* Reads the Service properties we use from an a{sv} at m's position. */
+static void
+read_service_props(struct sysd_unit *u, sd_bus_message *m)
+{
+	const char *key;
+
+	if (sd_bus_message_enter_container(m, 'a', "{sv}") <= 0)
+		return;
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		uint32_t v32;
+		int32_t i32;
+		const char *str;
+
+		if (sd_bus_message_read(m, "s", &key) <= 0)
+			break;
+		if (strcmp(key, "MainPID") == 0 &&
+		    sd_bus_message_read(m, "v", "u", &v32) > 0)
+			u->main_pid = v32;
+		else if (strcmp(key, "NRestarts") == 0 &&
+		    sd_bus_message_read(m, "v", "u", &v32) > 0)
+			u->restarts = v32;
+		else if (strcmp(key, "ControlGroup") == 0 &&
+		    sd_bus_message_read(m, "v", "s", &str) > 0)
+			copy_str(u->cgroup, sizeof u->cgroup, str);
+		else if (strcmp(key, "Result") == 0 &&
+		    sd_bus_message_read(m, "v", "s", &str) > 0)
+			copy_str(u->result, sizeof u->result, str);
+		else if (strcmp(key, "ExecMainStatus") == 0 &&
+		    sd_bus_message_read(m, "v", "i", &i32) > 0)
+			u->exit_status = i32;
+		else
+			sd_bus_message_skip(m, "v");
+		sd_bus_message_exit_container(m);
+	}
+	sd_bus_message_exit_container(m);
+}
+
+/* The same for the Unit interface (from PropertiesChanged). */
+static void
+read_unit_props(struct sysd_unit *u, sd_bus_message *m)
+{
+	const char *key, *str;
+
+	if (sd_bus_message_enter_container(m, 'a', "{sv}") <= 0)
+		return;
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		char *dst = NULL;
+		size_t len = 0;
+
+		if (sd_bus_message_read(m, "s", &key) <= 0)
+			break;
+		if (strcmp(key, "ActiveState") == 0)
+			dst = u->active, len = sizeof u->active;
+		else if (strcmp(key, "SubState") == 0)
+			dst = u->sub, len = sizeof u->sub;
+		else if (strcmp(key, "LoadState") == 0)
+			dst = u->load, len = sizeof u->load;
+		else if (strcmp(key, "UnitFileState") == 0)
+			dst = u->file_state, len = sizeof u->file_state;
+		if (dst != NULL && sd_bus_message_read(m, "v", "s", &str) > 0)
+			copy_str(dst, len, str);
+		else
+			sd_bus_message_skip(m, "v");
+		sd_bus_message_exit_container(m);
+	}
+	sd_bus_message_exit_container(m);
+}
+
+struct unit_call {
+	struct sysd *s;
+	size_t idx;
+};
+
+static int
+on_service_props(sd_bus_message *m, void *data, sd_bus_error *ret)
+{
+	struct unit_call *c = data;
+	struct sysd *s = c->s;
+
+	(void)ret;
+	if (reply_ok(s, m, "GetAll") && c->idx < s->n)
+		read_service_props(&s->units[c->idx], m);
+	s->changed = true;
+	return 0;
+}
+
+static int
+on_file_state(sd_bus_message *m, void *data, sd_bus_error *ret)
+{
+	struct unit_call *c = data;
+	struct sysd *s = c->s;
+	const char *state;
+
+	(void)ret;
+	/* A unit without a file (transient, or not found) has no state. */
+	s->pending--;
+	if (!sd_bus_message_is_method_error(m, NULL) && c->idx < s->n &&
+	    sd_bus_message_read(m, "v", "s", &state) > 0)
+		copy_str(s->units[c->idx].file_state,
+		    sizeof s->units[c->idx].file_state, state);
+	s->changed = true;
+	return 0;
+}
+
+/* --- calls ----------------------------------------------------------------- */
+
+/*
+ * Queues an asynchronous call.  When data is a unit_call, the slot owns it:
+ * sd-bus frees it after the reply, or when the bus goes away first.
+ */
+static void
+call_async(struct sysd *s, sd_bus_message *msg, sd_bus_message_handler_t cb,
+    void *data, const char *what)
+{
+	sd_bus_slot *slot = NULL;
+	int r = sd_bus_call_async(s->bus, &slot, msg, cb, data, 0);
+
+	if (r < 0) {
+		set_error(s, what, NULL, r);
+		if (data != s)
+			free(data);
+		return;
+	}
+	if (data != s)
+		sd_bus_slot_set_destroy_callback(slot, free);
+	sd_bus_slot_set_floating(slot, 1);
+	sd_bus_slot_unref(slot);
+	s->pending++;
+}
+
+static void
+get_service_props(struct sysd *s, size_t i)
+{
+	struct sysd_unit *u = &s->units[i];
+	struct unit_call *c;
+	sd_bus_message *msg = NULL;
+	size_t len = strlen(u->name);
+
+	if (u->path == NULL || len < 8 || strcmp(u->name + len - 8,
+	    ".service") != 0)
+		return;
+	if (sd_bus_message_new_method_call(s->bus, &msg, SD_DEST, u->path,
+	    PROPS, "GetAll") < 0 ||
+	    sd_bus_message_append(msg, "s", SD_SERVICE) < 0) {
+		sd_bus_message_unref(msg);
+		return;
+	}
+	c = malloc(sizeof *c);
+	if (c != NULL) {
+		c->s = s;
+		c->idx = i;
+		call_async(s, msg, on_service_props, c, "GetAll");
+	}
+	sd_bus_message_unref(msg);
+}
+
+static void
+get_file_state(struct sysd *s, size_t i)
+{
+	struct sysd_unit *u = &s->units[i];
+	struct unit_call *c;
+	sd_bus_message *msg = NULL;
+
+	if (u->path == NULL)
+		return;
+	if (sd_bus_message_new_method_call(s->bus, &msg, SD_DEST, u->path,
+	    PROPS, "Get") < 0 ||
+	    sd_bus_message_append(msg, "ss", SD_UNIT, "UnitFileState") < 0) {
+		sd_bus_message_unref(msg);
+		return;
+	}
+	c = malloc(sizeof *c);
+	if (c != NULL) {
+		c->s = s;
+		c->idx = i;
+		call_async(s, msg, on_file_state, c, "Get UnitFileState");
+	}
+	sd_bus_message_unref(msg);
+}
+
+/*
+ * Second half of a refresh: once ListUnitsByNames has told us every unit's
+ * object path, read the per-service properties (and, when needed, the
+ * unit-file states), all pipelined.
+ */
+static int
+on_list_then_details(sd_bus_message *m, void *data, sd_bus_error *ret)
+{
+	struct sysd *s = data;
+	bool files = s->files_stale;
+
+	on_list_units(m, data, ret);
+	s->files_stale = false;
+	for (size_t i = 0; i < s->n; i++) {
+		get_service_props(s, i);
+		if (files)
+			get_file_state(s, i);
+	}
+	return 0;
+}
+
+void
+sysd_refresh(struct sysd *s)
+{
+	sd_bus_message *msg = NULL;
+	char **names;
+
+	if (s->n == 0 || s->bus == NULL)
+		return;
+	names = calloc(s->n + 1, sizeof *names);
+	if (names == NULL)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		names[i] = s->units[i].name;
+	if (sd_bus_message_new_method_call(s->bus, &msg, SD_DEST, SD_PATH,
+	    SD_MANAGER, "ListUnitsByNames") >= 0 &&
+	    sd_bus_message_append_strv(msg, names) >= 0)
+		call_async(s, msg, on_list_then_details, s,
+		    "ListUnitsByNames");
+	sd_bus_message_unref(msg);
+	free(names);
+	io_update(s);
+}
+
+size_t
+sysd_track(struct sysd *s, const char *unit)
+{
+	struct sysd_unit *u = unit_by_name(s, unit);
+
+	if (u != NULL)
+		return (size_t)(u - s->units);
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->units = lk_xrealloc(s->units, s->cap * sizeof *s->units);
+	}
+	u = &s->units[s->n];
+	memset(u, 0, sizeof *u);
+	u->name = lk_xstrdup(unit);
+	s->files_stale = true;
+	return s->n++;
+}
+
+/* Without a config: failed units, and services that are running. */
+static void
+discover_unit(struct sysd *s, const struct unit_row *r)
+{
+	size_t len = strlen(r->name);
+	bool service = len > 8 && strcmp(r->name + len - 8, ".service") == 0;
+
+	if (strcmp(r->active, "failed") == 0 ||
+	    (service && strcmp(r->sub, "running") == 0))
+		sysd_track(s, r->name);
+}
+
+static int
+on_discover(sd_bus_message *m, void *data, sd_bus_error *ret)
+{
+	struct sysd *s = data;
+
+	(void)ret;
+	if (!reply_ok(s, m, "ListUnits"))
+		return 0;
+	for_each_unit_row(s, m, discover_unit);
+	sysd_refresh(s);
+	return 0;
+}
+
+void
+sysd_discover(struct sysd *s)
+{
+	int r = sd_bus_call_method_async(s->bus, NULL, SD_DEST, SD_PATH,
+	    SD_MANAGER, "ListUnits", on_discover, s, "");
+
+	if (r < 0)
+		set_error(s, "ListUnits", NULL, r);
+	else
+		s->pending++;
+	io_update(s);
+}
+
+/* --- signals --------------------------------------------------------------- */
+
+static int
+on_properties_changed(sd_bus_message *m, void *data, sd_bus_error *ret)
+{
+	struct sysd *s = data;
+	struct sysd_unit *u = unit_by_path(s, sd_bus_message_get_path(m));
+	const char *iface;
+
+	(void)ret;
+	if (u == NULL || sd_bus_message_read(m, "s", &iface) <= 0)
+		return 0;
+	if (strcmp(iface, SD_UNIT) == 0)
+		read_unit_props(u, m);
+	else if (strcmp(iface, SD_SERVICE) == 0)
+		read_service_props(u, m);
+	else
+		return 0;
+	s->changed = true;
+	return 0;
+}
+
+static int
+on_unit_files_changed(sd_bus_message *m, void *data, sd_bus_error *ret)
+{
+	struct sysd *s = data;
+
+	(void)m;
+	(void)ret;
+	for (size_t i = 0; i < s->n; i++)
+		get_file_state(s, i);
+	return 0;
+}
+
+static int
+on_subscribed(sd_bus_message *m, void *data, sd_bus_error *ret)
+{
+	(void)ret;
+	reply_ok(data, m, "Subscribe");
+	return 0;
+}
+
+enum lk_code
+sysd_new(struct loop *loop, bool user, sysd_change_cb *cb, void *data,
+    struct sysd **out, struct lk_err *err)
+{
+	struct sysd *s = lk_xcalloc(1, sizeof *s);
+	int r;
+
+	*out = NULL;
+	s->loop = loop;
+	s->user = user;
+	s->cb = cb;
+	s->cb_data = data;
+	r = user ? sd_bus_open_user(&s->bus) : sd_bus_open_system(&s->bus);
+	if (r < 0) {
+		lk_fail(err, LK_EIO, "connect to the systemd %s manager: %s",
+		    user ? "user" : "system", strerror(-r));
+		sysd_free(&s);
+		return err->code;
+	}
+	s->fd = sd_bus_get_fd(s->bus);
+	/* Unit signals are only sent to subscribers. */
+	r = sd_bus_match_signal_async(s->bus, NULL, SD_DEST, NULL, PROPS,
+	    "PropertiesChanged", on_properties_changed, NULL, s);
+	if (r >= 0)
+		r = sd_bus_match_signal_async(s->bus, NULL, SD_DEST, SD_PATH,
+		    SD_MANAGER, "UnitFilesChanged", on_unit_files_changed,
+		    NULL, s);
+	if (r >= 0)
+		r = sd_bus_call_method_async(s->bus, NULL, SD_DEST, SD_PATH,
+		    SD_MANAGER, "Subscribe", on_subscribed, s, "");
+	if (r < 0) {
+		lk_fail(err, LK_EIO, "subscribe to the systemd %s manager: %s",
+		    user ? "user" : "system", strerror(-r));
+		sysd_free(&s);
+		return err->code;
+	}
+	s->pending++;
+	io_update(s);
+	*out = s;
+	return LK_OK;
+}
+
+void
+sysd_free(struct sysd **sp)
+{
+	struct sysd *s = sp ? *sp : NULL;
+
+	if (s == NULL)
+		return;
+	if (s->mask)
+		loop_del_fd(s->loop, s->fd, s->mask);
+	if (s->timer)
+		loop_del_timer(s->loop, s->timer);
+	/* Pending calls' slots free their unit_call when the bus goes. */
+	if (s->bus != NULL)
+		sd_bus_flush_close_unref(s->bus);
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->units[i].name);
+		free(s->units[i].path);
+	}
+	free(s->units);
+	free(s);
+	*sp = NULL;
+}
+
+bool
+sysd_idle(const struct sysd *s)
+{
+	return s->pending <= 0;
+}
+
+const char *
+sysd_error(const struct sysd *s)
+{
+	return s->error[0] ? s->error : NULL;
+}
+
+size_t
+sysd_count(const struct sysd *s)
+{
+	return s->n;
+}
+
+const struct sysd_unit *
+sysd_unit(const struct sysd *s, size_t i)
+{
+	return i < s->n ? &s->units[i] : NULL;
+}
+
+const char *
+sysd_scope(const struct sysd *s)
+{
+	return s->user ? "user" : "system";
+}

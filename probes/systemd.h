@@ -1,0 +1,74 @@
+/*
+ * The systemd probe: unit state over sd-bus, never a systemctl process.
+ *
+ * One connection per scope (the user manager, the system manager).  A
+ * refresh is one ListUnitsByNames call for every tracked unit plus one
+ * pipelined GetAll of the Service interface per service; unit-file states
+ * (enabled or not) are read once at start and again when systemd says unit
+ * files changed.  PropertiesChanged signals update a unit between refreshes,
+ * so a crash shows within a second.  Nothing here blocks: every call is
+ * asynchronous and the bus's fd lives on the loop.
+ */
+#ifndef LK_SYSTEMD_H
+#define LK_SYSTEMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/err.h"
+
+struct loop;
+struct sysd;
+
+struct sysd_unit {
+	char *name;
+	char *path;		/* D-Bus object path, NULL until known */
+	char load[32];
+	char active[32];
+	char sub[32];
+	char file_state[32];	/* "enabled", "disabled", "static", ... */
+	char result[32];	/* systemd's Result: "success", "exit-code"... */
+	int exit_status;	/* ExecMainStatus */
+	char cgroup[512];
+	int64_t main_pid;
+	int64_t restarts;
+	bool known;		/* state read at least once */
+};
+
+/* Called after any tracked unit changed (or a refresh completed). */
+typedef void sysd_change_cb(struct sysd *s, void *data);
+
+/*
+ * Connects to the user (user = true) or system manager and puts the bus on
+ * the loop.  The caller owns the result (sysd_free).  Fails with a clear
+ * message when no manager is reachable.
+ */
+enum lk_code sysd_new(struct loop *loop, bool user, sysd_change_cb *cb,
+    void *data, struct sysd **out, struct lk_err *err);
+void sysd_free(struct sysd **s);
+
+/* Starts tracking unit; returns its index.  Idempotent per name. */
+size_t sysd_track(struct sysd *s, const char *unit);
+
+/*
+ * Tracks what `lookout` shows without a config: the manager's failed units
+ * and its running services.  Asynchronous: the units appear with the
+ * following refresh.
+ */
+void sysd_discover(struct sysd *s);
+
+/* Issues a refresh of every tracked unit. */
+void sysd_refresh(struct sysd *s);
+
+/* True when no call is in flight (every answer so far is in). */
+bool sysd_idle(const struct sysd *s);
+
+/* Set when the connection failed or a call came back with an error. */
+const char *sysd_error(const struct sysd *s);
+
+size_t sysd_count(const struct sysd *s);
+const struct sysd_unit *sysd_unit(const struct sysd *s, size_t i);
+const char *sysd_scope(const struct sysd *s);
+
+#endif

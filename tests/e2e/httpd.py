@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""A real HTTP server on loopback for the end-to-end tests.
+
+Most routes answer like a healthy or broken backend would (seed 000's
+/api/inbox/joe, and the 404 with an empty body of /api/settings/auth).
+The /fault/* routes misbehave on purpose, to inject faults a well-behaved
+server never produces: accepting and never answering, trickling, an endless
+10 MB body, a redirect loop, a redirect to file://.
+
+Usage: httpd.py PORTFILE  -- binds 127.0.0.1 on a free port, writes it to
+PORTFILE, serves until killed.
+"""
+import http.server
+import json
+import socketserver
+import sys
+import time
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, body=b"", ctype="application/json", extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        p = self.path
+        if p == "/api/inbox/joe":
+            self.send(200, json.dumps({"messages": [], "status": {"db": "up"}}).encode())
+        elif p == "/api/auth":
+            self.send(200, b'{"ok": true}')
+        elif p == "/api/settings/auth":
+            self.send(404)
+        elif p == "/fault/hang":
+            time.sleep(3600)
+        elif p == "/fault/trickle":
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            for _ in range(100000):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.2)
+        elif p == "/fault/huge":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"y" * 65536
+            for _ in range(160):  # 10 MiB
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        elif p == "/fault/loop":
+            self.send(302, extra=[("Location", "/fault/loop")])
+        elif p == "/fault/file":
+            self.send(302, extra=[("Location", "file:///etc/passwd")])
+        elif p == "/fault/notjson":
+            self.send(200, b"<html>oops</html>", "text/html")
+        else:
+            self.send(404, b"not found", "text/plain")
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    srv = Server(("127.0.0.1", 0), Handler)
+    with open(sys.argv[1], "w") as f:
+        f.write(str(srv.server_address[1]))
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+#!/bin/sh
+# The seed failure modes made real: runs inside tests/sandbox (through
+# in_sandbox.sh) with a real systemd --user, redis-server and HTTP server.
+# Prints TAP.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../cli/tap.sh"
+: "${PROBE_WATCH:?PROBE_WATCH must point at the probe_watch helper}"
+U=$XDG_CONFIG_HOME/systemd/user
+mkdir -p "$U"
+
+python3 "$here/httpd.py" "$T/port" & httpd=$!
+trap 'kill $httpd 2>/dev/null; rm -rf "$T"' EXIT
+for i in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+HTTP=http://127.0.0.1:$(cat "$T/port")
+
+unit() {
+	name=$1; shift
+	printf '%s\n' "$@" > "$U/$name"
+}
+unit idle.service "[Service]" "ExecStart=/bin/sleep 1000" "[Install]" "WantedBy=default.target"
+# Seed 000: the app dies at start-up with a NameError, 1.5 s after it starts;
+# it logs the wall-clock ms of the crash first.
+unit message-bus.service "[Service]" \
+    "ExecStart=/usr/bin/python3 -c \"import time; time.sleep(1.5); open('$T/crash_ms', 'w').write(str(int(time.time() * 1000))); queue.Queue()\""
+mkdir -p "$T/releases/65"
+unit worker.service "[Service]" "WorkingDirectory=$T/releases/65" "ExecStart=/bin/sleep 1000"
+systemctl --user daemon-reload
+
+# --- seed 000: a crash shows as failed within a second ------------------
+cat > "$T/bus.lua" <<LUA
+interval = "10s"
+service "message-bus" { unit = "message-bus.service", scope = "user" }
+LUA
+"$PROBE_WATCH" "$T/bus.lua" 4000 > "$T/watch" &
+watch=$!
+sleep 0.3
+systemctl --user start message-bus.service
+wait $watch
+failed_ms=$(awk '$4 == "message-bus" && $5 == "failed" { print $2; exit }' "$T/watch")
+crash_ms=$(cat "$T/crash_ms" 2>/dev/null || echo 0)
+if [ -n "$failed_ms" ] && [ "$crash_ms" -gt 0 ] && [ $((failed_ms - crash_ms)) -lt 1000 ]; then
+	ok "a NameError at start-up shows as failed $((failed_ms - crash_ms)) ms after the crash (interval 10 s)"
+else
+	fail "a NameError at start-up shows as failed within 1 s" "crash at $crash_ms" "$(cat "$T/watch")"
+fi
+run --config "$T/bus.lua" status --json
+check "status exits 1 for a failed service" test "$rc" -eq 1
+check "status says why" sh -c 'printf "%s" "$1" | grep -q "\"reason\":\"failed: exited with status 1\""' _ "$out"
+
+# --- active but not enabled ----------------------------------------------
+cat > "$T/idle.lua" <<LUA
+service "idle" { unit = "idle.service", scope = "user" }
+LUA
+systemctl --user start idle.service
+run --config "$T/idle.lua" status --json
+check "active but not enabled is flagged not-enabled" sh -c 'printf "%s" "$1" | grep -q "\"flags\":\[\"not-enabled\"\]"' _ "$out"
+check "and counts as degraded" test "$rc" -eq 1
+systemctl --user enable idle.service 2>/dev/null
+run --config "$T/idle.lua" status --json
+check "enabled: the flag is gone and status is healthy" sh -c '[ "$1" -eq 0 ] && printf "%s" "$2" | grep -q "\"enabled\":\"enabled\",.*\"flags\":\[\]"' _ "$rc" "$out"
+
+# --- an endpoint answering 404 with an empty body -------------------------
+cat > "$T/dash.lua" <<LUA
+service "dashboard" { unit = "idle.service", scope = "user",
+  check = http { url = "$HTTP/api/settings/auth", status = 200, json = true } }
+service "inbox" { unit = "idle.service", scope = "user",
+  check = http { url = "$HTTP/api/inbox/joe", json = true, json_field = { path = "status.db", equals = "up" } } }
+LUA
+run --config "$T/dash.lua" status --json
+check "404 with an empty body: unhealthy, with that reason" sh -c 'printf "%s" "$1" | python3 -c "
+import json, sys
+s = {x[\"name\"]: x for x in json.load(sys.stdin)[\"services\"]}
+d, i = s[\"dashboard\"], s[\"inbox\"]
+assert d[\"flags\"] == [\"unhealthy\"] and d[\"health\"] == \"failing\", d
+assert d[\"reason\"] == \"HTTP 404 with an empty body (expected 200)\", d
+assert i[\"health\"] == \"ok\" and i[\"flags\"] == [] and i[\"latency_ms\"] > 0, i
+"' _ "$out"
+
+# --- seed 001: a worker whose directory was deleted under it ---------------
+cat > "$T/worker.lua" <<LUA
+service "worker" { unit = "worker.service", scope = "user" }
+LUA
+systemctl --user start worker.service
+run --config "$T/worker.lua" status --json
+check "a worker in its release directory is fine" sh -c 'printf "%s" "$1" | grep -q "\"active\":\"active\""' _ "$out"
+rm -rf "$T/releases/65"
+run --config "$T/worker.lua" status --json
+check "its directory deleted: deleted-cwd while systemd says active" sh -c 'printf "%s" "$1" | python3 -c "
+import json, sys
+w = json.load(sys.stdin)[\"services\"][0]
+assert w[\"active\"] == \"active\" and \"deleted-cwd\" in w[\"flags\"], w
+assert \"releases/65\" in w[\"reason\"], w
+"' _ "$out"
+
+# --- a Redis queue: stalled, drained, paused ------------------------------
+cat > "$T/mail.lua" <<LUA
+interval = "200ms"
+queue "mail" { redis = { url = "$REDIS_URL", key = "queues:default",
+  paused_key = "queues:default:paused" }, stall_after = "1s" }
+LUA
+redis-cli -p "$REDIS_PORT" rpush queues:default j1 j2 j3 j4 j5 >/dev/null
+"$PROBE_WATCH" "$T/mail.lua" 3500 > "$T/watch" &
+watch=$!
+sleep 2
+# A consumer drains it.
+for i in 1 2 3 4 5; do redis-cli -p "$REDIS_PORT" lpop queues:default >/dev/null; sleep 0.1; done
+wait $watch
+check "a filling list with no consumer is stalled after stall_after" grep -q 'Q mail stalled 5 .*| 5 waiting, none consumed for 1s' "$T/watch"
+check "a consumer that drains it makes it ok" sh -c 'tail -n 1 "$1" | grep -q "Q mail ok 0 "' _ "$T/watch"
+redis-cli -p "$REDIS_PORT" rpush queues:default j6 >/dev/null
+redis-cli -p "$REDIS_PORT" set queues:default:paused 1 >/dev/null
+run --config "$T/mail.lua" status --json
+check "a paused key makes it paused" sh -c 'printf "%s" "$1" | grep -q "\"state\":\"paused\""' _ "$out"
+redis-cli -p "$REDIS_PORT" del queues:default:paused >/dev/null
+
+# --- faults: every bad endpoint ends at its deadline or cap ---------------
+cat > "$T/faults.lua" <<LUA
+service "hang" { unit = "idle.service", scope = "user", check = http { url = "$HTTP/fault/hang", timeout_ms = 1000 } }
+service "trickle" { unit = "idle.service", scope = "user", check = http { url = "$HTTP/fault/trickle", timeout_ms = 1000 } }
+service "huge" { unit = "idle.service", scope = "user", check = http { url = "$HTTP/fault/huge", timeout_ms = 5000 } }
+service "loop" { unit = "idle.service", scope = "user", check = http { url = "$HTTP/fault/loop" } }
+service "file" { unit = "idle.service", scope = "user", check = http { url = "$HTTP/fault/file" } }
+service "refused" { unit = "idle.service", scope = "user", check = http { url = "http://127.0.0.1:1/" } }
+LUA
+t=$(date +%s%N)
+run --config "$T/faults.lua" status --json
+took=$(( ($(date +%s%N) - t) / 1000000 ))
+printf '%s' "$out" > "$T/faults.json"
+for pair in "hang|timed out after 1000 ms" "trickle|timed out after 1000 ms" \
+    "huge|body over 1 MiB" "loop|too many redirects (more than 5)" \
+    "file|redirect to a protocol other than http or https refused" \
+    "refused|connection refused"; do
+	name=${pair%%|*}; want=${pair#*|}
+	check "fault $name: $want" python3 -c "
+import json, sys
+s = {x['name']: x for x in json.load(open('$T/faults.json'))['services']}
+assert s['$name']['reason'] == '$want', s['$name']
+assert s['$name']['flags'] == ['unhealthy'], s['$name']
+"
+done
+check "all six faults together took ${took} ms (deadline 1 s, cap 5 s)" test "$took" -lt 4000
+
+# --- Redis frozen with SIGSTOP: stale, and nothing else slows down ---------
+cat > "$T/frozen.lua" <<LUA
+service "inbox" { unit = "idle.service", scope = "user", check = http { url = "$HTTP/api/inbox/joe" } }
+queue "mail" { redis = { url = "$REDIS_URL", key = "queues:default" } }
+LUA
+redis_pid=$(redis-cli -p "$REDIS_PORT" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p')
+kill -STOP "$redis_pid"
+t=$(date +%s%N)
+run --config "$T/frozen.lua" status --json
+took=$(( ($(date +%s%N) - t) / 1000000 ))
+kill -CONT "$redis_pid"
+check "a frozen Redis makes its queue stale" sh -c 'printf "%s" "$1" | grep -q "\"flags\":\[\"stale\"\]"' _ "$out"
+check "the endpoint check next to it is still ok" sh -c 'printf "%s" "$1" | grep -q "\"health\":\"ok\""' _ "$out"
+check "status still ends in ${took} ms (Redis deadline 1 s)" test "$took" -lt 2000
+
+# --- no config: the manager's failed units and running services ----------
+run status --json
+check "without a config: failed units and running services are shown" sh -c 'printf "%s" "$1" | python3 -c "
+import json, sys
+names = [s[\"name\"] for s in json.load(sys.stdin)[\"services\"]]
+assert \"message-bus.service\" in names and \"idle.service\" in names, names
+"' _ "$out"
+done_testing

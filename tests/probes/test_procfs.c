@@ -1,0 +1,115 @@
+/* probes: processes running from a deleted directory or binary, made real
+ * (no fake /proc): a child whose cwd is removed under it, and a child that
+ * runs a copy of a binary which is then deleted. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "probes.h"
+#include "procfs.h"
+
+static char dir[128];
+static pid_t child;
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/lookout-procfs.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	child = 0;
+}
+
+static void
+teardown(void)
+{
+	char cmd[256];
+
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	(void)system(cmd);
+}
+
+TestSuite(procfs, .init = setup, .fini = teardown, .timeout = 10);
+
+/* Starts `sleep 30` in cwd, running the binary at exe, and waits until
+ * /proc shows the new image. */
+static void
+spawn_sleep(const char *cwd, const char *exe)
+{
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		if (chdir(cwd) != 0)
+			_exit(1);
+		execl(exe, "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		char path[64], buf[256];
+		ssize_t n;
+
+		snprintf(path, sizeof path, "/proc/%d/exe", (int)child);
+		n = readlink(path, buf, sizeof buf - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			if (strstr(buf, "sleep") != NULL)
+				return;
+		}
+		usleep(10000);
+	}
+	cr_assert_fail("child never exec'd %s", exe);
+}
+
+Test(procfs, a_healthy_process_has_no_flags)
+{
+	char detail[256];
+	pid_t self = getpid();
+
+	cr_expect_eq(procfs_check_deleted(&self, 1, detail, sizeof detail), 0u);
+	cr_expect_str_eq(detail, "");
+}
+
+Test(procfs, a_deleted_working_directory)
+{
+	char release[256], detail[512];
+
+	snprintf(release, sizeof release, "%s/releases-65", dir);
+	cr_assert_eq(mkdir(release, 0700), 0);
+	spawn_sleep(release, "/bin/sleep");
+	cr_expect_eq(procfs_check_deleted(&child, 1, detail, sizeof detail), 0u);
+	cr_assert_eq(rmdir(release), 0);
+	cr_expect_eq(procfs_check_deleted(&child, 1, detail, sizeof detail),
+	    (unsigned)SVC_DELETED_CWD);
+	cr_expect(strstr(detail, "runs in deleted ") != NULL, "%s", detail);
+	cr_expect(strstr(detail, "releases-65") != NULL, "%s", detail);
+}
+
+Test(procfs, a_deleted_binary)
+{
+	char exe[256], cmd[600], detail[512];
+
+	snprintf(exe, sizeof exe, "%s/sleep-v1", dir);
+	snprintf(cmd, sizeof cmd, "cp /bin/sleep '%s'", exe);
+	cr_assert_eq(system(cmd), 0);
+	spawn_sleep(dir, exe);
+	cr_assert_eq(unlink(exe), 0);
+	cr_expect(procfs_check_deleted(&child, 1, detail, sizeof detail) &
+	    SVC_DELETED_EXE);
+}
+
+Test(procfs, cgroup_paths_are_confined)
+{
+	pid_t pids[4];
+
+	cr_expect_eq(procfs_cgroup_pids("../../etc", pids, 4), 0u);
+	cr_expect_eq(procfs_cgroup_pids("relative", pids, 4), 0u);
+	cr_expect_eq(procfs_cgroup_pids(NULL, pids, 4), 0u);
+}
