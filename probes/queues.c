@@ -22,6 +22,7 @@
 #include "../core/util.h"
 #include "http.h"
 #include "queue_model.h"
+#include "rabbit.h"
 
 /* How long one Redis round may take before its queues count as stale. */
 #define REDIS_TIMEOUT_MS 1000
@@ -418,23 +419,12 @@ url_escape(const char *s)
 	return b.s;
 }
 
-static double
-rate_per_min(json_t *stats, const char *name)
-{
-	json_t *d = json_object_get(stats, name);
-	json_t *r = json_object_get(d, "rate");
-
-	return json_is_number(r) ? json_number_value(r) * 60.0 : -1;
-}
-
 static void
 on_rabbit(const struct http_reply *r, void *data)
 {
 	struct pqueue *q = data;
-	struct queue_sample s = { .ok = true, .in_per_min = -1,
-	    .out_per_min = -1 };
-	json_t *root, *stats;
-	json_error_t jerr;
+	struct queue_sample s = { .ok = true };
+	char why[128];
 
 	if (q->set->freeing)
 		return;
@@ -456,28 +446,8 @@ on_rabbit(const struct http_reply *r, void *data)
 		sample_fail(q, "RabbitMQ API answered HTTP %ld", r->status);
 		return;
 	}
-	root = json_loadb(r->body ? r->body : "", r->len, 0, &jerr);
-	if (!json_is_object(root)) {
-		json_decref(root);
-		sample_fail(q, "RabbitMQ API: invalid JSON at byte %d",
-		    jerr.position);
-		return;
-	}
-	s.depth = json_integer_value(json_object_get(root, "messages"));
-	s.consumers = json_integer_value(json_object_get(root, "consumers"));
-	if (!json_is_integer(json_object_get(root, "messages")))
-		s.depth = -1;
-	stats = json_object_get(root, "message_stats");
-	if (json_is_object(stats)) {
-		s.in_per_min = rate_per_min(stats, "publish_details");
-		s.out_per_min = rate_per_min(stats, "deliver_get_details");
-		if (s.out_per_min < 0)
-			s.out_per_min = rate_per_min(stats, "ack_details");
-	}
-	json_decref(root);
-	if (s.depth < 0) {
-		sample_fail(q, "RabbitMQ API: no message count for %s",
-		    q->cfg->rabbitmq.name);
+	if (rabbit_parse_queue(r->body, r->len, &s, why, sizeof why) != 0) {
+		sample_fail(q, "RabbitMQ API: %s", why);
 		return;
 	}
 	sample_done(q, &s);
