@@ -12,6 +12,7 @@
 #include "../core/config.h"
 #include "../core/loop.h"
 #include "../core/util.h"
+#include "../store/store.h"
 #include "http.h"
 #include "http_eval.h"
 #include "procfs.h"
@@ -475,9 +476,40 @@ probes_changed(struct probes *p)
 	changed(p);
 }
 
+/* Samples are kept this long: enough for "when did it start". */
+#define SAMPLES_KEEP_MS (7LL * 24 * 3600 * 1000)
+
 void
 probes_record_samples(struct probes *p)
 {
-	/* Samples land with the store's sample API (next step). */
-	(void)p;
+	size_t n = p->nsvc + p->nq, k = 0;
+	struct store_sample *v;
+	char (*states)[96];
+	struct lk_err err = { 0 };
+	int64_t now = lk_now_ms();
+
+	if (p->store == NULL || n == 0)
+		return;
+	v = lk_xcalloc(n, sizeof *v);
+	states = lk_xcalloc(n, sizeof *states);
+	for (size_t i = 0; i < p->nsvc; i++, k++) {
+		const struct probe_service *s = &p->svcs[i].st;
+
+		snprintf(states[k], sizeof states[k], "%s/%s %s", s->active,
+		    s->sub, probe_health_name(s->health));
+		v[k] = (struct store_sample){ now, "service", s->name,
+		    states[k], -1, s->latency_ms };
+	}
+	for (size_t i = 0; i < p->nq; i++, k++) {
+		const struct probe_queue *q = probes_queue(p, i);
+
+		v[k] = (struct store_sample){ now, "queue", q->name,
+		    probe_queue_state_name(q->state), (double)q->depth, -1 };
+	}
+	/* A timeline that cannot take samples must not stop the probes;
+	 * the console shows the error. */
+	if (store_samples_add(p->store, v, n, SAMPLES_KEEP_MS, &err) != LK_OK)
+		snprintf(p->error, sizeof p->error, "%s", err.msg);
+	free(states);
+	free(v);
 }

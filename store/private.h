@@ -33,6 +33,9 @@
 	X(events_all, "SELECT " STORE_EVENT_COLS " FROM events ORDER BY seq") \
 	X(events_incident, "SELECT " STORE_EVENT_COLS " FROM events"          \
 	    " WHERE incident_id = ?1 ORDER BY seq")                           \
+	X(sample_insert, "INSERT INTO samples(ts, kind, subject, state, value,"\
+	    " latency_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                  \
+	X(sample_prune, "DELETE FROM samples WHERE ts < ?1")                  \
 	X(runs_incident, "SELECT id, runbook, source_sha256, params, dry_run,"\
 	    " status, started_at, finished_at, actor_user FROM runs"          \
 	    " WHERE incident_id = ?1 ORDER BY id")

@@ -928,3 +928,44 @@ store_event_foreach(struct store *s, int64_t incident_id, store_event_cb cb,
 		return store_db_error(s, err, "read timeline");
 	return LK_OK;
 }
+
+/* --- samples --------------------------------------------------------------- */
+
+enum lk_code
+store_samples_add(struct store *s, const struct store_sample *v, size_t n,
+    int64_t keep_ms, struct lk_err *err)
+{
+	sqlite3_stmt *st = s->st_sample_insert;
+	int rc = SQLITE_DONE;
+
+	if (txn_begin(s, err) != LK_OK)
+		return err->code;
+	for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
+		sqlite3_bind_int64(st, 1, v[i].ts_ms);
+		sqlite3_bind_text(st, 2, v[i].kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, v[i].subject, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, v[i].state, -1, SQLITE_STATIC);
+		if (v[i].value >= 0)
+			sqlite3_bind_double(st, 5, v[i].value);
+		else
+			sqlite3_bind_null(st, 5);
+		if (v[i].latency_ms >= 0)
+			sqlite3_bind_double(st, 6, v[i].latency_ms);
+		else
+			sqlite3_bind_null(st, 6);
+		rc = sqlite3_step(st);
+		sqlite3_clear_bindings(st);
+		sqlite3_reset(st);
+	}
+	if (rc == SQLITE_DONE && keep_ms > 0) {
+		sqlite3_bind_int64(s->st_sample_prune, 1, lk_now_ms() - keep_ms);
+		rc = sqlite3_step(s->st_sample_prune);
+		sqlite3_reset(s->st_sample_prune);
+	}
+	if (rc != SQLITE_DONE) {
+		store_db_error(s, err, "write samples to");
+		txn_rollback(s);
+		return err->code;
+	}
+	return txn_commit(s, err);
+}

@@ -156,6 +156,24 @@ struct store_verify_report {
 enum lk_code store_verify(struct store *s, int64_t incident_id,
     struct store_verify_report *report, struct lk_err *err);
 
+/* One probe reading, for sparklines and "when did it start". */
+struct store_sample {
+	int64_t ts_ms;
+	const char *kind;	/* "service" or "queue" */
+	const char *subject;	/* the service or queue name */
+	const char *state;	/* "active/running ok", "stalled", ... */
+	double value;		/* queue depth; < 0: none */
+	double latency_ms;	/* endpoint check; < 0: none */
+};
+
+/*
+ * Writes a probe cycle's samples in one transaction and drops samples
+ * older than keep_ms in the same one.  Samples are not hash-chained: they
+ * are measurements, not the record of what people did.
+ */
+enum lk_code store_samples_add(struct store *s, const struct store_sample *v,
+    size_t n, int64_t keep_ms, struct lk_err *err);
+
 enum store_format { STORE_MD, STORE_JSON, STORE_CSV };
 
 /* Parses "md", "json", "csv". */

@@ -100,7 +100,7 @@ queue "mail" { redis = { url = "$REDIS_URL", key = "queues:default",
   paused_key = "queues:default:paused" }, stall_after = "1s" }
 LUA
 redis-cli -p "$REDIS_PORT" rpush queues:default j1 j2 j3 j4 j5 >/dev/null
-"$PROBE_WATCH" "$T/mail.lua" 3500 > "$T/watch" &
+"$PROBE_WATCH" "$T/mail.lua" 3500 "$T/samples.db" > "$T/watch" &
 watch=$!
 sleep 2
 # A consumer drains it.
@@ -108,6 +108,7 @@ for i in 1 2 3 4 5; do redis-cli -p "$REDIS_PORT" lpop queues:default >/dev/null
 wait $watch
 check "a filling list with no consumer is stalled after stall_after" grep -q 'Q mail stalled 5 .*| 5 waiting, none consumed for 1s' "$T/watch"
 check "a consumer that drains it makes it ok" sh -c 'tail -n 1 "$1" | grep -q "Q mail ok 0 "' _ "$T/watch"
+check "every cycle left its samples in the timeline" test "$(sqlite3 "$T/samples.db" "SELECT count(DISTINCT ts) > 10 AND sum(state = 'stalled') > 0 AND max(value) = 5 FROM samples WHERE subject = 'mail'")" = 1
 redis-cli -p "$REDIS_PORT" rpush queues:default j6 >/dev/null
 redis-cli -p "$REDIS_PORT" set queues:default:paused 1 >/dev/null
 run --config "$T/mail.lua" status --json

@@ -7,7 +7,8 @@
  *   MONO_MS WALL_MS Q name state depth consumers flags | reason
  *
  * The end-to-end tests read it to see how fast a change shows, and that
- * changes show at all without a new process.
+ * changes show at all without a new process.  With DB, each cycle's
+ * samples go to that timeline.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "util.h"
 #include "loop.h"
 #include "probes.h"
+#include "store.h"
 
 static long long t0;
 static char **last;
@@ -99,12 +101,22 @@ main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct config_diags diags = { 0 };
 	struct probes *p = NULL;
+	struct store *store = NULL;
 	struct loop *loop;
 	struct lk_err err = { 0 };
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: probe_watch CONFIG DURATION_MS\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: probe_watch CONFIG DURATION_MS [DB]\n");
 		return 2;
+	}
+	if (argc == 4) {
+		static const struct store_actor actor = { "probe_watch",
+		    NULL, NULL };
+
+		if (store_open(argv[3], &actor, &store, &err) != LK_OK) {
+			fprintf(stderr, "probe_watch: %s\n", err.msg);
+			return 2;
+		}
 	}
 	if (config_load(argv[1], &cfg, &diags, &err) != LK_OK) {
 		fprintf(stderr, "probe_watch: %s\n", err.msg);
@@ -112,7 +124,7 @@ main(int argc, char **argv)
 	}
 	loop = loop_new();
 	t0 = loop_now_ms();
-	if (probes_new(loop, cfg, NULL, &p, &err) != LK_OK) {
+	if (probes_new(loop, cfg, store, &p, &err) != LK_OK) {
 		fprintf(stderr, "probe_watch: %s\n", err.msg);
 		return 2;
 	}
@@ -123,6 +135,7 @@ main(int argc, char **argv)
 	probes_free(&p);
 	loop_free(&loop);
 	config_free(&cfg);
+	store_close(&store);
 	for (size_t i = 0; i < nlast; i++)
 		free(last[i]);
 	free(last);

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util.h"
+
 TestSuite(store, .init = fx_setup, .fini = fx_teardown, .timeout = 30);
 
 Test(store, creates_private_directory_and_file)
@@ -339,4 +341,47 @@ Test(store, two_handles_share_one_chain)
 	cr_assert_eq(store_verify(fx_store, 0, &r, &err), LK_OK);
 	cr_expect(r.ok, "%s", r.reason);
 	cr_expect_eq(r.checked, 20);
+}
+
+static int64_t
+count_samples(void)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	cr_assert_eq(sqlite3_open(fx_path, &db), SQLITE_OK);
+	sqlite3_prepare_v2(db, "SELECT count(*) FROM samples", -1, &st, NULL);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+Test(store, samples_are_written_per_cycle_and_pruned_by_age)
+{
+	struct lk_err err = { 0 };
+	int64_t now = lk_now_ms();
+	struct store_sample old[2] = {
+		{ now - 3600 * 1000, "queue", "mail", "stalled", 42, -1 },
+		{ now - 3600 * 1000, "service", "message-bus", "failed", -1, -1 },
+	};
+	struct store_sample fresh[2] = {
+		{ now, "queue", "mail", "ok", 0, -1 },
+		{ now, "service", "message-bus", "active ok", -1, 3.2 },
+	};
+	struct store_verify_report r;
+
+	cr_assert_eq(store_samples_add(fx_store, old, 2, 0, &err), LK_OK, "%s",
+	    err.msg);
+	cr_expect_eq(count_samples(), 2);
+	/* Keep ten minutes: the hour-old cycle goes. */
+	cr_assert_eq(store_samples_add(fx_store, fresh, 2, 600 * 1000, &err),
+	    LK_OK);
+	cr_expect_eq(count_samples(), 2);
+	/* Samples are not events: the chain is untouched. */
+	cr_assert_eq(store_verify(fx_store, 0, &r, &err), LK_OK);
+	cr_expect(r.ok);
+	cr_expect_eq(r.checked, 0);
 }
