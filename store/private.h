@@ -36,6 +36,32 @@
 	X(sample_insert, "INSERT INTO samples(ts, kind, subject, state, value,"\
 	    " latency_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                  \
 	X(sample_prune, "DELETE FROM samples WHERE ts < ?1")                  \
+	X(run_insert, "INSERT INTO runs(incident_id, runbook, source,"         \
+	    " source_sha256, params, dry_run, replay_of, status, started_at," \
+	    " actor_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8,"  \
+	    " ?9)")                                                           \
+	X(run_set_status, "UPDATE runs SET status = ?2, finished_at = ?3"     \
+	    " WHERE id = ?1")                                                 \
+	X(run_get, "SELECT id, incident_id, replay_of, runbook, source,"      \
+	    " source_sha256, params, dry_run, status, started_at,"            \
+	    " finished_at, actor_user FROM runs WHERE id = ?1")               \
+	X(run_list, "SELECT id, incident_id, replay_of, runbook, NULL,"       \
+	    " source_sha256, params, dry_run, status, started_at,"            \
+	    " finished_at, actor_user FROM runs ORDER BY id DESC")            \
+	X(run_message, "SELECT message FROM events WHERE run_id = ?1 AND"     \
+	    " kind IN ('run.finished', 'run.interrupted')"                    \
+	    " ORDER BY seq DESC LIMIT 1")                                     \
+	X(step_upsert, "INSERT INTO steps(run_id, idx, name, status,"         \
+	    " started_at) VALUES (?1, ?2, ?3, 'started', ?4)"                 \
+	    " ON CONFLICT(run_id, idx) DO UPDATE SET status = 'started',"     \
+	    " started_at = excluded.started_at, finished_at = NULL,"          \
+	    " outcome = NULL")                                                \
+	X(step_finish, "UPDATE steps SET status = ?3, outcome = ?4,"          \
+	    " finished_at = ?5 WHERE run_id = ?1 AND idx = ?2")               \
+	X(step_list, "SELECT idx, name, status, outcome, started_at,"         \
+	    " finished_at FROM steps WHERE run_id = ?1 ORDER BY idx")         \
+	X(events_run, "SELECT " STORE_EVENT_COLS " FROM events"               \
+	    " WHERE run_id = ?1 ORDER BY seq")                                \
 	X(runs_incident, "SELECT id, runbook, source_sha256, params, dry_run,"\
 	    " status, started_at, finished_at, actor_user FROM runs"          \
 	    " WHERE incident_id = ?1 ORDER BY id")
@@ -63,6 +89,14 @@ void store_event_from_row(sqlite3_stmt *st, struct store_event *ev);
 /* Iterates the events of incident id (0: all) from a private statement. */
 enum lk_code store_db_error(struct store *s, struct lk_err *err,
     const char *what);
+
+/* One write transaction: begin (waiting for other writers), append any
+ * number of events, commit (durable) or roll back. */
+enum lk_code store_txn_begin(struct store *s, struct lk_err *err);
+void store_txn_rollback(struct store *s);
+enum lk_code store_txn_commit(struct store *s, struct lk_err *err);
+enum lk_code store_append_locked(struct store *s,
+    const struct store_new_event *ev, int64_t *seq, struct lk_err *err);
 
 /* The canonical hash of an event given its prev_hash. out: 64 hex + NUL. */
 void store_event_hash(const struct store_event *ev, struct lk_buf *scratch,

@@ -463,8 +463,8 @@ store_event_from_row(sqlite3_stmt *st, struct store_event *ev)
 }
 
 /* Takes the write lock, waiting up to BUSY_WAIT_MS for other writers. */
-static enum lk_code
-txn_begin(struct store *s, struct lk_err *err)
+enum lk_code
+store_txn_begin(struct store *s, struct lk_err *err)
 {
 	int rc;
 
@@ -479,8 +479,8 @@ txn_begin(struct store *s, struct lk_err *err)
 	return LK_OK;
 }
 
-static void
-txn_rollback(struct store *s)
+void
+store_txn_rollback(struct store *s)
 {
 	if (!sqlite3_get_autocommit(s->db)) {
 		sqlite3_step(s->st_rollback);
@@ -493,8 +493,8 @@ txn_rollback(struct store *s)
  * commit fails we cannot know what reached the disk, so this handle refuses
  * every later write instead of claiming anything.
  */
-static enum lk_code
-txn_commit(struct store *s, struct lk_err *err)
+enum lk_code
+store_txn_commit(struct store *s, struct lk_err *err)
 {
 	int rc = sqlite3_step(s->st_commit);
 
@@ -502,14 +502,14 @@ txn_commit(struct store *s, struct lk_err *err)
 	if (rc == SQLITE_DONE)
 		return LK_OK;
 	store_db_error(s, err, "commit to timeline");
-	txn_rollback(s);
+	store_txn_rollback(s);
 	s->broken = true;
 	return err->code;
 }
 
 /* Appends inside an open transaction. */
-static enum lk_code
-append_locked(struct store *s, const struct store_new_event *nev,
+enum lk_code
+store_append_locked(struct store *s, const struct store_new_event *nev,
     int64_t *seq_out, struct lk_err *err)
 {
 	struct store_event ev = { 0 };
@@ -606,13 +606,13 @@ store_append(struct store *s, const struct store_new_event *ev, int64_t *seq,
 {
 	if (check_event(ev, err) != LK_OK)
 		return err->code;
-	if (txn_begin(s, err) != LK_OK)
+	if (store_txn_begin(s, err) != LK_OK)
 		return err->code;
-	if (append_locked(s, ev, seq, err) != LK_OK) {
-		txn_rollback(s);
+	if (store_append_locked(s, ev, seq, err) != LK_OK) {
+		store_txn_rollback(s);
 		return err->code;
 	}
-	return txn_commit(s, err);
+	return store_txn_commit(s, err);
 }
 
 /* --- incidents ----------------------------------------------------------- */
@@ -775,7 +775,7 @@ store_incident_open(struct store *s, const char *title, const char *severity,
 	text = json_dumps(data, JSON_COMPACT);
 	json_decref(data);
 
-	if ((code = txn_begin(s, err)) != LK_OK)
+	if ((code = store_txn_begin(s, err)) != LK_OK)
 		goto done;
 	rc = sqlite3_step(s->st_next_incident);
 	if (rc == SQLITE_ROW)
@@ -783,18 +783,18 @@ store_incident_open(struct store *s, const char *title, const char *severity,
 	sqlite3_reset(s->st_next_incident);
 	if (rc != SQLITE_ROW) {
 		code = store_db_error(s, err, "read timeline");
-		txn_rollback(s);
+		store_txn_rollback(s);
 		goto done;
 	}
 	ev.incident_id = id;
 	ev.kind = "incident.opened";
 	ev.message = title;
 	ev.data = text;
-	if ((code = append_locked(s, &ev, NULL, err)) != LK_OK) {
-		txn_rollback(s);
+	if ((code = store_append_locked(s, &ev, NULL, err)) != LK_OK) {
+		store_txn_rollback(s);
 		goto done;
 	}
-	code = txn_commit(s, err);
+	code = store_txn_commit(s, err);
 	if (code == LK_OK && id_out != NULL)
 		*id_out = id;
 done:
@@ -810,7 +810,7 @@ incident_append(struct store *s, int64_t id, int milestone,
 {
 	struct store_incident *inc = NULL;
 
-	if (txn_begin(s, err) != LK_OK)
+	if (store_txn_begin(s, err) != LK_OK)
 		return err->code;
 	if (incident_load(s, id, &inc, err) != LK_OK)
 		goto fail;
@@ -829,13 +829,13 @@ incident_append(struct store *s, int64_t id, int milestone,
 				goto fail;
 			}
 	}
-	if (append_locked(s, ev, NULL, err) != LK_OK)
+	if (store_append_locked(s, ev, NULL, err) != LK_OK)
 		goto fail;
 	store_incident_free(&inc);
-	return txn_commit(s, err);
+	return store_txn_commit(s, err);
 fail:
 	store_incident_free(&inc);
-	txn_rollback(s);
+	store_txn_rollback(s);
 	return err->code;
 }
 
@@ -938,7 +938,7 @@ store_samples_add(struct store *s, const struct store_sample *v, size_t n,
 	sqlite3_stmt *st = s->st_sample_insert;
 	int rc = SQLITE_DONE;
 
-	if (txn_begin(s, err) != LK_OK)
+	if (store_txn_begin(s, err) != LK_OK)
 		return err->code;
 	for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
 		sqlite3_bind_int64(st, 1, v[i].ts_ms);
@@ -964,8 +964,8 @@ store_samples_add(struct store *s, const struct store_sample *v, size_t n,
 	}
 	if (rc != SQLITE_DONE) {
 		store_db_error(s, err, "write samples to");
-		txn_rollback(s);
+		store_txn_rollback(s);
 		return err->code;
 	}
-	return txn_commit(s, err);
+	return store_txn_commit(s, err);
 }

@@ -174,6 +174,77 @@ struct store_sample {
 enum lk_code store_samples_add(struct store *s, const struct store_sample *v,
     size_t n, int64_t keep_ms, struct lk_err *err);
 
+/* --- runbook runs ------------------------------------------------------- */
+
+/*
+ * A run keeps the exact runbook source, its SHA-256 and the parameters
+ * (secrets replaced by where they come from), so a replay runs exactly
+ * what ran.  Every call below appends its event and updates the run's
+ * row in one durable transaction.
+ */
+struct store_run_step {
+	int idx;
+	char *name;
+	char *status;		/* started, ok, failed, skipped, aborted,
+				   interrupted */
+	char *outcome;		/* one line, or NULL */
+	int64_t started_at;
+	int64_t finished_at;
+};
+
+struct store_run {
+	int64_t id;
+	int64_t incident_id;	/* 0: none */
+	int64_t replay_of;	/* 0: not a replay */
+	char *runbook;
+	char *source;
+	char sha256[STORE_HASH_HEX];
+	char *params;		/* JSON object */
+	bool dry_run;
+	char *status;		/* running, succeeded, failed, aborted,
+				   interrupted */
+	char *message;		/* why it ended, or NULL */
+	int64_t started_at;
+	int64_t finished_at;
+	char *actor;
+	struct store_run_step *steps;
+	size_t nsteps;
+};
+
+void store_run_free(struct store_run **run);
+
+/* SHA-256 of text as 64 hex digits. */
+void store_sha256_hex(const char *text, size_t len, char out[STORE_HASH_HEX]);
+
+enum lk_code store_run_begin(struct store *s, const char *runbook,
+    const char *source, const char *params_json, int64_t incident_id,
+    bool dry_run, int64_t replay_of, int64_t *run_id, struct lk_err *err);
+/* Marks an interrupted run as running again, for `run --resume`. */
+enum lk_code store_run_resume(struct store *s, int64_t run_id,
+    struct lk_err *err);
+enum lk_code store_step_begin(struct store *s, int64_t run_id, int idx,
+    const char *name, const char *plan, struct lk_err *err);
+/* kind is "action.started" or "action.finished"; data is JSON or NULL. */
+enum lk_code store_action_event(struct store *s, int64_t run_id, int idx,
+    const char *kind, const char *subject, const char *message,
+    const char *data, struct lk_err *err);
+enum lk_code store_step_finish(struct store *s, int64_t run_id, int idx,
+    const char *status, const char *outcome, struct lk_err *err);
+/* status "interrupted" appends run.interrupted, anything else
+ * run.finished. */
+enum lk_code store_run_finish(struct store *s, int64_t run_id,
+    const char *status, const char *message, struct lk_err *err);
+/* Caller owns *out. */
+enum lk_code store_run_get(struct store *s, int64_t run_id,
+    struct store_run **out, struct lk_err *err);
+/* Newest first; the runs given to cb carry no source and no steps. */
+typedef int (*store_run_cb)(const struct store_run *run, void *arg);
+enum lk_code store_run_foreach(struct store *s, store_run_cb cb, void *arg,
+    struct lk_err *err);
+/* Calls cb for every event of run id in order. */
+enum lk_code store_run_events(struct store *s, int64_t run_id,
+    store_event_cb cb, void *arg, struct lk_err *err);
+
 enum store_format { STORE_MD, STORE_JSON, STORE_CSV };
 
 /* Parses "md", "json", "csv". */
