@@ -17,6 +17,10 @@ int cmd_verify(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_replay(struct cli *cli, int argc, char **argv);
+int cmd_runs(struct cli *cli, int argc, char **argv);
+int cmd_runbooks(struct cli *cli, int argc, char **argv);
 
 /* Prints "lookout: <message>" on stderr and returns the exit status. */
 int cli_error(const struct lk_err *err);

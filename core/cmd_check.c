@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 #include "config.h"
+#include "../runbooks/runbooks.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -69,9 +70,21 @@ check_one(const char *path)
 	struct lk_err err = { 0 };
 
 	if (is_runbook(path)) {
-		fprintf(stderr, "%s:1: runbook files are checked by the "
-		    "runbook engine (not built yet)\n", path);
-		return 0;
+		struct rb_book *book = NULL;
+		char *diag = NULL;
+
+		if (rb_book_load(path, &book, &diag, &err) != LK_OK) {
+			fputs(diag ? diag : err.msg, stderr);
+			if (diag == NULL)
+				fputc('\n', stderr);
+			free(diag);
+			return 0;
+		}
+		printf("%s: ok (runbook %s, %zu step%s)\n", path,
+		    rb_book_name(book), rb_book_nsteps(book),
+		    rb_book_nsteps(book) == 1 ? "" : "s");
+		rb_book_free(&book);
+		return 1;
 	}
 	if (config_load(path, &cfg, &diags, &err) != LK_OK) {
 		for (size_t i = 0; i < diags.n; i++)

@@ -34,6 +34,13 @@ static const char usage_text[] =
 "  status [--json]    one-shot state of services and queues; exit 0 healthy,\n"
 "                     1 degraded, 2 configuration error\n"
 "\n"
+"Runbooks:\n"
+"  run RUNBOOK [NAME=VALUE ...] [--yes] [--dry-run] [--incident ID] [--json]\n"
+"  run --resume RUN_ID [--yes]\n"
+"  replay RUN_ID [--dry-run] [--yes]\n"
+"  runs [--json]\n"
+"  runbooks [--json]\n"
+"\n"
 "Options:\n"
 "  --db FILE       the timeline (default $LOOKOUT_DB, else\n"
 "                  $XDG_STATE_HOME/lookout/timeline.db)\n"
@@ -41,7 +48,8 @@ static const char usage_text[] =
 "  -h, --help      this help; COMMAND --help for a command's own\n"
 "  --version       print the version\n"
 "\n"
-"Exit status: 0 success, 1 a check failed, 2 usage or data error.\n";
+"Exit status: 0 success, 1 a check or step failed, 2 usage or data error,\n"
+"3 aborted by the operator, 4 interrupted.\n";
 
 int
 cli_error(const struct lk_err *err)
@@ -177,5 +185,13 @@ main(int argc, char **argv)
 		return cmd_check(&cli, argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(&cli, argc - 1, argv + 1);
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(&cli, argc - 1, argv + 1);
+	if (strcmp(cmd, "replay") == 0)
+		return cmd_replay(&cli, argc - 1, argv + 1);
+	if (strcmp(cmd, "runs") == 0)
+		return cmd_runs(&cli, argc - 1, argv + 1);
+	if (strcmp(cmd, "runbooks") == 0)
+		return cmd_runbooks(&cli, argc - 1, argv + 1);
 	return cli_usage("unknown command \"%s\"", cmd);
 }

@@ -424,6 +424,16 @@ event_json(const struct store_event *ev)
 	return o;
 }
 
+void
+store_event_write_json(const struct store_event *ev, FILE *out)
+{
+	json_t *o = event_json(ev);
+
+	json_dumpf(o, out, JSON_COMPACT | JSON_ENSURE_ASCII);
+	fputc('\n', out);
+	json_decref(o);
+}
+
 struct json_ctx {
 	FILE *out;
 	int64_t n;

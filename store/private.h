@@ -60,6 +60,8 @@
 	    " finished_at = ?5 WHERE run_id = ?1 AND idx = ?2")               \
 	X(step_list, "SELECT idx, name, status, outcome, started_at,"         \
 	    " finished_at FROM steps WHERE run_id = ?1 ORDER BY idx")         \
+	X(events_range, "SELECT " STORE_EVENT_COLS " FROM events"             \
+	    " WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")                      \
 	X(events_run, "SELECT " STORE_EVENT_COLS " FROM events"               \
 	    " WHERE run_id = ?1 ORDER BY seq")                                \
 	X(runs_incident, "SELECT id, runbook, source_sha256, params, dry_run,"\
@@ -78,6 +80,10 @@ struct store {
 	/* Set after a failed commit: the file's state is unknown until reopened. */
 	bool broken;
 	int64_t busy_since;	/* when the current wait for the lock began */
+	store_event_cb observer;
+	void *observer_arg;
+	int64_t txn_first_seq;	/* first event appended in this transaction */
+	int64_t txn_last_seq;
 #define STORE_X(name, sql) sqlite3_stmt *st_##name;
 	STORE_STMTS(STORE_X)
 #undef STORE_X

@@ -220,7 +220,8 @@ store_action_event(struct store *s, int64_t run_id, int idx, const char *kind,
 {
 	(void)idx;
 	if (strcmp(kind, "action.started") != 0 &&
-	    strcmp(kind, "action.finished") != 0)
+	    strcmp(kind, "action.finished") != 0 &&
+	    strcmp(kind, "incident.note") != 0)
 		return lk_fail(err, LK_EINPUT, "event kind %s is not an action "
 		    "event", kind);
 	return run_event(s, run_id, kind, subject, message, data, NULL, err);

@@ -482,6 +482,7 @@ store_txn_begin(struct store *s, struct lk_err *err)
 void
 store_txn_rollback(struct store *s)
 {
+	s->txn_first_seq = s->txn_last_seq = 0;
 	if (!sqlite3_get_autocommit(s->db)) {
 		sqlite3_step(s->st_rollback);
 		sqlite3_reset(s->st_rollback);
@@ -493,14 +494,42 @@ store_txn_rollback(struct store *s)
  * commit fails we cannot know what reached the disk, so this handle refuses
  * every later write instead of claiming anything.
  */
+/* Tells the observer about the events of the transaction just committed. */
+static void
+notify_observer(struct store *s)
+{
+	sqlite3_stmt *st = s->st_events_range;
+	struct store_event ev;
+
+	if (s->observer == NULL || s->txn_first_seq == 0)
+		return;
+	sqlite3_bind_int64(st, 1, s->txn_first_seq);
+	sqlite3_bind_int64(st, 2, s->txn_last_seq);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		store_event_from_row(st, &ev);
+		s->observer(&ev, s->observer_arg);
+	}
+	sqlite3_reset(st);
+}
+
+void
+store_set_observer(struct store *s, store_event_cb cb, void *arg)
+{
+	s->observer = cb;
+	s->observer_arg = arg;
+}
+
 enum lk_code
 store_txn_commit(struct store *s, struct lk_err *err)
 {
 	int rc = sqlite3_step(s->st_commit);
 
 	sqlite3_reset(s->st_commit);
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
+		notify_observer(s);
+		s->txn_first_seq = s->txn_last_seq = 0;
 		return LK_OK;
+	}
 	store_db_error(s, err, "commit to timeline");
 	store_txn_rollback(s);
 	s->broken = true;
@@ -580,6 +609,9 @@ store_append_locked(struct store *s, const struct store_new_event *nev,
 		return store_db_error(s, err, "append to timeline");
 	if (seq_out != NULL)
 		*seq_out = seq;
+	if (s->txn_first_seq == 0)
+		s->txn_first_seq = seq;
+	s->txn_last_seq = seq;
 	return LK_OK;
 }
 

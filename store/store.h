@@ -49,6 +49,8 @@ struct store_event {
 	const char *hash;
 };
 
+typedef int (*store_event_cb)(const struct store_event *ev, void *arg);
+
 /* What to append.  The store fills in seq, time, actor and hashes. */
 struct store_new_event {
 	int64_t incident_id;
@@ -105,6 +107,15 @@ char *store_default_path(void);
 enum lk_code store_open(const char *path, const struct store_actor *actor,
     struct store **out, struct lk_err *err);
 
+/*
+ * Calls cb with every event this handle appends, once it is durable (after
+ * its commit): `run --json` prints them as they happen.  NULL stops it.
+ */
+void store_set_observer(struct store *s, store_event_cb cb, void *arg);
+
+/* Writes ev as DESIGN's event object, one line of JSON. */
+void store_event_write_json(const struct store_event *ev, FILE *out);
+
 /* Closes *s and sets it to NULL.  Safe on NULL. */
 void store_close(struct store **s);
 
@@ -130,7 +141,6 @@ enum lk_code store_incident_get(struct store *s, int64_t id,
     struct store_incident **out, struct lk_err *err);
 
 typedef int (*store_incident_cb)(const struct store_incident *inc, void *arg);
-typedef int (*store_event_cb)(const struct store_event *ev, void *arg);
 
 /* Calls cb for every incident, newest first.  cb returns non-zero to stop. */
 enum lk_code store_incident_foreach(struct store *s, store_incident_cb cb,
@@ -224,7 +234,9 @@ enum lk_code store_run_resume(struct store *s, int64_t run_id,
     struct lk_err *err);
 enum lk_code store_step_begin(struct store *s, int64_t run_id, int idx,
     const char *name, const char *plan, struct lk_err *err);
-/* kind is "action.started" or "action.finished"; data is JSON or NULL. */
+/* kind is "action.started", "action.finished" or "incident.note" (a
+ * runbook's note(), shown in its incident's postmortem); data is JSON or
+ * NULL. */
 enum lk_code store_action_event(struct store *s, int64_t run_id, int idx,
     const char *kind, const char *subject, const char *message,
     const char *data, struct lk_err *err);

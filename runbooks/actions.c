@@ -1,0 +1,1024 @@
+/*
+ * The actions a runbook step can call.  Every one checks its arguments
+ * first (a Lua error may be raised only while C owns nothing), describes
+ * itself when the step is being planned, logs action.started durably,
+ * starts its work on the loop and yields; its callback logs
+ * action.finished and resumes the step with a result table:
+ *
+ *	{ ok = true|false, reason = "...", ...action-specific fields }
+ */
+#include "private.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/config.h"
+#include "../core/loop.h"
+#include "../core/util.h"
+#include "../probes/http.h"
+#include "../probes/http_eval.h"
+#include "../probes/probes.h"
+#include "../store/store.h"
+#include "child.h"
+#include "unitctl.h"
+
+#define EXCERPT 2048
+
+/*
+ * One operation in flight.  Its callback may arrive after the step moved
+ * on (a step timeout): gen tells, and the wait is freed either way.
+ */
+struct wait {
+	struct rb_run *run;
+	unsigned gen;
+	char action[32];
+	/* http.check */
+	struct config_http check;
+	char *url;
+	char **headers;
+	size_t nheaders;
+	int tries, max_tries;
+	int64_t backoff_ms;
+	int status_buf[16];
+};
+
+static struct rb_run *
+need_run(lua_State *L, const char *action)
+{
+	struct rb_run *run = rb_run_of(L);
+
+	if (run == NULL)
+		luaL_error(L, "%s: actions can only run inside a step", action);
+	if (run->store_broken)
+		luaL_error(L, "%s was not taken: %s", action, run->last_reason);
+	return run;
+}
+
+static struct wait *
+wait_new(struct rb_run *run, const char *action)
+{
+	struct wait *w = lk_xcalloc(1, sizeof *w);
+
+	w->run = run;
+	w->gen = run->gen;
+	snprintf(w->action, sizeof w->action, "%s", action);
+	return w;
+}
+
+static void
+wait_free(struct wait *w)
+{
+	free(w->url);
+	free(w->check.json_path);
+	free(w->check.json_equals);
+	free(w->check.body_contains);
+	for (size_t i = 0; i < w->nheaders; i++) {
+		explicit_bzero(w->headers[i], strlen(w->headers[i]));
+		free(w->headers[i]);
+	}
+	free(w->headers);
+	free(w);
+}
+
+/* True if the wait still belongs to the step in progress. */
+static bool
+wait_current(struct wait *w)
+{
+	return w->gen == w->run->gen && w->run->co != NULL;
+}
+
+/* Pushes { ok = false, reason = why } as the planned/failed result. */
+static int
+push_result(lua_State *L, bool ok, const char *reason)
+{
+	lua_newtable(L);
+	lua_pushboolean(L, ok);
+	lua_setfield(L, -2, "ok");
+	if (reason != NULL) {
+		lua_pushstring(L, reason);
+		lua_setfield(L, -2, "reason");
+	}
+	return 1;
+}
+
+static int
+planned(lua_State *L)
+{
+	push_result(L, true, NULL);
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, "planned");
+	return 1;
+}
+
+static int64_t
+opt_duration(lua_State *L, int t, const char *key, int64_t def)
+{
+	int64_t ms = def;
+
+	lua_getfield(L, t, key);
+	if (lua_type(L, -1) == LUA_TNUMBER)
+		ms = (int64_t)lua_tointeger(L, -1);
+	else if (lua_type(L, -1) == LUA_TSTRING &&
+	    config_parse_duration(lua_tostring(L, -1), &ms) != 0)
+		luaL_error(L, "%s \"%s\" is not a duration (\"500ms\", \"30s\", "
+		    "\"5m\")", key, lua_tostring(L, -1));
+	else if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "%s must be a duration", key);
+	lua_pop(L, 1);
+	return ms;
+}
+
+/* --- systemctl.* ------------------------------------------------------------ */
+
+static void
+on_unit_done(const struct unitctl_result *r, void *data)
+{
+	struct wait *w = data;
+	struct rb_run *run = w->run;
+	char outcome[400];
+	json_t *d;
+	char *dj;
+
+	if (!wait_current(w)) {
+		wait_free(w);
+		return;
+	}
+	rb_pending_clear(run);
+	if (r->ok)
+		snprintf(outcome, sizeof outcome, "%s%s%s%s%s", r->active,
+		    r->sub[0] ? " (" : "", r->sub, r->sub[0] ? ")" : "",
+		    r->file_state[0] ? "" : "");
+	else
+		snprintf(outcome, sizeof outcome, "%s", r->reason);
+	if (r->ok && r->file_state[0] && (r->op == UNITCTL_ENABLE ||
+	    r->op == UNITCTL_DISABLE))
+		snprintf(outcome, sizeof outcome, "%s", r->file_state);
+	else if (r->ok && r->main_pid > 0) {
+		size_t n = strlen(outcome);
+
+		snprintf(outcome + n, sizeof outcome - n, ", MainPID %lld",
+		    (long long)r->main_pid);
+	}
+	d = json_pack("{s:b, s:s, s:s, s:s, s:s, s:I, s:I}", "ok", r->ok,
+	    "job_result", r->job_result, "active", r->active, "sub", r->sub,
+	    "file_state", r->file_state, "main_pid", (json_int_t)r->main_pid,
+	    "duration_ms", (json_int_t)r->duration_ms);
+	dj = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	rb_action_finished(run, w->action, r->ok, outcome, dj);
+	free(dj);
+
+	push_result(run->co, r->ok, r->ok ? NULL : r->reason);
+	lua_pushstring(run->co, r->active);
+	lua_setfield(run->co, -2, "active");
+	lua_pushstring(run->co, r->sub);
+	lua_setfield(run->co, -2, "sub");
+	lua_pushstring(run->co, r->file_state);
+	lua_setfield(run->co, -2, "enabled");
+	lua_pushinteger(run->co, r->main_pid);
+	lua_setfield(run->co, -2, "main_pid");
+	lua_pushstring(run->co, r->job_result);
+	lua_setfield(run->co, -2, "job_result");
+	wait_free(w);
+	rb_resume(run, 1);
+}
+
+static struct unitctl *
+unit_conn(struct rb_run *run, bool user, struct lk_err *err)
+{
+	struct unitctl **slot = user ? &run->uc_user : &run->uc_system;
+
+	if (*slot == NULL && unitctl_new(run->loop, user, slot, err) != LK_OK)
+		return NULL;
+	return *slot;
+}
+
+static int
+l_systemctl(lua_State *L)
+{
+	enum unitctl_op op = (enum unitctl_op)lua_tointeger(L,
+	    lua_upvalueindex(1));
+	const char *unit = luaL_checkstring(L, 1);
+	const char *scope = geteuid() == 0 ? "system" : "user";
+	int64_t timeout = UNITCTL_DEFAULT_TIMEOUT_MS;
+	int64_t settle = 0;
+	char action[32], what[400];
+	struct rb_run *run;
+	struct unitctl *uc;
+	struct lk_err err = { 0 };
+	struct wait *w;
+
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		lua_getfield(L, 2, "scope");
+		if (!lua_isnil(L, -1))
+			scope = luaL_checkstring(L, -1);
+		timeout = opt_duration(L, 2, "timeout", timeout);
+		/* A start is "done" once systemd forked; settle = "2s" waits
+		 * and reads the state again to catch a crash at start-up. */
+		settle = opt_duration(L, 2, "settle", settle);
+	}
+	if (strcmp(scope, "user") != 0 && strcmp(scope, "system") != 0)
+		return luaL_error(L, "systemctl: scope must be \"user\" or "
+		    "\"system\", got \"%s\"", scope);
+	if (*unit == '\0' || strlen(unit) > 255 || strpbrk(unit, " \t\n/"))
+		return luaL_error(L, "systemctl: \"%s\" is not a unit name",
+		    unit);
+	snprintf(action, sizeof action, "systemctl.%s", unitctl_op_name(op));
+	run = need_run(L, action);
+	snprintf(what, sizeof what, "systemctl%s %s %s",
+	    strcmp(scope, "user") == 0 ? " --user" : "", unitctl_op_name(op),
+	    unit);
+	if (run->planning) {
+		rb_plan(run, "%s", what);
+		return planned(L);
+	}
+	if (!rb_action_started(run, action, what, NULL))
+		return luaL_error(L, "%s", run->last_reason);
+	uc = unit_conn(run, strcmp(scope, "user") == 0, &err);
+	if (uc == NULL) {
+		rb_action_finished(run, action, false, err.msg, NULL);
+		return push_result(L, false, err.msg);
+	}
+	unitctl_set_settle(uc, settle);
+	w = wait_new(run, action);
+	run->pending = PEND_UNIT;
+	if (unitctl_run(uc, op, unit, timeout, on_unit_done, w) != 0) {
+		wait_free(w);
+		run->pending = PEND_NONE;
+		rb_action_finished(run, action, false, "could not ask systemd",
+		    NULL);
+		return push_result(L, false, "could not ask systemd");
+	}
+	return lua_yield(L, 0);
+}
+
+/* --- http.check ------------------------------------------------------------- */
+
+static void http_attempt(struct wait *w);
+
+static long long
+http_retry(struct loop *l, long long id, void *data)
+{
+	struct wait *w = data;
+
+	(void)l;
+	(void)id;
+	w->run->timer = 0;
+	http_attempt(w);
+	return LOOP_NOMORE;
+}
+
+static void
+on_http_done(const struct http_reply *r, void *data)
+{
+	struct wait *w = data;
+	struct rb_run *run = w->run;
+	struct http_response resp;
+	char reason[PROBE_REASON_MAX] = "", outcome[512];
+	bool ok;
+	json_t *d;
+	char *dj;
+
+	if (!wait_current(w)) {
+		wait_free(w);
+		return;
+	}
+	if (r->error != NULL) {
+		ok = false;
+		snprintf(reason, sizeof reason, "%s", r->error);
+	} else {
+		resp.status = r->status;
+		resp.body = r->body;
+		resp.len = r->len;
+		resp.latency_ms = r->latency_ms;
+		ok = http_eval(&w->check, &resp, reason, sizeof reason);
+	}
+	if (!ok && w->tries < w->max_tries) {
+		rb_progress(run, "     try %d of %d: %s", w->tries, w->max_tries,
+		    reason);
+		run->timer = loop_add_timer(run->loop, w->backoff_ms,
+		    http_retry, w);
+		return;
+	}
+	rb_pending_clear(run);
+	if (ok)
+		snprintf(outcome, sizeof outcome, "HTTP %ld in %.0f ms (try %d "
+		    "of %d)", r->status, r->latency_ms, w->tries, w->max_tries);
+	else
+		snprintf(outcome, sizeof outcome, "%s (after %d %s)", reason,
+		    w->tries, w->tries == 1 ? "try" : "tries");
+	d = json_pack("{s:b, s:I, s:f, s:i}", "ok", ok, "status",
+	    (json_int_t)(r->error ? 0 : r->status), "latency_ms", r->latency_ms,
+	    "tries", w->tries);
+	dj = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	rb_action_finished(run, "http.check", ok, outcome, dj);
+	free(dj);
+	push_result(run->co, ok, ok ? NULL : reason);
+	lua_pushinteger(run->co, r->error ? 0 : r->status);
+	lua_setfield(run->co, -2, "status");
+	lua_pushnumber(run->co, r->latency_ms);
+	lua_setfield(run->co, -2, "latency_ms");
+	lua_pushinteger(run->co, w->tries);
+	lua_setfield(run->co, -2, "tries");
+	wait_free(w);
+	rb_resume(run, 1);
+}
+
+static void
+http_attempt(struct wait *w)
+{
+	struct rb_run *run = w->run;
+	struct http_request req = { 0 };
+	struct lk_err err = { 0 };
+
+	if (run->http == NULL && http_pool_new(run->loop, &run->http, &err) !=
+	    LK_OK) {
+		struct http_reply r = { .error = err.msg };
+
+		on_http_done(&r, w);
+		return;
+	}
+	w->tries++;
+	req.url = w->url;
+	req.timeout_ms = w->check.timeout_ms;
+	req.connect_timeout_ms = w->check.connect_timeout_ms;
+	req.max_body = w->check.max_body;
+	req.insecure = w->check.insecure;
+	req.headers = (const char *const *)w->headers;
+	http_start(run->http, &req, on_http_done, w);
+}
+
+/* Reads http.check's table into w (arguments checked before any copy). */
+static void
+http_args(lua_State *L, int *statuses, size_t *nstatus)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_getfield(L, 1, "url");
+	if (lua_type(L, -1) != LUA_TSTRING ||
+	    (strncmp(lua_tostring(L, -1), "http://", 7) != 0 &&
+	    strncmp(lua_tostring(L, -1), "https://", 8) != 0))
+		luaL_error(L, "http.check: url must be an http:// or https:// "
+		    "URL");
+	lua_pop(L, 1);
+	*nstatus = 0;
+	lua_getfield(L, 1, "status");
+	if (lua_type(L, -1) == LUA_TNUMBER) {
+		statuses[(*nstatus)++] = (int)lua_tointeger(L, -1);
+	} else if (lua_type(L, -1) == LUA_TTABLE) {
+		for (int i = 1; i <= 16; i++) {
+			lua_rawgeti(L, -1, i);
+			if (lua_isnil(L, -1)) {
+				lua_pop(L, 1);
+				break;
+			}
+			statuses[(*nstatus)++] = (int)luaL_checkinteger(L, -1);
+			lua_pop(L, 1);
+		}
+	} else if (!lua_isnil(L, -1)) {
+		luaL_error(L, "http.check: status must be a number or a list");
+	}
+	lua_pop(L, 1);
+	if (*nstatus == 0)
+		statuses[(*nstatus)++] = 200;
+	lua_getfield(L, 1, "headers");
+	if (!lua_isnil(L, -1)) {
+		luaL_checktype(L, -1, LUA_TTABLE);
+		lua_pushnil(L);
+		while (lua_next(L, -2) != 0) {
+			if (lua_type(L, -2) != LUA_TSTRING ||
+			    lua_type(L, -1) != LUA_TSTRING ||
+			    strpbrk(lua_tostring(L, -1), "\r\n") != NULL)
+				luaL_error(L, "http.check: headers are "
+				    "{ [\"Name\"] = \"value\" } (one line each)");
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
+}
+
+static char *
+opt_strdup(lua_State *L, int t, const char *key)
+{
+	char *v = NULL;
+
+	lua_getfield(L, t, key);
+	if (lua_isstring(L, -1))
+		v = lk_xstrdup(lua_tostring(L, -1));
+	lua_pop(L, 1);
+	return v;
+}
+
+static int
+l_http_check(lua_State *L)
+{
+	int statuses[16];
+	size_t nstatus;
+	int64_t timeout, backoff;
+	int retries;
+	struct rb_run *run;
+	struct wait *w;
+	char *shown, what[600], expect[64];
+
+	http_args(L, statuses, &nstatus);
+	timeout = opt_duration(L, 1, "timeout_ms", 2000);
+	timeout = opt_duration(L, 1, "timeout", timeout);
+	backoff = opt_duration(L, 1, "backoff_ms", 1000);
+	lua_getfield(L, 1, "retries");
+	retries = lua_isnil(L, -1) ? 0 : (int)luaL_checkinteger(L, -1);
+	lua_pop(L, 1);
+	if (retries < 0 || retries > 100)
+		return luaL_error(L, "http.check: retries must be 0 to 100");
+	run = need_run(L, "http.check");
+
+	/* From here on C owns memory: no more Lua errors. */
+	w = wait_new(run, "http.check");
+	w->url = opt_strdup(L, 1, "url");
+	memcpy(w->status_buf, statuses, nstatus * sizeof *statuses);
+	w->check.url = w->url;
+	w->check.status = w->status_buf;
+	w->check.nstatus = nstatus;
+	lua_getfield(L, 1, "json");
+	w->check.json = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	lua_getfield(L, 1, "json_field");
+	if (lua_istable(L, -1)) {
+		w->check.json_path = opt_strdup(L, -1, "path");
+		lua_getfield(L, -1, "equals");
+		if (!lua_isnil(L, -1)) {
+			json_t *v = lua_isinteger(L, -1) ?
+			    json_integer(lua_tointeger(L, -1)) :
+			    lua_type(L, -1) == LUA_TNUMBER ?
+			    json_real(lua_tonumber(L, -1)) :
+			    lua_isboolean(L, -1) ?
+			    json_boolean(lua_toboolean(L, -1)) :
+			    json_string(lua_tostring(L, -1) ?
+			    lua_tostring(L, -1) : "");
+
+			w->check.json_equals = json_dumps(v, JSON_ENCODE_ANY |
+			    JSON_COMPACT);
+			json_decref(v);
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	w->check.body_contains = opt_strdup(L, 1, "body_contains");
+	lua_getfield(L, 1, "max_latency_ms");
+	w->check.max_latency_ms = lua_isinteger(L, -1) ?
+	    lua_tointeger(L, -1) : -1;
+	lua_pop(L, 1);
+	lua_getfield(L, 1, "insecure");
+	w->check.insecure = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	w->check.timeout_ms = timeout;
+	w->check.connect_timeout_ms = -1;
+	w->check.max_body = 1 << 20;
+	w->max_tries = retries + 1;
+	w->backoff_ms = backoff;
+	lua_getfield(L, 1, "headers");
+	if (lua_istable(L, -1)) {
+		lua_pushnil(L);
+		while (lua_next(L, -2) != 0) {
+			w->headers = lk_xrealloc(w->headers, (w->nheaders + 2) *
+			    sizeof *w->headers);
+			w->headers[w->nheaders++] = lk_xasprintf("%s: %s",
+			    lua_tostring(L, -2), lua_tostring(L, -1));
+			w->headers[w->nheaders] = NULL;
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
+
+	/* The URL is shown without its password; header values never. */
+	shown = http_redact_url(w->url);
+	snprintf(expect, sizeof expect, "%d%s", statuses[0],
+	    nstatus > 1 ? " or another listed status" : "");
+	snprintf(what, sizeof what, "GET %s (expect %s%s; %d %s, %lld ms "
+	    "apart)", shown, expect, w->check.json ? ", JSON" : "",
+	    w->max_tries, w->max_tries == 1 ? "try" : "tries",
+	    (long long)backoff);
+	free(shown);
+	if (run->planning) {
+		rb_plan(run, "http.check %s", what);
+		wait_free(w);
+		return planned(L);
+	}
+	if (!rb_action_started(run, "http.check", what, NULL)) {
+		wait_free(w);
+		return luaL_error(L, "%s", run->last_reason);
+	}
+	run->pending = PEND_HTTP;
+	http_attempt(w);
+	return lua_yield(L, 0);
+}
+
+/* --- sh --------------------------------------------------------------------- */
+
+static void
+on_child_done(const struct child_result *r, void *data)
+{
+	struct wait *w = data;
+	struct rb_run *run = w->run;
+	char outcome[512];
+	bool ok;
+	json_t *d;
+	char *dj;
+
+	if (!wait_current(w)) {
+		wait_free(w);
+		return;
+	}
+	run->child = NULL;
+	rb_pending_clear(run);
+	ok = r->spawn_error == NULL && r->exit_status == 0 && !r->timed_out &&
+	    !r->cancelled;
+	if (r->spawn_error)
+		snprintf(outcome, sizeof outcome, "%s", r->spawn_error);
+	else if (r->timed_out)
+		snprintf(outcome, sizeof outcome, "timed out after %lld ms "
+		    "(ended by signal %d)", (long long)r->duration_ms,
+		    r->term_signal);
+	else if (r->term_signal)
+		snprintf(outcome, sizeof outcome, "killed by signal %d",
+		    r->term_signal);
+	else
+		snprintf(outcome, sizeof outcome, "exited with status %d in "
+		    "%lld ms", r->exit_status, (long long)r->duration_ms);
+	/* Bounded excerpts of the output go to the timeline, scrubbed. */
+	d = json_pack("{s:i, s:i, s:b, s:I, s:s%, s:s%}", "exit_status",
+	    r->exit_status, "signal", r->term_signal, "timed_out", r->timed_out,
+	    "duration_ms", (json_int_t)r->duration_ms, "stdout",
+	    r->out ? r->out + (r->out_len > EXCERPT ? r->out_len - EXCERPT : 0)
+	    : "", r->out ? (r->out_len > EXCERPT ? EXCERPT : r->out_len) : 0,
+	    "stderr", r->err ? r->err + (r->err_len > EXCERPT ?
+	    r->err_len - EXCERPT : 0) : "", r->err ? (r->err_len > EXCERPT ?
+	    EXCERPT : r->err_len) : 0);
+	dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	json_decref(d);
+	rb_action_finished(run, "sh", ok, outcome, dj);
+	free(dj);
+	push_result(run->co, ok, ok ? NULL : outcome);
+	lua_pushinteger(run->co, r->exit_status);
+	lua_setfield(run->co, -2, "exit_status");
+	lua_pushlstring(run->co, r->out ? r->out : "", r->out_len);
+	lua_setfield(run->co, -2, "stdout");
+	lua_pushlstring(run->co, r->err ? r->err : "", r->err_len);
+	lua_setfield(run->co, -2, "stderr");
+	lua_pushboolean(run->co, r->timed_out);
+	lua_setfield(run->co, -2, "timed_out");
+	wait_free(w);
+	rb_resume(run, 1);
+}
+
+static int
+l_sh(lua_State *L)
+{
+	struct rb_run *run;
+	size_t argc, nenv = 0, stdin_len = 0;
+	int64_t timeout;
+	const char *cwd = NULL, *stdin_data = NULL;
+	const char **argv, **env;
+	struct child_opts o = { 0 };
+	struct lk_err err = { 0 };
+	json_t *shown, *keys;
+	char *argv_json, *data;
+	struct wait *w;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	argc = lua_rawlen(L, 1);
+	if (argc == 0)
+		return luaL_error(L, "sh: give the command as a list: "
+		    "sh { \"systemctl\", \"status\" }");
+	for (size_t i = 1; i <= argc; i++) {
+		lua_rawgeti(L, 1, (lua_Integer)i);
+		if (!lua_isstring(L, -1))
+			return luaL_error(L, "sh: argument %d is a %s, not a "
+			    "string", (int)i, luaL_typename(L, -1));
+		lua_pop(L, 1);
+	}
+	timeout = opt_duration(L, 1, "timeout", 60000);
+	lua_getfield(L, 1, "cwd");
+	if (!lua_isnil(L, -1))
+		cwd = luaL_checkstring(L, -1);
+	lua_getfield(L, 1, "stdin");
+	if (!lua_isnil(L, -1))
+		stdin_data = luaL_checklstring(L, -1, &stdin_len);
+	lua_getfield(L, 1, "env");
+	if (!lua_isnil(L, -1)) {
+		luaL_checktype(L, -1, LUA_TTABLE);
+		lua_pushnil(L);
+		while (lua_next(L, -2) != 0) {
+			if (lua_type(L, -2) != LUA_TSTRING ||
+			    !lua_isstring(L, -1))
+				return luaL_error(L, "sh: env is { NAME = "
+				    "\"value\" }");
+			nenv++;
+			lua_pop(L, 1);
+		}
+	}
+	run = need_run(L, "sh");
+	for (size_t i = 1; i <= argc; i++) {
+		lua_rawgeti(L, 1, (lua_Integer)i);
+		if (rb_has_secret(run, lua_tostring(L, -1)))
+			return luaL_error(L, "sh: argument %d holds a secret; "
+			    "pass secrets with env= or stdin=, never in argv "
+			    "(other users can read a command line)", (int)i);
+		lua_pop(L, 1);
+	}
+
+	/* Arguments are good: from here on C owns memory. */
+	argv = lk_xcalloc(argc + 1, sizeof *argv);
+	env = lk_xcalloc(nenv + 1, sizeof *env);
+	shown = json_array();
+	keys = json_array();
+	for (size_t i = 1; i <= argc; i++) {
+		lua_rawgeti(L, 1, (lua_Integer)i);
+		argv[i - 1] = lua_tostring(L, -1);	/* kept alive by the table */
+		json_array_append_new(shown, json_string(argv[i - 1]));
+		lua_pop(L, 1);
+	}
+	nenv = 0;
+	lua_getfield(L, 1, "env");
+	if (lua_istable(L, -1)) {
+		lua_pushnil(L);
+		while (lua_next(L, -2) != 0) {
+			env[nenv++] = lk_xasprintf("%s=%s", lua_tostring(L, -2),
+			    lua_tostring(L, -1));
+			json_array_append_new(keys, json_string(
+			    lua_tostring(L, -2)));
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
+	argv_json = json_dumps(shown, JSON_COMPACT);
+	data = NULL;
+	{
+		json_t *dd = json_pack("{s:O, s:s?, s:O, s:I, s:I}", "argv",
+		    shown, "cwd", cwd, "env", keys, "timeout_ms",
+		    (json_int_t)timeout, "stdin_bytes", (json_int_t)stdin_len);
+
+		data = json_dumps(dd, JSON_COMPACT);
+		json_decref(dd);
+	}
+	json_decref(shown);
+	json_decref(keys);
+
+	if (run->planning) {
+		rb_plan(run, "sh %s%s%s", argv_json, cwd ? " in " : "",
+		    cwd ? cwd : "");
+		goto planned_out;
+	}
+	if (!rb_action_started(run, "sh", argv_json, data))
+		goto refused;
+	o.argv = argv;
+	o.cwd = cwd;
+	o.env = (const char *const *)env;
+	o.stdin_data = stdin_data;
+	o.stdin_len = stdin_len;
+	o.timeout_ms = timeout;
+	w = wait_new(run, "sh");
+	run->pending = PEND_CHILD;
+	if (child_start(run->loop, &o, on_child_done, w, &run->child, &err) !=
+	    LK_OK) {
+		wait_free(w);
+		run->pending = PEND_NONE;
+		rb_action_finished(run, "sh", false, err.msg, NULL);
+		for (size_t i = 0; env[i]; i++)
+			free((char *)env[i]);
+		free(env);
+		free(argv);
+		free(argv_json);
+		free(data);
+		return push_result(L, false, err.msg);
+	}
+	for (size_t i = 0; env[i]; i++) {
+		explicit_bzero((char *)env[i], strlen(env[i]));
+		free((char *)env[i]);
+	}
+	free(env);
+	free(argv);
+	free(argv_json);
+	free(data);
+	return lua_yield(L, 0);
+planned_out:
+	for (size_t i = 0; env[i]; i++)
+		free((char *)env[i]);
+	free(env);
+	free(argv);
+	free(argv_json);
+	free(data);
+	return planned(L);
+refused:
+	for (size_t i = 0; env[i]; i++)
+		free((char *)env[i]);
+	free(env);
+	free(argv);
+	free(argv_json);
+	free(data);
+	return luaL_error(L, "%s", run->last_reason);
+}
+
+/* --- state, notes, questions, time -------------------------------------------- */
+
+static void
+push_flags(lua_State *L, unsigned flags)
+{
+	const char *names[16];
+	size_t n = probe_flag_names(flags, names, 16);
+
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_pushstring(L, names[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, names[i]);
+	}
+}
+
+static int
+l_service_state(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	struct rb_run *run = need_run(L, "service.state");
+
+	if (run->probes == NULL)
+		return luaL_error(L, "service.state: no configuration, so no "
+		    "services are watched");
+	for (size_t i = 0; i < probes_service_count(run->probes); i++) {
+		const struct probe_service *s = probes_service(run->probes, i);
+
+		if (strcmp(s->name, name) != 0 && strcmp(s->unit, name) != 0)
+			continue;
+		lua_newtable(L);
+		lua_pushstring(L, s->name);
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, s->active);
+		lua_setfield(L, -2, "active");
+		lua_pushstring(L, s->sub);
+		lua_setfield(L, -2, "sub");
+		lua_pushstring(L, s->enabled);
+		lua_setfield(L, -2, "enabled");
+		lua_pushstring(L, probe_health_name(s->health));
+		lua_setfield(L, -2, "health");
+		lua_pushstring(L, s->reason);
+		lua_setfield(L, -2, "reason");
+		lua_pushinteger(L, s->main_pid);
+		lua_setfield(L, -2, "main_pid");
+		lua_pushinteger(L, s->restarts);
+		lua_setfield(L, -2, "restarts");
+		push_flags(L, s->flags);
+		lua_setfield(L, -2, "flags");
+		return 1;
+	}
+	return luaL_error(L, "service.state: no service \"%s\" in the "
+	    "configuration", name);
+}
+
+static int
+l_queue_state(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	struct rb_run *run = need_run(L, "queue.state");
+
+	if (run->probes == NULL)
+		return luaL_error(L, "queue.state: no configuration, so no "
+		    "queues are watched");
+	for (size_t i = 0; i < probes_queue_count(run->probes); i++) {
+		const struct probe_queue *q = probes_queue(run->probes, i);
+
+		if (strcmp(q->name, name) != 0)
+			continue;
+		lua_newtable(L);
+		lua_pushstring(L, q->name);
+		lua_setfield(L, -2, "name");
+		lua_pushinteger(L, q->depth);
+		lua_setfield(L, -2, "depth");
+		lua_pushinteger(L, q->consumers);
+		lua_setfield(L, -2, "consumers");
+		lua_pushstring(L, probe_queue_state_name(q->state));
+		lua_setfield(L, -2, "state");
+		lua_pushstring(L, q->reason);
+		lua_setfield(L, -2, "reason");
+		lua_pushnumber(L, q->rate_in_per_min);
+		lua_setfield(L, -2, "rate_in_per_min");
+		lua_pushnumber(L, q->rate_out_per_min);
+		lua_setfield(L, -2, "rate_out_per_min");
+		push_flags(L, q->flags);
+		lua_setfield(L, -2, "flags");
+		return 1;
+	}
+	return luaL_error(L, "queue.state: no queue \"%s\" in the "
+	    "configuration", name);
+}
+
+static int
+l_note(lua_State *L)
+{
+	const char *text = luaL_checkstring(L, 1);
+	struct rb_run *run = need_run(L, "note");
+	struct lk_err err = { 0 };
+	char *clean;
+
+	if (run->planning) {
+		rb_plan(run, "note: %s", text);
+		return 0;
+	}
+	clean = rb_scrub(run, text);
+	rb_progress(run, "  note: %s", clean);
+	if (store_action_event(run->store, run->run_id, (int)run->step,
+	    "incident.note", "note", clean, NULL, &err) != LK_OK) {
+		free(clean);
+		run->store_broken = true;
+		snprintf(run->last_reason, sizeof run->last_reason, "the "
+		    "timeline cannot be written (%.300s), so a note is not "
+		    "recorded; the run stops here", err.msg);
+		return luaL_error(L, "%s", run->last_reason);
+	}
+	free(clean);
+	return 0;
+}
+
+static int
+l_ask(lua_State *L)
+{
+	const char *prompt = luaL_checkstring(L, 1);
+	struct rb_run *run = need_run(L, "ask");
+
+	if (run->planning) {
+		rb_plan(run, "ask: %s", prompt);
+		lua_pushstring(L, "");
+		return 1;
+	}
+	if (!rb_action_started(run, "ask", prompt, NULL))
+		return luaL_error(L, "%s", run->last_reason);
+	if (run->fe == NULL || run->fe->ask == NULL) {
+		rb_action_finished(run, "ask", false, "no operator to answer "
+		    "(running without a terminal)", NULL);
+		return luaL_error(L, "ask: no operator to answer \"%s\"",
+		    prompt);
+	}
+	run->pending = PEND_ASK;
+	run->fe->ask(run->fe_data, run, prompt);
+	return lua_yield(L, 0);
+}
+
+static long long
+on_sleep(struct loop *l, long long id, void *data)
+{
+	struct rb_run *run = data;
+
+	(void)l;
+	(void)id;
+	run->timer = 0;
+	rb_pending_clear(run);
+	rb_resume(run, 0);
+	return LOOP_NOMORE;
+}
+
+static int
+l_sleep(lua_State *L)
+{
+	lua_Integer ms = luaL_checkinteger(L, 1);
+	struct rb_run *run = need_run(L, "sleep");
+
+	if (run->planning)
+		return 0;
+	run->pending = PEND_SLEEP;
+	run->timer = loop_add_timer(run->loop, ms > 0 ? ms : 0, on_sleep, run);
+	return lua_yield(L, 0);
+}
+
+static int
+l_now(lua_State *L)
+{
+	lua_pushinteger(L, loop_now_ms());
+	return 1;
+}
+
+static int
+l_duration(lua_State *L)
+{
+	int64_t ms;
+
+	if (lua_type(L, 1) == LUA_TNUMBER) {
+		lua_pushinteger(L, lua_tointeger(L, 1));
+		return 1;
+	}
+	if (config_parse_duration(luaL_checkstring(L, 1), &ms) != 0)
+		return luaL_error(L, "\"%s\" is not a duration (\"5s\", \"5m\")",
+		    lua_tostring(L, 1));
+	lua_pushinteger(L, ms);
+	return 1;
+}
+
+/* wait_until's logging: begin returns false while planning. */
+static int
+l_begin(lua_State *L)
+{
+	const char *action = luaL_checkstring(L, 1);
+	const char *what = luaL_checkstring(L, 2);
+	struct rb_run *run = need_run(L, action);
+
+	if (run->planning) {
+		rb_plan(run, "%s %s", action, what);
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	if (!rb_action_started(run, action, what, NULL))
+		return luaL_error(L, "%s", run->last_reason);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int
+l_finish(lua_State *L)
+{
+	const char *action = luaL_checkstring(L, 1);
+	bool ok = lua_toboolean(L, 2);
+	const char *outcome = luaL_optstring(L, 3, NULL);
+	struct rb_run *run = need_run(L, action);
+
+	rb_action_finished(run, action, ok, outcome, NULL);
+	return 0;
+}
+
+static const char wait_until_lua[] =
+"local begin_, finish_, sleep_, now_, duration_ = ...\n"
+"function wait_until(o)\n"
+"  if type(o) ~= 'table' or type(o[1]) ~= 'function' then\n"
+"    error('wait_until { function() return <condition> end, timeout = \"5m\", interval = \"5s\" }', 2)\n"
+"  end\n"
+"  local timeout = duration_(o.timeout or '5m')\n"
+"  local interval = duration_(o.interval or '5s')\n"
+"  local what = (o.description or 'a condition') .. ' (every ' .. interval .. ' ms, up to ' .. timeout .. ' ms)'\n"
+"  if not begin_('wait_until', what) then return { ok = true, planned = true } end\n"
+"  local start, checks, last = now_(), 0, nil\n"
+"  while true do\n"
+"    checks = checks + 1\n"
+"    local ok, v, why = pcall(o[1])\n"
+"    if ok and v then\n"
+"      finish_('wait_until', true, 'met after ' .. checks .. ' checks (' .. (now_() - start) .. ' ms)')\n"
+"      return { ok = true, checks = checks }\n"
+"    end\n"
+"    if not ok then last = tostring(v) elseif why ~= nil then last = tostring(why) end\n"
+"    if now_() - start + interval > timeout then\n"
+"      local reason = 'not met within ' .. timeout .. ' ms' .. (last and (': ' .. last) or '')\n"
+"      finish_('wait_until', false, reason)\n"
+"      return { ok = false, reason = reason, checks = checks }\n"
+"    end\n"
+"    sleep_(interval)\n"
+"  end\n"
+"end\n";
+
+void
+rb_actions_install(lua_State *L)
+{
+	static const char *const ops[] = { "start", "stop", "restart",
+	    "reload", "enable", "disable" };
+	static const enum unitctl_op opv[] = { UNITCTL_START, UNITCTL_STOP,
+	    UNITCTL_RESTART, UNITCTL_RELOAD, UNITCTL_ENABLE, UNITCTL_DISABLE };
+
+	lua_newtable(L);
+	for (size_t i = 0; i < 6; i++) {
+		lua_pushinteger(L, opv[i]);
+		lua_pushcclosure(L, l_systemctl, 1);
+		lua_setfield(L, -2, ops[i]);
+	}
+	lua_setglobal(L, "systemctl");
+	lua_newtable(L);
+	lua_pushcfunction(L, l_http_check);
+	lua_setfield(L, -2, "check");
+	lua_setglobal(L, "http");
+	lua_pushcfunction(L, l_sh);
+	lua_setglobal(L, "sh");
+	lua_newtable(L);
+	lua_pushcfunction(L, l_service_state);
+	lua_setfield(L, -2, "state");
+	lua_setglobal(L, "service");
+	lua_newtable(L);
+	lua_pushcfunction(L, l_queue_state);
+	lua_setfield(L, -2, "state");
+	lua_setglobal(L, "queue");
+	lua_pushcfunction(L, l_note);
+	lua_setglobal(L, "note");
+	lua_pushcfunction(L, l_ask);
+	lua_setglobal(L, "ask");
+	lua_pushcfunction(L, l_sleep);
+	lua_setglobal(L, "sleep");
+
+	/* wait_until is Lua, with its logging primitives as hidden upvalues. */
+	if (luaL_loadbufferx(L, wait_until_lua, sizeof wait_until_lua - 1,
+	    "=wait_until", "t") == LUA_OK) {
+		lua_pushcfunction(L, l_begin);
+		lua_pushcfunction(L, l_finish);
+		lua_pushcfunction(L, l_sleep);
+		lua_pushcfunction(L, l_now);
+		lua_pushcfunction(L, l_duration);
+		lua_pcall(L, 5, 0, 0);
+	}
+	lua_settop(L, 0);
+}

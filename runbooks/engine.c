@@ -1,0 +1,902 @@
+/*
+ * The step engine: one run of one runbook, on the event loop.
+ *
+ * Each step runs as a Lua coroutine.  Before a step runs, it is planned:
+ * its function runs once with actions that only describe themselves, so
+ * the operator sees exactly what will happen (and --dry-run stops there).
+ * Then step.started is made durable, the function runs for real, and every
+ * action logs action.started before it starts and action.finished after.
+ * An action that waits yields; the loop resumes the coroutine when the
+ * work is done, so nothing here blocks.
+ */
+#include "private.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/loop.h"
+#include "../core/util.h"
+#include "../probes/http.h"
+#include "../store/store.h"
+#include "child.h"
+#include "unitctl.h"
+
+#define DEFAULT_LUA_LIMIT_MS 1000
+#define DEFAULT_STEP_LIMIT_MS (30LL * 60 * 1000)
+
+static const char run_key = 'r';
+
+static void next_step(struct rb_run *run);
+static void run_finish(struct rb_run *run, const char *status, int exit_status,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+struct rb_run *
+rb_run_of(lua_State *L)
+{
+	struct rb_run *run;
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &run_key);
+	run = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	return run;
+}
+
+/* --- secrets ------------------------------------------------------------- */
+
+bool
+rb_has_secret(const struct rb_run *run, const char *text)
+{
+	for (size_t i = 0; text != NULL && i < run->nsecrets; i++)
+		if (run->secrets[i][0] != '\0' &&
+		    strstr(text, run->secrets[i]) != NULL)
+			return true;
+	return false;
+}
+
+char *
+rb_scrub(const struct rb_run *run, const char *text)
+{
+	struct lk_buf b = { 0 };
+
+	if (text == NULL)
+		return NULL;
+	lk_buf_adds(&b, text);
+	for (size_t i = 0; i < run->nsecrets; i++) {
+		const char *sec = run->secrets[i];
+		size_t sl = strlen(sec);
+		struct lk_buf o = { 0 };
+		const char *p = b.s, *hit;
+
+		if (sl == 0)
+			continue;
+		while ((hit = strstr(p, sec)) != NULL) {
+			lk_buf_add(&o, p, (size_t)(hit - p));
+			lk_buf_adds(&o, "***");
+			p = hit + sl;
+		}
+		lk_buf_adds(&o, p);
+		lk_buf_free(&b);
+		b = o;
+	}
+	return b.s;
+}
+
+/* --- talking to the front end and the timeline ----------------------------- */
+
+void
+rb_progress(struct rb_run *run, const char *fmt, ...)
+{
+	char *line, *clean;
+	va_list ap;
+	int n;
+
+	if (run->fe == NULL || run->fe->progress == NULL)
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	clean = rb_scrub(run, line);
+	run->fe->progress(run->fe_data, clean);
+	free(clean);
+	free(line);
+}
+
+void
+rb_plan(struct rb_run *run, const char *fmt, ...)
+{
+	struct lk_buf b = { 0 };
+	char *line, *clean;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	clean = rb_scrub(run, line);
+	if (run->plan != NULL)
+		lk_buf_adds(&b, run->plan);
+	lk_buf_printf(&b, "%s%s", b.len ? "\n" : "", clean);
+	free(run->plan);
+	run->plan = b.s;
+	free(clean);
+	free(line);
+}
+
+/* The timeline failed: nothing more may happen, and the operator is told
+ * what could not be recorded. */
+static void
+store_failed(struct rb_run *run, const char *what, const struct lk_err *err)
+{
+	run->store_broken = true;
+	snprintf(run->last_reason, sizeof run->last_reason,
+	    "the timeline cannot be written (%.200s), so %.200s; the run "
+	    "stops here", err->msg, what);
+	rb_progress(run, "STOP: %s", run->last_reason);
+}
+
+bool
+rb_action_started(struct rb_run *run, const char *action, const char *what,
+    const char *data_json)
+{
+	struct lk_err err = { 0 };
+	char *w = rb_scrub(run, what), *d = rb_scrub(run, data_json);
+	char why[300];
+	bool ok;
+
+	rb_progress(run, "  -> %s %s", action, what ? what : "");
+	ok = !run->store_broken && store_action_event(run->store, run->run_id,
+	    (int)run->step, "action.started", action, w, d, &err) == LK_OK;
+	if (!ok && !run->store_broken) {
+		snprintf(why, sizeof why, "%s %s was not taken", action,
+		    what ? what : "");
+		store_failed(run, why, &err);
+	}
+	free(w);
+	free(d);
+	return ok;
+}
+
+void
+rb_action_finished(struct rb_run *run, const char *action, bool ok,
+    const char *outcome, const char *data_json)
+{
+	struct lk_err err = { 0 };
+	char *o = rb_scrub(run, outcome), *d = rb_scrub(run, data_json);
+	char why[400];
+
+	if (!ok) {
+		run->step_failed_action = true;
+		snprintf(run->last_reason, sizeof run->last_reason, "%s: %s",
+		    action, o ? o : "failed");
+	}
+	rb_progress(run, "     %s %s", ok ? "ok" : "FAILED", o ? o : "");
+	if (!run->store_broken && store_action_event(run->store, run->run_id,
+	    (int)run->step, "action.finished", action, o, d, &err) != LK_OK) {
+		snprintf(why, sizeof why, "the outcome of %s (%s) is not "
+		    "recorded", action, o ? o : ok ? "ok" : "failed");
+		store_failed(run, why, &err);
+	}
+	free(o);
+	free(d);
+}
+
+void
+rb_pending_clear(struct rb_run *run)
+{
+	if (run->timer) {
+		loop_del_timer(run->loop, run->timer);
+		run->timer = 0;
+	}
+	if (run->pend_free != NULL && run->pend_data != NULL)
+		run->pend_free(run->pend_data);
+	run->pend_data = NULL;
+	run->pend_free = NULL;
+	run->pending = PEND_NONE;
+	run->child = NULL;
+	run->gen++;
+}
+
+/* --- parameters ---------------------------------------------------------- */
+
+static const char *
+cli_param(const struct rb_run_opts *o, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < o->nparams; i++)
+		if (strncmp(o->params[i], name, len) == 0 &&
+		    o->params[i][len] == '=')
+			return o->params[i] + len + 1;
+	return NULL;
+}
+
+/*
+ * Builds the params table given to every step and the JSON recorded with
+ * the run.  Secrets come only from the environment and are recorded by
+ * the variable's name.  recorded (a resumed or replayed run) supplies the
+ * values instead of the command line.
+ */
+static enum lk_code
+build_params(struct rb_run *run, const char *recorded, struct lk_err *err)
+{
+	struct rb_book *b = run->book;
+	lua_State *L = run->L;
+	json_t *rec = recorded ? json_loads(recorded, 0, NULL) : NULL;
+	json_t *out = json_object();
+	enum lk_code code = LK_OK;
+
+	for (size_t i = 0; i < run->opts.nparams && !recorded; i++) {
+		const char *kv = run->opts.params[i], *eq = strchr(kv, '=');
+		bool known = false;
+
+		if (eq == NULL || eq == kv) {
+			code = lk_fail(err, LK_EUSAGE, "parameter \"%s\" is not "
+			    "NAME=VALUE", kv);
+			goto done;
+		}
+		for (size_t j = 0; j < b->nparams; j++)
+			known |= strlen(b->params[j].name) == (size_t)(eq - kv)
+			    && strncmp(b->params[j].name, kv, eq - kv) == 0;
+		if (!known) {
+			code = lk_fail(err, LK_EUSAGE, "runbook %s has no "
+			    "parameter \"%.*s\"", b->name, (int)(eq - kv), kv);
+			goto done;
+		}
+	}
+	lua_newtable(L);
+	for (size_t i = 0; i < b->nparams; i++) {
+		const struct rb_param *p = &b->params[i];
+		const char *v = NULL;
+
+		if (p->secret || p->env != NULL) {
+			if (!recorded && cli_param(&run->opts, p->name) &&
+			    p->secret) {
+				code = lk_fail(err, LK_EUSAGE, "secret parameter "
+				    "%s comes from the environment (%s), never "
+				    "the command line", p->name,
+				    p->env ? p->env : "no variable named");
+				goto fail;
+			}
+			v = p->env ? getenv(p->env) : NULL;
+		}
+		if (v == NULL && !p->secret)
+			v = recorded ? json_string_value(json_object_get(rec,
+			    p->name)) : cli_param(&run->opts, p->name);
+		if (v == NULL)
+			v = p->default_value;
+		if (v == NULL && p->required) {
+			code = p->secret || p->env ? lk_fail(err, LK_EUSAGE,
+			    "parameter %s is required: set the environment "
+			    "variable %s", p->name, p->env ? p->env : "?") :
+			    lk_fail(err, LK_EUSAGE, "parameter %s is required "
+			    "(%s=VALUE)", p->name, p->name);
+			goto fail;
+		}
+		if (v == NULL)
+			continue;
+		lua_pushstring(L, v);
+		lua_setfield(L, -2, p->name);
+		if (p->secret) {
+			run->secrets = lk_xrealloc(run->secrets,
+			    (run->nsecrets + 1) * sizeof *run->secrets);
+			run->secrets[run->nsecrets++] = lk_xstrdup(v);
+			json_object_set_new(out, p->name, json_pack("{s:b, s:s?}",
+			    "secret", 1, "env", p->env));
+		} else {
+			json_object_set_new(out, p->name, json_string(v));
+		}
+	}
+	run->params_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	run->params_json = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+	goto done;
+fail:
+	lua_pop(L, 1);
+done:
+	json_decref(rec);
+	json_decref(out);
+	return code;
+}
+
+/* --- steps ----------------------------------------------------------------- */
+
+static void
+drop_coroutine(struct rb_run *run)
+{
+	if (run->co_ref != LUA_NOREF) {
+		luaL_unref(run->L, LUA_REGISTRYINDEX, run->co_ref);
+		run->co_ref = LUA_NOREF;
+	}
+	run->co = NULL;
+}
+
+/* Starts the step function in a new coroutine (for planning or for real). */
+static void
+start_coroutine(struct rb_run *run)
+{
+	struct rb_step_def *s = &run->book->steps[run->step];
+
+	drop_coroutine(run);
+	run->co = lua_newthread(run->L);
+	run->co_ref = luaL_ref(run->L, LUA_REGISTRYINDEX);
+	lua_rawgeti(run->co, LUA_REGISTRYINDEX, s->fn_ref);
+	lua_rawgeti(run->co, LUA_REGISTRYINDEX, run->params_ref);
+}
+
+/*
+ * What the step function's return says: false, or a table whose ok is
+ * false, fails the step; nothing returned means "as its actions went".
+ */
+static bool
+step_outcome(struct rb_run *run, int nres, char *why, size_t len)
+{
+	lua_State *co = run->co;
+	int top = lua_gettop(co);
+
+	why[0] = '\0';
+	if (nres == 0 || lua_isnil(co, top - nres + 1)) {
+		if (run->step_failed_action)
+			snprintf(why, len, "%s", run->last_reason);
+		return !run->step_failed_action;
+	}
+	if (lua_type(co, top - nres + 1) == LUA_TBOOLEAN) {
+		bool ok = lua_toboolean(co, top - nres + 1);
+
+		if (!ok)
+			snprintf(why, len, "%s", nres > 1 &&
+			    lua_isstring(co, top - nres + 2) ?
+			    lua_tostring(co, top - nres + 2) :
+			    "the step returned false");
+		return ok;
+	}
+	if (lua_type(co, top - nres + 1) == LUA_TTABLE) {
+		bool ok;
+
+		lua_getfield(co, top - nres + 1, "ok");
+		ok = lua_isnil(co, -1) ? !run->step_failed_action :
+		    lua_toboolean(co, -1);
+		lua_getfield(co, top - nres + 1, "reason");
+		if (!ok)
+			snprintf(why, len, "%s", lua_isstring(co, -1) ?
+			    lua_tostring(co, -1) : run->last_reason);
+		else if (lua_isstring(co, -1))
+			snprintf(why, len, "%s", lua_tostring(co, -1));
+		lua_pop(co, 2);
+		return ok;
+	}
+	if (run->step_failed_action)
+		snprintf(why, len, "%s", run->last_reason);
+	return !run->step_failed_action;
+}
+
+static void
+replay_compare(struct rb_run *run, const char *status, const char *why)
+{
+	const struct store_run_step *then = NULL;
+
+	if (run->recorded == NULL)
+		return;
+	for (size_t i = 0; i < run->recorded->nsteps; i++)
+		if (run->recorded->steps[i].idx == (int)run->step)
+			then = &run->recorded->steps[i];
+	if (then == NULL) {
+		run->differences++;
+		rb_progress(run, "DIFFERS: step %zu \"%s\" did not run then, "
+		    "now %s", run->step + 1, run->book->steps[run->step].name,
+		    status);
+	} else if (strcmp(then->status, status) != 0) {
+		run->differences++;
+		rb_progress(run, "DIFFERS: step %zu \"%s\" was %s%s%s%s, now "
+		    "%s%s%s", run->step + 1, run->book->steps[run->step].name,
+		    then->status, then->outcome ? " (" : "",
+		    then->outcome ? then->outcome : "", then->outcome ? ")" : "",
+		    status, why && *why ? ": " : "", why ? why : "");
+	} else {
+		rb_progress(run, "same as run %lld: %s",
+		    (long long)run->recorded->id, status);
+	}
+}
+
+static void
+step_done(struct rb_run *run, const char *status, const char *why)
+{
+	struct lk_err err = { 0 };
+	char *w = rb_scrub(run, why && *why ? why : NULL);
+
+	if (run->step_timer) {
+		loop_del_timer(run->loop, run->step_timer);
+		run->step_timer = 0;
+	}
+	rb_progress(run, "step %zu \"%s\": %s%s%s", run->step + 1,
+	    run->book->steps[run->step].name, status, w ? ": " : "",
+	    w ? w : "");
+	if (!run->store_broken && store_step_finish(run->store, run->run_id,
+	    (int)run->step, status, w, &err) != LK_OK)
+		store_failed(run, "the step's outcome is not recorded", &err);
+	replay_compare(run, status, w);
+	free(w);
+	drop_coroutine(run);
+}
+
+static void
+step_failed(struct rb_run *run, const char *why)
+{
+	step_done(run, "failed", why);
+	if (run->store_broken || run->interrupted) {
+		next_step(run);
+		return;
+	}
+	/* Offer a retry when someone is there to answer; otherwise stop. */
+	if (!run->opts.yes && run->fe && run->fe->confirm) {
+		run->offered_retry = true;
+		run->awaiting_answer = true;
+		run->fe->confirm(run->fe_data, run, (int)run->step,
+		    run->book->steps[run->step].name, run->plan, true);
+		return;
+	}
+	run_finish(run, "failed", 1, "step %zu \"%s\" failed: %s",
+	    run->step + 1, run->book->steps[run->step].name, why);
+}
+
+/* Runs the coroutine until it yields (an action waits) or ends. */
+static void
+drive(struct rb_run *run, int nargs)
+{
+	struct rb_lua *ctl = &run->book->ctl;
+	int nres = 0, rc;
+	char why[512];
+
+	rb_lua_slice_begin(run->co, ctl, run->opts.lua_limit_ms);
+	rc = lua_resume(run->co, run->L, nargs, &nres);
+	rb_lua_slice_end(run->co, ctl);
+
+	if (run->planning) {
+		/* A plan ends at its first yield or error: what comes after
+		 * depends on real results. */
+		return;
+	}
+	if (rc == LUA_YIELD) {
+		if (run->pending == PEND_NONE)
+			step_failed(run, "the step yielded outside an action "
+			    "(coroutines are not available in runbooks)");
+		return;
+	}
+	if (run->store_broken) {
+		step_done(run, "failed", run->last_reason);
+		next_step(run);
+		return;
+	}
+	if (rc == LUA_OK) {
+		bool ok = step_outcome(run, nres, why, sizeof why);
+
+		if (ok) {
+			step_done(run, "ok", why);
+			run->step++;
+			next_step(run);
+		} else {
+			step_failed(run, why);
+		}
+		return;
+	}
+	if (rc == LUA_ERRMEM)
+		snprintf(why, sizeof why, "out of memory: the runbook may use "
+		    "%u MiB", RB_MEMORY_LIMIT >> 20);
+	else
+		snprintf(why, sizeof why, "%s", lua_tostring(run->co, -1) ?
+		    lua_tostring(run->co, -1) : "error");
+	step_failed(run, why);
+}
+
+void
+rb_resume(struct rb_run *run, int nres)
+{
+	run->pending = PEND_NONE;
+	if (run->interrupted) {
+		step_done(run, "interrupted", "lookout was interrupted; the "
+		    "action in progress finished");
+		next_step(run);
+		return;
+	}
+	if (run->step_timed_out)
+		return;
+	drive(run, nres);
+}
+
+static long long
+on_step_timeout(struct loop *l, long long id, void *data)
+{
+	struct rb_run *run = data;
+	char why[128];
+
+	(void)l;
+	(void)id;
+	run->step_timer = 0;
+	run->step_timed_out = true;
+	if (run->child != NULL)
+		child_cancel(run->child);
+	rb_pending_clear(run);
+	snprintf(why, sizeof why, "the step took longer than %lld ms (its "
+	    "action was cancelled)", (long long)(run->book->steps[run->step]
+	    .timeout_ms ? run->book->steps[run->step].timeout_ms :
+	    run->opts.step_limit_ms));
+	run->step_timed_out = false;
+	step_failed(run, why);
+	return LOOP_NOMORE;
+}
+
+/* Plans the current step: runs it once with describing actions. */
+static void
+plan_step(struct rb_run *run)
+{
+	free(run->plan);
+	run->plan = NULL;
+	run->planning = true;
+	start_coroutine(run);
+	drive(run, 1);
+	run->planning = false;
+	drop_coroutine(run);
+	if (run->plan == NULL)
+		run->plan = lk_xstrdup("(no actions)");
+}
+
+static void
+run_step(struct rb_run *run)
+{
+	struct rb_step_def *s = &run->book->steps[run->step];
+	struct lk_err err = { 0 };
+	int64_t limit = s->timeout_ms ? s->timeout_ms : run->opts.step_limit_ms;
+
+	run->step_failed_action = false;
+	run->last_reason[0] = '\0';
+	/* Durable before the first action of the step starts. */
+	if (store_step_begin(run->store, run->run_id, (int)run->step, s->name,
+	    run->plan, &err) != LK_OK) {
+		store_failed(run, "the step was not started", &err);
+		next_step(run);
+		return;
+	}
+	if (run->opts.dry_run) {
+		step_done(run, "dry-run", run->plan);
+		run->step++;
+		next_step(run);
+		return;
+	}
+	rb_progress(run, "step %zu/%zu \"%s\"", run->step + 1,
+	    run->book->nsteps, s->name);
+	run->step_timer = loop_add_timer(run->loop, limit, on_step_timeout,
+	    run);
+	start_coroutine(run);
+	drive(run, 1);
+}
+
+static void
+offer_step(struct rb_run *run)
+{
+	struct rb_step_def *s = &run->book->steps[run->step];
+
+	plan_step(run);
+	rb_progress(run, "step %zu/%zu \"%s\" will:\n%s", run->step + 1,
+	    run->book->nsteps, s->name, run->plan);
+	if (run->opts.yes || run->opts.dry_run || run->fe == NULL ||
+	    run->fe->confirm == NULL) {
+		run_step(run);
+		return;
+	}
+	run->offered_retry = false;
+	run->awaiting_answer = true;
+	run->fe->confirm(run->fe_data, run, (int)run->step, s->name,
+	    run->plan, false);
+}
+
+static long long
+kick(struct loop *l, long long id, void *data)
+{
+	struct rb_run *run = data;
+
+	(void)l;
+	(void)id;
+	run->kick_timer = 0;
+	if (run->store_broken) {
+		run_finish(run, "failed", 1, "%s", run->last_reason);
+		return LOOP_NOMORE;
+	}
+	if (run->interrupted) {
+		run_finish(run, "interrupted", 4, "interrupted before step %zu "
+		    "\"%s\"", run->step + 1, run->step < run->book->nsteps ?
+		    run->book->steps[run->step].name : "");
+		return LOOP_NOMORE;
+	}
+	if (run->step >= run->book->nsteps) {
+		if (run->recorded != NULL)
+			run_finish(run, run->opts.dry_run ? "dry-run" :
+			    "succeeded", 0, "replay of run %lld: %s",
+			    (long long)run->recorded->id, run->differences ?
+			    "outcomes differ (see DIFFERS lines)" :
+			    "no step differs");
+		else
+			run_finish(run, run->opts.dry_run ? "dry-run" :
+			    "succeeded", 0, "%zu steps %s", run->book->nsteps,
+			    run->opts.dry_run ? "shown, none run" : "done");
+		return LOOP_NOMORE;
+	}
+	offer_step(run);
+	return LOOP_NOMORE;
+}
+
+/* The next step starts from the loop, never from inside a callback. */
+static void
+next_step(struct rb_run *run)
+{
+	if (!run->finished && !run->kick_timer)
+		run->kick_timer = loop_add_timer(run->loop, 0, kick, run);
+}
+
+static void
+run_finish(struct rb_run *run, const char *status, int exit_status,
+    const char *fmt, ...)
+{
+	struct lk_err err = { 0 };
+	va_list ap;
+	char *clean;
+
+	if (run->finished)
+		return;
+	run->finished = true;
+	run->exit_status = exit_status;
+	va_start(ap, fmt);
+	vsnprintf(run->summary, sizeof run->summary, fmt, ap);
+	va_end(ap);
+	clean = rb_scrub(run, run->summary);
+	snprintf(run->summary, sizeof run->summary, "%s", clean);
+	free(clean);
+	if (store_run_finish(run->store, run->run_id, status, run->summary,
+	    &err) != LK_OK) {
+		/* Say it: the timeline lacks the end of this run. */
+		char line[sizeof run->summary];
+
+		snprintf(line, sizeof line, "%.250s (and the run's end is not "
+		    "recorded: %.200s)", run->summary, err.msg);
+		memcpy(run->summary, line, sizeof line);
+		if (exit_status == 0)
+			run->exit_status = 1;
+	}
+	rb_progress(run, "run %lld %s: %s", (long long)run->run_id, status,
+	    run->summary);
+	if (run->fe && run->fe->done)
+		run->fe->done(run->fe_data, run);
+}
+
+void
+rb_run_answer(struct rb_run *run, enum rb_answer a)
+{
+	if (!run->awaiting_answer || run->finished)
+		return;
+	run->awaiting_answer = false;
+	switch (a) {
+	case RB_YES:
+		if (run->offered_retry) {
+			/* After a failure, "yes" moves on past the step. */
+			run->step++;
+			next_step(run);
+			return;
+		}
+		run_step(run);
+		break;
+	case RB_RETRY:
+		run_step(run);
+		break;
+	case RB_SKIP: {
+		struct lk_err err = { 0 };
+
+		if (!run->offered_retry && store_step_begin(run->store,
+		    run->run_id, (int)run->step,
+		    run->book->steps[run->step].name, run->plan, &err) !=
+		    LK_OK) {
+			store_failed(run, "the skip is not recorded", &err);
+			next_step(run);
+			return;
+		}
+		if (!run->offered_retry)
+			step_done(run, "skipped", "by the operator");
+		run->step++;
+		next_step(run);
+		break;
+	}
+	case RB_ABORT:
+		run_finish(run, "aborted", 3, "aborted by the operator at step "
+		    "%zu \"%s\"", run->step + 1,
+		    run->book->steps[run->step].name);
+		break;
+	}
+}
+
+void
+rb_run_interrupt(struct rb_run *run)
+{
+	if (run->finished)
+		return;
+	run->interrupted = true;
+	if (run->awaiting_answer) {
+		run->awaiting_answer = false;
+		next_step(run);
+	}
+	/* Otherwise the action in progress finishes (or times out) first;
+	 * rb_resume sees the flag and no further step starts. */
+	if (run->pending == PEND_SLEEP || run->pending == PEND_ASK) {
+		rb_pending_clear(run);
+		step_done(run, "interrupted", "lookout was interrupted");
+		next_step(run);
+	}
+}
+
+/* --- the run ----------------------------------------------------------------- */
+
+static enum lk_code
+load_recorded(struct rb_run *run, int64_t id, struct lk_err *err)
+{
+	if (store_run_get(run->store, id, &run->recorded, err) != LK_OK)
+		return err->code;
+	return LK_OK;
+}
+
+enum lk_code
+rb_run_start(struct loop *loop, struct store *store, struct probes *probes,
+    const struct config *cfg, struct rb_book *book,
+    const struct rb_run_opts *opts, const struct rb_frontend *fe,
+    void *fe_data, struct rb_run **out, struct lk_err *err)
+{
+	struct rb_run *run = lk_xcalloc(1, sizeof *run);
+	const char *recorded_params = NULL;
+	char sha[STORE_HASH_HEX];
+
+	*out = NULL;
+	run->loop = loop;
+	run->store = store;
+	run->probes = probes;
+	run->cfg = cfg;
+	run->book = book;
+	run->L = book->L;
+	run->fe = fe;
+	run->fe_data = fe_data;
+	run->opts = *opts;
+	run->params_ref = LUA_NOREF;
+	run->co_ref = LUA_NOREF;
+	run->lock_fd = -1;
+	if (run->opts.lua_limit_ms <= 0)
+		run->opts.lua_limit_ms = DEFAULT_LUA_LIMIT_MS;
+	if (run->opts.step_limit_ms <= 0)
+		run->opts.step_limit_ms = DEFAULT_STEP_LIMIT_MS;
+	lua_pushlightuserdata(run->L, run);
+	lua_rawsetp(run->L, LUA_REGISTRYINDEX, &run_key);
+
+	store_sha256_hex(book->source, book->len, sha);
+	if (opts->resume || opts->replay_of) {
+		if (load_recorded(run, opts->resume ? opts->resume :
+		    opts->replay_of, err) != LK_OK)
+			goto fail;
+		recorded_params = run->recorded->params;
+		if (opts->resume && strcmp(sha, run->recorded->sha256) != 0) {
+			lk_fail(err, LK_EINPUT, "run %lld cannot resume: the "
+			    "runbook %s changed since it ran (sha256 %.12s, now "
+			    "%.12s)", (long long)opts->resume, book->path,
+			    run->recorded->sha256, sha);
+			goto fail;
+		}
+	}
+	if (build_params(run, recorded_params, err) != LK_OK)
+		goto fail;
+	if (opts->lock_dir != NULL && !opts->dry_run) {
+		char holder[512];
+
+		run->lock_fd = rb_lock_acquire(opts->lock_dir, book->name,
+		    run->params_json, holder, sizeof holder);
+		if (run->lock_fd < 0) {
+			lk_fail(err, LK_ESTATE, "runbook %s with these "
+			    "parameters is already running: %s", book->name,
+			    holder);
+			goto fail;
+		}
+	}
+	if (opts->resume) {
+		const struct store_run *r = run->recorded;
+
+		if (strcmp(r->status, "succeeded") == 0) {
+			lk_fail(err, LK_ESTATE, "run %lld already succeeded",
+			    (long long)r->id);
+			goto fail;
+		}
+		run->run_id = r->id;
+		/* From the first step that did not finish ok or skipped. */
+		run->first_step = 0;
+		for (size_t i = 0; i < r->nsteps; i++) {
+			if ((strcmp(r->steps[i].status, "ok") == 0 ||
+			    strcmp(r->steps[i].status, "skipped") == 0) &&
+			    (size_t)r->steps[i].idx == run->first_step)
+				run->first_step++;
+			if (strcmp(r->steps[i].status, "started") == 0)
+				rb_progress(run, "step %d \"%s\": started at "
+				    "%lld, outcome unknown", r->steps[i].idx + 1,
+				    r->steps[i].name,
+				    (long long)r->steps[i].started_at);
+		}
+		run->step = run->first_step;
+		/* Resuming is not a replay: do not compare outcomes. */
+		store_run_free(&run->recorded);
+		if (store_run_resume(store, run->run_id, err) != LK_OK)
+			goto fail;
+	} else if (store_run_begin(store, book->name, book->source,
+	    run->params_json, opts->incident_id, opts->dry_run,
+	    opts->replay_of, &run->run_id, err) != LK_OK) {
+		goto fail;
+	}
+	rb_progress(run, "run %lld: %s%s%s", (long long)run->run_id, book->name,
+	    opts->dry_run ? " (dry run: nothing will be done)" : "",
+	    opts->resume ? " (resumed)" : "");
+	next_step(run);
+	*out = run;
+	return LK_OK;
+fail:
+	/* The book stays the caller's when the run never started. */
+	run->book = NULL;
+	rb_run_free(&run);
+	return err->code;
+}
+
+void
+rb_run_reply(struct rb_run *run, const char *text)
+{
+	if (run->pending != PEND_ASK)
+		return;
+	rb_pending_clear(run);
+	rb_action_finished(run, "ask", true, text, NULL);
+	lua_pushstring(run->co, text);
+	rb_resume(run, 1);
+}
+
+bool rb_run_finished(const struct rb_run *run) { return run->finished; }
+int64_t rb_run_id(const struct rb_run *run) { return run->run_id; }
+int rb_run_exit_status(const struct rb_run *run) { return run->exit_status; }
+const char *rb_run_summary(const struct rb_run *run) { return run->summary; }
+
+void
+rb_run_free(struct rb_run **rp)
+{
+	struct rb_run *run = rp ? *rp : NULL;
+
+	if (run == NULL)
+		return;
+	if (run->child != NULL)
+		child_cancel(run->child);
+	rb_pending_clear(run);
+	if (run->step_timer)
+		loop_del_timer(run->loop, run->step_timer);
+	if (run->kick_timer)
+		loop_del_timer(run->loop, run->kick_timer);
+	unitctl_free(&run->uc_user);
+	unitctl_free(&run->uc_system);
+	http_pool_free(&run->http);
+	store_run_free(&run->recorded);
+	for (size_t i = 0; i < run->nsecrets; i++) {
+		explicit_bzero(run->secrets[i], strlen(run->secrets[i]));
+		free(run->secrets[i]);
+	}
+	free(run->secrets);
+	free(run->params_json);
+	free(run->plan);
+	if (run->lock_fd >= 0)
+		close(run->lock_fd);
+	if (run->book != NULL) {
+		lua_pushnil(run->L);
+		lua_rawsetp(run->L, LUA_REGISTRYINDEX, &run_key);
+		rb_book_free(&run->book);
+	}
+	free(run);
+	*rp = NULL;
+}

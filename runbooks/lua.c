@@ -1,0 +1,234 @@
+/*
+ * The sandbox every runbook runs in.
+ *
+ * Runbooks get an allow-list of globals: no os.execute, io, load, require,
+ * dofile, debug, or coroutine; reading an undefined global is an error; a
+ * capped allocator and a time slice stop runaway code.  Side effects only
+ * happen through actions, so every side effect is logged.
+ */
+#include "private.h"
+
+#include <lualib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/loop.h"
+
+/* How often (in VM instructions) the hook looks at the clock. */
+#define HOOK_EVERY 10000
+/* The most work a string pattern may imply: subject length to the power
+ * of (quantifiers + 1).  Matching runs in C, where the hook cannot stop it. */
+#define PATTERN_BUDGET 1e8
+
+static void *
+capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct rb_lua *ctl = ud;
+
+	if (ptr == NULL)
+		osize = 0;
+	if (nsize == 0) {
+		free(ptr);
+		ctl->used -= osize;
+		return NULL;
+	}
+	if (nsize > osize && ctl->used + (nsize - osize) > ctl->limit)
+		return NULL;
+	ptr = realloc(ptr, nsize);
+	if (ptr != NULL)
+		ctl->used = ctl->used - osize + nsize;
+	return ptr;
+}
+
+static struct rb_lua *
+ctl_of(lua_State *L)
+{
+	void *ud;
+
+	lua_getallocf(L, &ud);
+	return ud;
+}
+
+static void
+slice_hook(lua_State *L, lua_Debug *ar)
+{
+	struct rb_lua *ctl = ctl_of(L);
+
+	(void)ar;
+	if (ctl->slice_start == 0)
+		return;
+	if (!ctl->tripped &&
+	    loop_now_ms() - ctl->slice_start <= ctl->slice_limit)
+		return;
+	/* Once tripped, fire on every instruction so that a pcall in the
+	 * runbook cannot swallow the stop. */
+	if (!ctl->tripped) {
+		ctl->tripped = true;
+		lua_sethook(L, slice_hook, LUA_MASKCOUNT, 1);
+	}
+	luaL_error(L, "runbook code ran for over %lld ms without waiting on "
+	    "an action (a loop that never ends?)", ctl->slice_limit);
+}
+
+void
+rb_lua_slice_begin(lua_State *L, struct rb_lua *ctl, long long limit_ms)
+{
+	ctl->slice_start = loop_now_ms();
+	ctl->slice_limit = limit_ms;
+	ctl->tripped = false;
+	lua_sethook(L, slice_hook, LUA_MASKCOUNT, HOOK_EVERY);
+}
+
+void
+rb_lua_slice_end(lua_State *L, struct rb_lua *ctl)
+{
+	ctl->slice_start = 0;
+	ctl->tripped = false;
+	lua_sethook(L, slice_hook, LUA_MASKCOUNT, HOOK_EVERY);
+}
+
+/* Counts the quantifiers of a Lua pattern, skipping escapes and sets. */
+static int
+pattern_quantifiers(const char *p, size_t len)
+{
+	int q = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '%') {
+			i++;
+		} else if (p[i] == '[') {
+			for (i++; i < len && p[i] != ']'; i++)
+				if (p[i] == '%')
+					i++;
+		} else if (p[i] == '*' || p[i] == '+' || p[i] == '-' ||
+		    p[i] == '?') {
+			q++;
+		}
+	}
+	return q;
+}
+
+static void
+check_pattern_cost(lua_State *L, const char *fname)
+{
+	size_t slen, plen;
+	const char *s = luaL_checklstring(L, 1, &slen);
+	const char *p = luaL_checklstring(L, 2, &plen);
+	double cost = (double)(slen ? slen : 1);
+	int q = pattern_quantifiers(p, plen);
+
+	(void)s;
+	for (int i = 0; i < q && cost <= PATTERN_BUDGET; i++)
+		cost *= (double)(slen ? slen : 1);
+	if (cost > PATTERN_BUDGET)
+		luaL_error(L, "string.%s: pattern with %d repetitions is too "
+		    "costly for a %d-byte string (use a plain find, or match a "
+		    "shorter string)", fname, q, (int)slen);
+}
+
+/* string.find/match/gmatch/gsub, guarded.  The originals are upvalue 1. */
+static int
+guarded_pattern(lua_State *L)
+{
+	const char *fname = lua_tostring(L, lua_upvalueindex(2));
+	int n = lua_gettop(L);
+
+	/* string.find(s, p, init, true) is a plain search: always cheap. */
+	if (!(strcmp(fname, "find") == 0 && n >= 4 && lua_toboolean(L, 4)))
+		check_pattern_cost(L, fname);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, n, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+static void
+guard_string_lib(lua_State *L)
+{
+	static const char *const fns[] = { "find", "match", "gmatch", "gsub" };
+
+	lua_getglobal(L, "string");
+	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+		lua_getfield(L, -1, fns[i]);
+		lua_pushstring(L, fns[i]);
+		lua_pushcclosure(L, guarded_pattern, 2);
+		lua_setfield(L, -2, fns[i]);
+	}
+	lua_pushnil(L);
+	lua_setfield(L, -2, "dump");	/* no bytecode out */
+	lua_pop(L, 1);
+}
+
+static int
+strict_index(lua_State *L)
+{
+	return luaL_error(L, "undefined variable '%s'", lua_tostring(L, 2));
+}
+
+static const char *const allowed_globals[] = {
+	"assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal",
+	"rawlen", "rawget", "select", "tonumber", "tostring", "type",
+	"xpcall", "_VERSION", "string", "table", "math", "utf8", "_G",
+	NULL
+};
+
+lua_State *
+rb_lua_new(struct rb_lua *ctl)
+{
+	lua_State *L;
+
+	memset(ctl, 0, sizeof *ctl);
+	ctl->limit = RB_MEMORY_LIMIT;
+	L = lua_newstate(capped_alloc, ctl);
+	if (L == NULL)
+		return NULL;
+	luaL_requiref(L, "_G", luaopen_base, 1);
+	luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
+	luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
+	luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
+	luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 1);
+	lua_settop(L, 0);
+	luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);	/* index 1, off _G */
+
+	/* Remove every global that is not allowed. */
+	lua_pushglobaltable(L);
+	lua_pushnil(L);
+	while (lua_next(L, -2) != 0) {
+		bool keep = false;
+
+		lua_pop(L, 1);
+		if (lua_type(L, -1) == LUA_TSTRING)
+			for (size_t i = 0; allowed_globals[i]; i++)
+				if (strcmp(lua_tostring(L, -1),
+				    allowed_globals[i]) == 0)
+					keep = true;
+		if (!keep) {
+			lua_pushvalue(L, -1);
+			lua_pushnil(L);
+			lua_rawset(L, -4);
+		}
+	}
+	/* os: only the clock and dates, for notes. */
+	lua_newtable(L);
+	lua_getfield(L, 1, "time");
+	lua_setfield(L, -2, "time");
+	lua_getfield(L, 1, "date");
+	lua_setfield(L, -2, "date");
+	lua_getfield(L, 1, "clock");
+	lua_setfield(L, -2, "clock");
+	lua_setfield(L, -2, "os");
+	lua_pop(L, 1);
+	lua_settop(L, 0);
+	guard_string_lib(L);
+	rb_actions_install(L);
+
+	/* Reading an undefined global is an error, not a silent nil. */
+	lua_pushglobaltable(L);
+	lua_newtable(L);
+	lua_pushcfunction(L, strict_index);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+	lua_pop(L, 1);
+	lua_sethook(L, slice_hook, LUA_MASKCOUNT, HOOK_EVERY);
+	return L;
+}

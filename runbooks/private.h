@@ -1,0 +1,149 @@
+/* Internals shared by the files of runbooks/.  Not part of the public API. */
+#ifndef LK_RUNBOOKS_PRIVATE_H
+#define LK_RUNBOOKS_PRIVATE_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "runbooks.h"
+
+/* Memory a runbook's Lua state may use in all. */
+#define RB_MEMORY_LIMIT (64u * 1024 * 1024)
+
+/*
+ * What the sandbox enforces on a state: the allocator's cap, and a time
+ * slice for Lua code between two waits (a step's Lua runs between actions;
+ * a loop that never waits is stopped).
+ */
+struct rb_lua {
+	size_t used;
+	size_t limit;
+	long long slice_start;	/* monotonic ms; 0 outside a slice */
+	long long slice_limit;	/* ms */
+	bool tripped;		/* the slice ran out: error until it ends */
+};
+
+/* A new sandboxed state; ctl must outlive it. */
+lua_State *rb_lua_new(struct rb_lua *ctl);
+void rb_lua_slice_begin(lua_State *L, struct rb_lua *ctl, long long limit_ms);
+void rb_lua_slice_end(lua_State *L, struct rb_lua *ctl);
+
+/* Runs the step function at the top of a thread's stack: see engine.c. */
+struct rb_step_def {
+	char *name;
+	char *description;
+	int line;
+	int fn_ref;		/* registry reference to the step function */
+	int64_t timeout_ms;	/* 0: the run's default */
+};
+
+struct rb_book {
+	char *path;
+	char *source;
+	size_t len;
+	struct rb_lua ctl;
+	lua_State *L;
+	char *name;
+	char *description;
+	struct rb_param *params;
+	size_t nparams;
+	struct rb_step_def *steps;
+	size_t nsteps;
+};
+
+/* Defined in actions.c: installs systemctl, http, sh, wait_until,
+ * service, queue, note, ask and sleep into the state's globals. */
+void rb_actions_install(lua_State *L);
+
+#endif
+
+/* --- a run (engine.c), as the actions (actions.c) see it ------------------ */
+
+struct child;
+struct unitctl;
+struct http_pool;
+struct lk_buf;
+
+enum rb_pending_kind { PEND_NONE, PEND_CHILD, PEND_UNIT, PEND_HTTP,
+    PEND_SLEEP, PEND_ASK };
+
+struct rb_run {
+	struct loop *loop;
+	struct store *store;
+	struct probes *probes;
+	const struct config *cfg;
+	struct rb_book *book;
+	lua_State *L;
+	const struct rb_frontend *fe;
+	void *fe_data;
+	struct rb_run_opts opts;
+	int64_t run_id;
+
+	int params_ref;			/* the params table given to steps */
+	char **secrets;			/* values never to be logged or shown */
+	size_t nsecrets;
+	char *params_json;		/* as recorded (secrets by reference) */
+
+	size_t step;			/* the step being planned or run */
+	size_t first_step;		/* where a resumed run starts */
+	lua_State *co;			/* the step's coroutine */
+	int co_ref;
+	bool planning;			/* actions describe, do not act */
+	char *plan;			/* what the step will do, one per line */
+	size_t plan_len;
+	bool step_failed_action;	/* an action in this step failed */
+	char last_reason[512];
+	bool awaiting_answer;
+	bool offered_retry;
+
+	/* The one operation in flight; gen invalidates late callbacks. */
+	enum rb_pending_kind pending;
+	unsigned gen;
+	struct child *child;
+	long long timer;		/* sleep, http backoff */
+	long long step_timer;		/* the step's wall-clock limit */
+	bool step_timed_out;
+	void *pend_data;		/* the action's own state */
+	void (*pend_free)(void *);
+
+	struct unitctl *uc_user;
+	struct unitctl *uc_system;
+	struct http_pool *http;
+
+	struct store_run *recorded;	/* replay: what happened then */
+	int differences;
+
+	int lock_fd;			/* -1: none */
+	bool interrupted;
+	bool store_broken;		/* stop: the timeline cannot be written */
+	bool finished;
+	int exit_status;
+	char summary[512];
+	long long kick_timer;
+};
+
+/* The run a state belongs to (NULL while loading). */
+struct rb_run *rb_run_of(lua_State *L);
+
+/*
+ * Logs action.started for the current step; returns false (and stops the
+ * run) if it could not be made durable: then the action must not be taken.
+ */
+bool rb_action_started(struct rb_run *run, const char *action,
+    const char *what, const char *data_json);
+/* Logs action.finished with the outcome; ok false marks the step. */
+void rb_action_finished(struct rb_run *run, const char *action, bool ok,
+    const char *outcome, const char *data_json);
+/* Resumes the step coroutine with the nres values on its stack. */
+void rb_resume(struct rb_run *run, int nres);
+/* Appends a line to the plan of the step being planned. */
+void rb_plan(struct rb_run *run, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A copy of text with every secret value replaced by "***"; caller frees. */
+char *rb_scrub(const struct rb_run *run, const char *text);
+/* Whether text contains a secret value. */
+bool rb_has_secret(const struct rb_run *run, const char *text);
+void rb_progress(struct rb_run *run, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Forgets the operation in flight (its late callback is ignored). */
+void rb_pending_clear(struct rb_run *run);
