@@ -303,10 +303,10 @@ read_runbook(struct rb_book *b, lua_State *L, int t, struct diags *d)
 	lua_getfield(L, t, "params");
 	if (lua_type(L, -1) == LUA_TTABLE)
 		read_params(b, L, lua_gettop(L), d, line);
-	if (b->nparams > 1)
-		qsort(b->params, b->nparams, sizeof *b->params, param_order);
 	else if (!lua_isnil(L, -1))
 		diag(d, line, "runbook: params must be a table");
+	if (b->nparams > 1)
+		qsort(b->params, b->nparams, sizeof *b->params, param_order);
 	lua_pop(L, 1);
 	for (lua_Integer i = 1; ; i++) {
 		lua_rawgeti(L, t, i);

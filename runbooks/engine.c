@@ -25,7 +25,14 @@
 #include "child.h"
 #include "unitctl.h"
 
-#define DEFAULT_LUA_LIMIT_MS 1000
+/*
+ * Lua may run this long between two waits.  A runaway step is stopped
+ * within it, and the loop (probes, other work) is never held longer.
+ */
+#define DEFAULT_LUA_LIMIT_MS 700
+/* Planning runs a step with actions that return at once, so a step that
+ * polls in a loop spins there: give up on its plan quickly. */
+#define PLAN_LUA_LIMIT_MS 100
 #define DEFAULT_STEP_LIMIT_MS (30LL * 60 * 1000)
 
 static const char run_key = 'r';
@@ -172,6 +179,8 @@ rb_action_finished(struct rb_run *run, const char *action, bool ok,
 	char *o = rb_scrub(run, outcome), *d = rb_scrub(run, data_json);
 	char why[400];
 
+	snprintf(run->last_outcome, sizeof run->last_outcome, "%s",
+	    o ? o : "");
 	if (!ok) {
 		run->step_failed_action = true;
 		snprintf(run->last_reason, sizeof run->last_reason, "%s: %s",
@@ -453,7 +462,8 @@ drive(struct rb_run *run, int nargs)
 	int nres = 0, rc;
 	char why[512];
 
-	rb_lua_slice_begin(run->co, ctl, run->opts.lua_limit_ms);
+	rb_lua_slice_begin(run->co, ctl, run->planning ? PLAN_LUA_LIMIT_MS :
+	    run->opts.lua_limit_ms);
 	rc = lua_resume(run->co, run->L, nargs, &nres);
 	rb_lua_slice_end(run->co, ctl);
 
@@ -477,7 +487,8 @@ drive(struct rb_run *run, int nargs)
 		bool ok = step_outcome(run, nres, why, sizeof why);
 
 		if (ok) {
-			step_done(run, "ok", why);
+			/* An ok step reads as what its last action found. */
+			step_done(run, "ok", why[0] ? why : run->last_outcome);
 			run->step++;
 			next_step(run);
 		} else {
@@ -555,6 +566,7 @@ run_step(struct rb_run *run)
 
 	run->step_failed_action = false;
 	run->last_reason[0] = '\0';
+	run->last_outcome[0] = '\0';
 	/* Durable before the first action of the step starts. */
 	if (store_step_begin(run->store, run->run_id, (int)run->step, s->name,
 	    run->plan, &err) != LK_OK) {

@@ -66,8 +66,8 @@ slice_hook(lua_State *L, lua_Debug *ar)
 		ctl->tripped = true;
 		lua_sethook(L, slice_hook, LUA_MASKCOUNT, 1);
 	}
-	luaL_error(L, "runbook code ran for over %lld ms without waiting on "
-	    "an action (a loop that never ends?)", ctl->slice_limit);
+	luaL_error(L, "runbook code ran for over %d ms without waiting on "
+	    "an action (a loop that never ends?)", (int)ctl->slice_limit);
 }
 
 void

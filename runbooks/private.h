@@ -93,6 +93,7 @@ struct rb_run {
 	size_t plan_len;
 	bool step_failed_action;	/* an action in this step failed */
 	char last_reason[512];
+	char last_outcome[512];		/* of the step's last action */
 	bool awaiting_answer;
 	bool offered_retry;
 

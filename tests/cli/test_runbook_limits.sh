@@ -1,0 +1,56 @@
+#!/bin/sh
+# Runaway runbook code is stopped within a second with a clear reason, and
+# the sandbox has no way out (no os.execute, io, load, require, debug).
+set -eu
+. "$(dirname "$0")/tap.sh"
+
+mkdir -p "$T/books"
+export LOOKOUT_RUNBOOK_PATH="$T/books"
+cat > "$T/books/misbehave.lua" <<'LUA'
+return runbook {
+  name = "misbehave",
+  params = { kind = { required = true }, out = { default = "/tmp/lookout-must-not-exist" } },
+  step "misbehave" { function(p)
+    local k = p.kind
+    if k == "loop" then while true do end
+    elseif k == "pcall-loop" then while true do pcall(function() while true do end end) end
+    elseif k == "rep" then local s = ("x"):rep(2^30); return #s > 0
+    elseif k == "recurse" then local function f(n) return f(n + 1) + 1 end; return f(1)
+    elseif k == "pattern" then return (("a"):rep(20000)):find(".-.-.-b") ~= nil
+    elseif k == "os" then os.execute("touch " .. p.out)
+    elseif k == "io" then io.open(p.out, "w")
+    elseif k == "load" then load("return 1")
+    elseif k == "require" then require("os")
+    elseif k == "debug" then debug.getinfo(1)
+    elseif k == "undefined" then return undefined_thing
+    end
+  end },
+}
+LUA
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+for pair in "loop|ran for over 700 ms without waiting" \
+    "pcall-loop|ran for over 700 ms without waiting" \
+    "rep|out of memory: the runbook may use 64 MiB" \
+    "recurse|stack overflow" \
+    "pattern|too costly" \
+    "os|attempt to call a nil value (field 'execute')" \
+    "io|undefined variable 'io'" \
+    "load|undefined variable 'load'" \
+    "require|undefined variable 'require'" \
+    "debug|undefined variable 'debug'" \
+    "undefined|undefined variable 'undefined_thing'"; do
+	kind=${pair%%|*}; want=${pair#*|}
+	t0=$(now_ms)
+	run run misbehave kind="$kind" out="$T/escaped" --yes
+	took=$(( $(now_ms) - t0 ))
+	if [ "$rc" -eq 1 ] && printf '%s' "$err" | grep -qF "$want" && [ "$took" -lt 1500 ]; then
+		ok "$kind: the step fails in $took ms: $want"
+	else
+		fail "$kind: the step fails within 1 s with a clear reason" "rc=$rc took=${took}ms" "$err"
+	fi
+done
+check "nothing escaped the sandbox" test ! -e "$T/escaped"
+run verify
+check "every failure is in a valid timeline" test "$rc" -eq 0
+done_testing
