@@ -80,6 +80,7 @@ struct store {
 	/* Set after a failed commit: the file's state is unknown until reopened. */
 	bool broken;
 	int64_t busy_since;	/* when the current wait for the lock began */
+	bool lazy;		/* the next commit may skip its fsync */
 	store_event_cb observer;
 	void *observer_arg;
 	int64_t txn_first_seq;	/* first event appended in this transaction */
@@ -96,8 +97,14 @@ void store_event_from_row(sqlite3_stmt *st, struct store_event *ev);
 enum lk_code store_db_error(struct store *s, struct lk_err *err,
     const char *what);
 
-/* One write transaction: begin (waiting for other writers), append any
- * number of events, commit (durable) or roll back. */
+/*
+ * One write transaction: begin (waiting for other writers), append any
+ * number of events, commit or roll back.  A commit is fsynced unless
+ * store_txn_lazy() was called for it: then it is safe from a crash of this
+ * process but waits for the next durable commit to be safe from a power
+ * cut (in WAL mode that fsync covers everything written before it).
+ */
+void store_txn_lazy(struct store *s);	/* before store_txn_begin */
 enum lk_code store_txn_begin(struct store *s, struct lk_err *err);
 void store_txn_rollback(struct store *s);
 enum lk_code store_txn_commit(struct store *s, struct lk_err *err);

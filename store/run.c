@@ -106,6 +106,9 @@ store_run_begin(struct store *s, const char *runbook, const char *source,
 	text = json_dumps(data, JSON_COMPACT);
 	json_decref(data);
 
+	/* Nothing has happened yet: the first action's announcement makes
+	 * the start of the run durable with it. */
+	store_txn_lazy(s);
 	if ((code = store_txn_begin(s, err)) != LK_OK)
 		goto done;
 	if (incident_id) {
@@ -150,16 +153,28 @@ done:
 	return code;
 }
 
-/* Updates the run row and appends one event, in one transaction. */
+/*
+ * Updates the run row and appends one event, in one transaction.  Only
+ * the events that must be safe from a power cut before the next thing
+ * happens are fsynced: an action's announcement (before the action runs)
+ * and a step's outcome (before the next step); the fsync of those covers
+ * the bookkeeping written lazily before them.
+ */
 static enum lk_code
 run_event(struct store *s, int64_t run_id, const char *kind,
     const char *subject, const char *message, const char *data,
     sqlite3_stmt *update, struct lk_err *err)
 {
+	bool lazy = strcmp(kind, "step.started") == 0 ||
+	    strcmp(kind, "action.finished") == 0 ||
+	    strcmp(kind, "incident.note") == 0;
+
 	struct store_new_event ev = { 0 };
 	bool found;
 	enum lk_code code;
 
+	if (lazy)
+		store_txn_lazy(s);
 	if ((code = store_txn_begin(s, err)) != LK_OK) {
 		if (update)
 			sqlite3_clear_bindings(update);

@@ -344,6 +344,10 @@ store_open(const char *path, const struct store_actor *actor,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
+	/* Every command is a short process: checkpointing the log on each
+	 * close would cost two more fsyncs a command.  SQLite checkpoints
+	 * when the log passes its size limit instead. */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_busy_handler(s->db, busy_wait, s);
 
 	/* Check the version before anything writes to the file. */
@@ -462,20 +466,34 @@ store_event_from_row(sqlite3_stmt *st, struct store_event *ev)
 	ev->hash = col_text(st, 12);
 }
 
+/* Back to fsyncing every commit after a lazy one (or one that failed). */
+static void
+lazy_reset(struct store *s)
+{
+	if (!s->lazy)
+		return;
+	s->lazy = false;
+	sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+}
+
 /* Takes the write lock, waiting up to BUSY_WAIT_MS for other writers. */
 enum lk_code
 store_txn_begin(struct store *s, struct lk_err *err)
 {
 	int rc;
 
-	if (s->broken)
+	if (s->broken) {
+		lazy_reset(s);
 		return lk_fail(err, LK_EIO, "write timeline %s: an earlier "
 		    "write failed, so the file's state is unknown; nothing more "
 		    "is written by this process", s->path);
+	}
 	rc = sqlite3_step(s->st_begin);
 	sqlite3_reset(s->st_begin);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		lazy_reset(s);
 		return store_db_error(s, err, "write timeline");
+	}
 	return LK_OK;
 }
 
@@ -487,13 +505,9 @@ store_txn_rollback(struct store *s)
 		sqlite3_step(s->st_rollback);
 		sqlite3_reset(s->st_rollback);
 	}
+	lazy_reset(s);
 }
 
-/*
- * Commits, which in WAL mode with synchronous=FULL fsyncs the log.  If the
- * commit fails we cannot know what reached the disk, so this handle refuses
- * every later write instead of claiming anything.
- */
 /* Tells the observer about the events of the transaction just committed. */
 static void
 notify_observer(struct store *s)
@@ -519,12 +533,28 @@ store_set_observer(struct store *s, store_event_cb cb, void *arg)
 	s->observer_arg = arg;
 }
 
+/* Must come before store_txn_begin(): SQLite reads the setting when the
+ * transaction starts. */
+void
+store_txn_lazy(struct store *s)
+{
+	s->lazy = true;
+	sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+}
+
+/*
+ * Commits, which in WAL mode with synchronous=FULL fsyncs the log.  If the
+ * commit fails we cannot know what reached the disk, so this handle refuses
+ * every later write instead of claiming anything.
+ */
 enum lk_code
 store_txn_commit(struct store *s, struct lk_err *err)
 {
-	int rc = sqlite3_step(s->st_commit);
+	int rc;
 
+	rc = sqlite3_step(s->st_commit);
 	sqlite3_reset(s->st_commit);
+	lazy_reset(s);
 	if (rc == SQLITE_DONE) {
 		notify_observer(s);
 		s->txn_first_seq = s->txn_last_seq = 0;

@@ -190,7 +190,11 @@ enum lk_code store_samples_add(struct store *s, const struct store_sample *v,
  * A run keeps the exact runbook source, its SHA-256 and the parameters
  * (secrets replaced by where they come from), so a replay runs exactly
  * what ran.  Every call below appends its event and updates the run's
- * row in one durable transaction.
+ * row in one transaction.  action.started, step.finished and run.finished
+ * are fsynced before the call returns: an action is announced durably
+ * before it starts, and a step's outcome before the next step starts.
+ * run.started, step.started, action.finished and notes are written
+ * without their own fsync; the next of those durable events covers them.
  */
 struct store_run_step {
 	int idx;
