@@ -553,6 +553,9 @@ store_txn_commit(struct store *s, struct lk_err *err)
 	int rc;
 
 	rc = sqlite3_step(s->st_commit);
+	/* Read the error before anything else runs on the connection. */
+	if (rc != SQLITE_DONE)
+		store_db_error(s, err, "commit to timeline");
 	sqlite3_reset(s->st_commit);
 	lazy_reset(s);
 	if (rc == SQLITE_DONE) {
@@ -560,7 +563,6 @@ store_txn_commit(struct store *s, struct lk_err *err)
 		s->txn_first_seq = s->txn_last_seq = 0;
 		return LK_OK;
 	}
-	store_db_error(s, err, "commit to timeline");
 	store_txn_rollback(s);
 	s->broken = true;
 	return err->code;
