@@ -104,6 +104,23 @@ push_result(lua_State *L, bool ok, const char *reason)
 	return 1;
 }
 
+static void
+set_str(lua_State *L, const char *key, const char *value)
+{
+	lua_pushstring(L, value);
+	lua_setfield(L, -2, key);
+}
+
+static void
+set_num(lua_State *L, const char *key, lua_Number value)
+{
+	if (value == (lua_Number)(lua_Integer)value)
+		lua_pushinteger(L, (lua_Integer)value);
+	else
+		lua_pushnumber(L, value);
+	lua_setfield(L, -2, key);
+}
+
 static int
 planned(lua_State *L)
 {
@@ -172,16 +189,11 @@ on_unit_done(const struct unitctl_result *r, void *data)
 	free(dj);
 
 	push_result(run->co, r->ok, r->ok ? NULL : r->reason);
-	lua_pushstring(run->co, r->active);
-	lua_setfield(run->co, -2, "active");
-	lua_pushstring(run->co, r->sub);
-	lua_setfield(run->co, -2, "sub");
-	lua_pushstring(run->co, r->file_state);
-	lua_setfield(run->co, -2, "enabled");
-	lua_pushinteger(run->co, r->main_pid);
-	lua_setfield(run->co, -2, "main_pid");
-	lua_pushstring(run->co, r->job_result);
-	lua_setfield(run->co, -2, "job_result");
+	set_str(run->co, "active", r->active);
+	set_str(run->co, "sub", r->sub);
+	set_str(run->co, "enabled", r->file_state);
+	set_num(run->co, "main_pid", (lua_Number)r->main_pid);
+	set_str(run->co, "job_result", r->job_result);
 	wait_free(w);
 	rb_resume(run, 1);
 }
@@ -754,22 +766,14 @@ l_service_state(lua_State *L)
 		if (strcmp(s->name, name) != 0 && strcmp(s->unit, name) != 0)
 			continue;
 		lua_newtable(L);
-		lua_pushstring(L, s->name);
-		lua_setfield(L, -2, "name");
-		lua_pushstring(L, s->active);
-		lua_setfield(L, -2, "active");
-		lua_pushstring(L, s->sub);
-		lua_setfield(L, -2, "sub");
-		lua_pushstring(L, s->enabled);
-		lua_setfield(L, -2, "enabled");
-		lua_pushstring(L, probe_health_name(s->health));
-		lua_setfield(L, -2, "health");
-		lua_pushstring(L, s->reason);
-		lua_setfield(L, -2, "reason");
-		lua_pushinteger(L, s->main_pid);
-		lua_setfield(L, -2, "main_pid");
-		lua_pushinteger(L, s->restarts);
-		lua_setfield(L, -2, "restarts");
+		set_str(L, "name", s->name);
+		set_str(L, "active", s->active);
+		set_str(L, "sub", s->sub);
+		set_str(L, "enabled", s->enabled);
+		set_str(L, "health", probe_health_name(s->health));
+		set_str(L, "reason", s->reason);
+		set_num(L, "main_pid", (lua_Number)s->main_pid);
+		set_num(L, "restarts", (lua_Number)s->restarts);
 		push_flags(L, s->flags);
 		lua_setfield(L, -2, "flags");
 		return 1;
@@ -793,20 +797,13 @@ l_queue_state(lua_State *L)
 		if (strcmp(q->name, name) != 0)
 			continue;
 		lua_newtable(L);
-		lua_pushstring(L, q->name);
-		lua_setfield(L, -2, "name");
-		lua_pushinteger(L, q->depth);
-		lua_setfield(L, -2, "depth");
-		lua_pushinteger(L, q->consumers);
-		lua_setfield(L, -2, "consumers");
-		lua_pushstring(L, probe_queue_state_name(q->state));
-		lua_setfield(L, -2, "state");
-		lua_pushstring(L, q->reason);
-		lua_setfield(L, -2, "reason");
-		lua_pushnumber(L, q->rate_in_per_min);
-		lua_setfield(L, -2, "rate_in_per_min");
-		lua_pushnumber(L, q->rate_out_per_min);
-		lua_setfield(L, -2, "rate_out_per_min");
+		set_str(L, "name", q->name);
+		set_num(L, "depth", (lua_Number)q->depth);
+		set_num(L, "consumers", (lua_Number)q->consumers);
+		set_str(L, "state", probe_queue_state_name(q->state));
+		set_str(L, "reason", q->reason);
+		set_num(L, "rate_in_per_min", q->rate_in_per_min);
+		set_num(L, "rate_out_per_min", q->rate_out_per_min);
 		push_flags(L, q->flags);
 		lua_setfield(L, -2, "flags");
 		return 1;

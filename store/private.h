@@ -90,6 +90,11 @@ struct store {
 #undef STORE_X
 };
 
+/* Steps st (bound by the caller, selecting STORE_EVENT_COLS) and calls cb
+ * for each row; resets st on every path. */
+enum lk_code store_events_from(struct store *s, sqlite3_stmt *st,
+    store_event_cb cb, void *arg, struct lk_err *err);
+
 /* Fills ev from a row of STORE_EVENT_COLS. */
 void store_event_from_row(sqlite3_stmt *st, struct store_event *ev);
 

@@ -404,20 +404,6 @@ enum lk_code
 store_run_events(struct store *s, int64_t run_id, store_event_cb cb,
     void *arg, struct lk_err *err)
 {
-	sqlite3_stmt *st = s->st_events_run;
-	struct store_event ev;
-	int rc;
-
-	sqlite3_bind_int64(st, 1, run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		store_event_from_row(st, &ev);
-		if (cb(&ev, arg) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_db_error(s, err, "read timeline");
-	return LK_OK;
+	sqlite3_bind_int64(s->st_events_run, 1, run_id);
+	return store_events_from(s, s->st_events_run, cb, arg, err);
 }

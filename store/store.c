@@ -971,15 +971,12 @@ store_incident_foreach(struct store *s, store_incident_cb cb, void *arg,
 }
 
 enum lk_code
-store_event_foreach(struct store *s, int64_t incident_id, store_event_cb cb,
+store_events_from(struct store *s, sqlite3_stmt *st, store_event_cb cb,
     void *arg, struct lk_err *err)
 {
-	sqlite3_stmt *st = incident_id ? s->st_events_incident : s->st_events_all;
 	struct store_event ev;
 	int rc;
 
-	if (incident_id)
-		sqlite3_bind_int64(st, 1, incident_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		store_event_from_row(st, &ev);
 		if (cb(&ev, arg) != 0) {
@@ -991,6 +988,17 @@ store_event_foreach(struct store *s, int64_t incident_id, store_event_cb cb,
 	if (rc != SQLITE_DONE)
 		return store_db_error(s, err, "read timeline");
 	return LK_OK;
+}
+
+enum lk_code
+store_event_foreach(struct store *s, int64_t incident_id, store_event_cb cb,
+    void *arg, struct lk_err *err)
+{
+	sqlite3_stmt *st = incident_id ? s->st_events_incident : s->st_events_all;
+
+	if (incident_id)
+		sqlite3_bind_int64(st, 1, incident_id);
+	return store_events_from(s, st, cb, arg, err);
 }
 
 /* --- samples --------------------------------------------------------------- */

@@ -10,6 +10,7 @@ return runbook {
     workers = { default = "2", description = "how many extra workers" },
     scope = { default = "user" },
     drain_within = { default = "30m" },
+    every = { default = "10s", description = "how often to look while waiting" },
   },
   step "record depth and rates" { function(p)
     local q = queue.state(p.queue)
@@ -29,7 +30,7 @@ return runbook {
     return wait_until { function()
         local q = queue.state(p.queue)
         return q.depth == 0, ("depth %s"):format(q.depth)
-      end, timeout = p.drain_within, interval = "10s", description = "queue " .. p.queue .. " empty" }
+      end, timeout = p.drain_within, interval = p.every, description = "queue " .. p.queue .. " empty" }
   end },
   step "stop extra workers" { function(p)
     local base = p.template:gsub("@%.service$", "@")

@@ -12,6 +12,7 @@ return runbook {
     queue = { required = true, description = "the queue, as named in the config" },
     scope = { default = "user" },
     drain_within = { default = "10m" },
+    every = { default = "5s", description = "how often to look while waiting" },
   },
   step "confirm the queue is stuck" { function(p)
     local q = queue.state(p.queue)
@@ -35,19 +36,19 @@ return runbook {
     return systemctl.start(p.unit, { scope = p.scope })
   end },
   step "verify the new MainPID" { function(p)
-    local s = service.state(p.service)
-    if s.active ~= "active" then
-      return { ok = false, reason = "the service is " .. s.active }
-    end
-    if s.flags["deleted-cwd"] or s.flags["deleted-exe"] then
-      return { ok = false, reason = s.reason }
-    end
+    local s
+    local r = wait_until { function()
+        s = service.state(p.service)
+        local clean = not (s.flags["deleted-cwd"] or s.flags["deleted-exe"])
+        return s.active == "active" and clean, ("%s, %s"):format(s.active, s.reason)
+      end, timeout = "1m", interval = p.every, description = p.service .. " active and clean" }
+    if not r.ok then return r end
     return { ok = true, reason = "MainPID " .. s.main_pid }
   end },
   step "wait until the queue drains" { function(p)
     return wait_until { function()
         local q = queue.state(p.queue)
         return q.depth == 0 or q.state == "ok", ("depth %s, %s"):format(q.depth, q.state)
-      end, timeout = p.drain_within, interval = "5s", description = "queue " .. p.queue .. " draining" }
+      end, timeout = p.drain_within, interval = p.every, description = "queue " .. p.queue .. " draining" }
   end },
 }
