@@ -1041,3 +1041,30 @@ store_samples_add(struct store *s, const struct store_sample *v, size_t n,
 	}
 	return store_txn_commit(s, err);
 }
+
+enum lk_code
+store_samples_since(struct store *s, const char *kind, const char *subject,
+    int64_t since_ms, store_sample_cb *cb, void *arg, struct lk_err *err)
+{
+	sqlite3_stmt *st = s->st_sample_since;
+	struct store_sample v = { .kind = kind, .subject = subject };
+	int rc;
+
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v.ts_ms = sqlite3_column_int64(st, 0);
+		v.state = (const char *)sqlite3_column_text(st, 1);
+		v.value = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 :
+		    sqlite3_column_double(st, 2);
+		v.latency_ms = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 :
+		    sqlite3_column_double(st, 3);
+		cb(&v, arg);
+	}
+	sqlite3_clear_bindings(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "read samples from");
+	return LK_OK;
+}

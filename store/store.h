@@ -261,6 +261,17 @@ enum lk_code store_run_foreach(struct store *s, store_run_cb cb, void *arg,
 enum lk_code store_run_events(struct store *s, int64_t run_id,
     store_event_cb cb, void *arg, struct lk_err *err);
 
+/*
+ * Calls cb, oldest first, for the samples of subject (kind "service" or
+ * "queue") taken at or after since_ms.  The strings are valid only during
+ * the callback.  A one-shot `status` primes its models from these, so
+ * "none consumed for 5 minutes" can be seen by a command that runs once.
+ */
+typedef void store_sample_cb(const struct store_sample *v, void *arg);
+enum lk_code store_samples_since(struct store *s, const char *kind,
+    const char *subject, int64_t since_ms, store_sample_cb *cb, void *arg,
+    struct lk_err *err);
+
 enum store_format { STORE_MD, STORE_JSON, STORE_CSV };
 
 /* Parses "md", "json", "csv". */

@@ -385,3 +385,33 @@ Test(store, samples_are_written_per_cycle_and_pruned_by_age)
 	cr_expect(r.ok);
 	cr_expect_eq(r.checked, 0);
 }
+
+static void
+collect_sample(const struct store_sample *v, void *arg)
+{
+	char *out = arg;
+	char line[64];
+
+	snprintf(line, sizeof line, "%s:%g ", v->state, v->value);
+	strcat(out, line);
+}
+
+Test(store, samples_read_back_oldest_first_from_a_time)
+{
+	struct lk_err err = { 0 };
+	struct store_sample v[3] = {
+		{ 1000, "queue", "mail", "ok", 3, -1 },
+		{ 2000, "queue", "mail", "stalled", 5, -1 },
+		{ 2000, "queue", "other", "ok", 9, -1 },
+	};
+	char got[256] = "";
+
+	cr_assert_eq(store_samples_add(fx_store, v, 3, 0, &err), LK_OK);
+	cr_assert_eq(store_samples_since(fx_store, "queue", "mail", 0,
+	    collect_sample, got, &err), LK_OK);
+	cr_expect_str_eq(got, "ok:3 stalled:5 ");
+	got[0] = '\0';
+	cr_assert_eq(store_samples_since(fx_store, "queue", "mail", 1500,
+	    collect_sample, got, &err), LK_OK);
+	cr_expect_str_eq(got, "stalled:5 ");
+}
