@@ -217,8 +217,61 @@ static const char *const milestone_titles[] = {
 	"Detected", "Acknowledged", "Mitigated", "Resolved", "Closed"
 };
 
+/*
+ * Whether a probe sample says something was wrong: a service not active
+ * (or failing its endpoint check), a queue not ok.
+ */
+static bool
+sample_bad(const char *kind, const char *state)
+{
+	if (state == NULL)
+		return false;
+	if (strcmp(kind, "queue") == 0)
+		return strcmp(state, "ok") != 0 && strcmp(state, "unknown") != 0;
+	return strncmp(state, "active/", 7) != 0 ||
+	    strstr(state, " failing") != NULL;
+}
+
+/*
+ * When did the impact start?  Walking back from detection through the
+ * probes' samples of the incident's services, the start of the unbroken
+ * run of bad samples that reaches detection.  0 when the samples do not
+ * say (no samples, or all fine when detected).
+ */
+static int64_t
+impact_start(struct store *s, const struct store_incident *inc,
+    const char **which)
+{
+	sqlite3_stmt *st = s->st_sample_before;
+	int64_t detected = inc->milestones[STORE_DETECTED], best = 0;
+
+	*which = NULL;
+	for (size_t i = 0; i < inc->nservices; i++) {
+		int64_t first = 0;
+
+		sqlite3_bind_text(st, 1, inc->services[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, detected);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *kind = (const char *)sqlite3_column_text(st,
+			    1);
+			const char *state = (const char *)sqlite3_column_text(st,
+			    2);
+
+			if (!sample_bad(kind, state))
+				break;
+			first = sqlite3_column_int64(st, 0);
+		}
+		sqlite3_reset(st);
+		if (first != 0 && (best == 0 || first < best)) {
+			best = first;
+			*which = inc->services[i];
+		}
+	}
+	return best;
+}
+
 static void
-md_detection(FILE *out, const struct store_incident *inc)
+md_detection(struct store *s, FILE *out, const struct store_incident *inc)
 {
 	static const char *const labels[] = {
 		NULL, "Time to acknowledge", "Time to mitigate",
@@ -250,8 +303,24 @@ md_detection(FILE *out, const struct store_incident *inc)
 		fmt_minutes(inc->milestones[m] - t0, buf);
 		fprintf(out, "- %s: %s\n", labels[m], buf);
 	}
-	fputs("- Time to detect: _when did the impact start? lookout knows "
-	    "only when the incident was opened._\n", out);
+	{
+		const char *which;
+		int64_t start = impact_start(s, inc, &which);
+		char iso[LK_ISO_LEN];
+
+		if (start != 0) {
+			lk_iso8601(start, iso);
+			fmt_minutes(t0 - start, buf);
+			fprintf(out, "- Time to detect: %s (the probes first "
+			    "saw ", buf);
+			md_line(out, which);
+			fprintf(out, " failing at %.10s %.8s UTC)\n", iso,
+			    iso + 11);
+		} else {
+			fputs("- Time to detect: _when did the impact start? "
+			    "The probes' samples do not say._\n", out);
+		}
+	}
 }
 
 static enum lk_code
@@ -343,7 +412,7 @@ export_md(struct store *s, const struct store_incident *inc, FILE *out,
 		return err->code;
 	fputc('\n', out);
 
-	md_detection(out, inc);
+	md_detection(s, out, inc);
 	fputs("\n## Root Cause\n_What caused it, and why it was possible: "
 	    "the contributing factors._\n\n", out);
 	fputs("## Impact\n_Who or what was affected, for how long, and how "

@@ -36,6 +36,9 @@
 	X(sample_insert, "INSERT INTO samples(ts, kind, subject, state, value,"\
 	    " latency_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                  \
 	X(sample_prune, "DELETE FROM samples WHERE ts < ?1")                  \
+	X(sample_before, "SELECT ts, kind, state, value FROM samples"         \
+	    " WHERE kind = 'service' AND subject = ?1 AND ts <= ?2"           \
+	    " ORDER BY ts DESC")                                              \
 	X(sample_since, "SELECT ts, state, value, latency_ms FROM samples"    \
 	    " WHERE kind = ?1 AND subject = ?2 AND ts >= ?3 ORDER BY ts")     \
 	X(run_insert, "INSERT INTO runs(incident_id, runbook, source,"         \

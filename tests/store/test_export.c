@@ -2,6 +2,8 @@
 #include "fixture.h"
 
 #include <jansson.h>
+
+#include "util.h"
 #include <stdio.h>
 
 TestSuite(export, .init = fx_setup, .fini = fx_teardown, .timeout = 30);
@@ -212,4 +214,31 @@ Test(export, unknown_incident_is_an_error)
 	    LK_ENOTFOUND);
 	cr_expect(strstr(err.msg, "incident 7") != NULL, "%s", err.msg);
 	fclose(out);
+}
+
+Test(export, time_to_detect_comes_from_the_probes_samples)
+{
+	const char *svcs[] = { "message-bus" };
+	struct lk_err err = { 0 };
+	int64_t id = 0, now = lk_now_ms();
+	/* Fine, then failed from 9 h before the incident was opened. */
+	struct store_sample v[4] = {
+		{ now - 10 * 3600000LL, "service", "message-bus",
+		    "active/running ok", -1, 3 },
+		{ now - 9 * 3600000LL, "service", "message-bus",
+		    "failed/failed none", -1, -1 },
+		{ now - 3600000LL, "service", "message-bus",
+		    "failed/failed none", -1, -1 },
+		{ now - 3600000LL, "service", "other", "failed/failed none",
+		    -1, -1 },
+	};
+	char *md;
+
+	cr_assert_eq(store_samples_add(fx_store, v, 4, 0, &err), LK_OK);
+	cr_assert_eq(store_incident_open(fx_store, "bus down", "P2", svcs, 1,
+	    &id, &err), LK_OK);
+	md = export_str(id, STORE_MD);
+	cr_expect(strstr(md, "- Time to detect: 9 h 00 min (the probes first "
+	    "saw message-bus failing at ") != NULL, "%s", md);
+	free(md);
 }
