@@ -157,6 +157,36 @@ check "a frozen Redis makes its queue stale" sh -c 'printf "%s" "$1" | grep -q "
 check "the endpoint check next to it is still ok" sh -c 'printf "%s" "$1" | grep -q "\"health\":\"ok\""' _ "$out"
 check "status still ends in ${took} ms (Redis deadline 1 s)" test "$took" -lt 2000
 
+# --- a command that prints the depth --------------------------------------
+cat > "$T/cmd.lua" <<LUA
+queue "jobs" { command = { argv = { "/bin/sh", "-c", "echo 42" } }, warn = 10 }
+queue "hung" { command = { argv = { "/bin/sleep", "30" }, timeout_ms = 500 } }
+queue "broken" { command = { argv = { "/bin/sh", "-c", "echo oops; exit 3" } } }
+LUA
+t=$(date +%s%N)
+run --config "$T/cmd.lua" status --json
+took=$(( ($(date +%s%N) - t) / 1000000 ))
+printf '%s' "$out" > "$T/cmd.json"
+check "a command's number is the depth (42, warn at 10)" python3 -c "
+import json
+q = {x['name']: x for x in json.load(open('$T/cmd.json'))['queues']}
+assert q['jobs']['depth'] == 42 and q['jobs']['state'] == 'warn', q['jobs']
+assert q['jobs']['source'] == 'command', q['jobs']
+"
+check "a hung command ends at its timeout" python3 -c "
+import json
+q = {x['name']: x for x in json.load(open('$T/cmd.json'))['queues']}
+assert 'timed out after 500 ms' in q['hung']['reason'], q['hung']
+assert 'stale' in q['hung']['flags'], q['hung']
+"
+check "a failing command says how it failed" python3 -c "
+import json
+q = {x['name']: x for x in json.load(open('$T/cmd.json'))['queues']}
+assert 'exited with status 3' in q['broken']['reason'], q['broken']
+"
+check "status did not wait for the hung command past its timeout (${took} ms)" test "$took" -lt 2500
+check "the hung command's process group is gone" sh -c '! pgrep -f "^/bin/sleep 30$" >/dev/null'
+
 # --- no config: the manager's failed units and running services ----------
 run status --json
 check "without a config: failed units and running services are shown" sh -c 'printf "%s" "$1" | python3 -c "
