@@ -73,13 +73,28 @@ int_or_null(int64_t v)
 	return v >= 0 ? json_integer(v) : json_null();
 }
 
+/* Writes v to stdout, compact, and drops it. */
+static void
+put_json(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(v);
+}
+
+/*
+ * One JSON object, written a service and a queue at a time: the whole
+ * document as one jansson tree would take about as much memory as all the
+ * probes' state together, only to be freed a moment later.
+ */
 static void
 print_json(const struct probes *p)
 {
-	json_t *root = json_object(), *svcs = json_array(), *qs = json_array();
 	char iso[LK_ISO_LEN];
 
 	lk_iso8601(lk_now_ms(), iso);
+	fputs("{\"generated_at\":", stdout);
+	put_json(json_string(iso));
+	fputs(",\"services\":[", stdout);
 	for (size_t i = 0; i < probes_service_count(p); i++) {
 		const struct probe_service *s = probes_service(p, i);
 		json_t *o = json_object();
@@ -100,8 +115,11 @@ print_json(const struct probes *p)
 		json_object_set_new(o, "reason", str_or_null(s->reason));
 		json_object_set_new(o, "latency_ms", num_or_null(s->latency_ms));
 		json_object_set_new(o, "flags", flags_json(s->flags));
-		json_array_append_new(svcs, o);
+		if (i > 0)
+			fputc(',', stdout);
+		put_json(o);
 	}
+	fputs("],\"queues\":[", stdout);
 	for (size_t i = 0; i < probes_queue_count(p); i++) {
 		const struct probe_queue *q = probes_queue(p, i);
 		json_t *o = json_object();
@@ -120,16 +138,16 @@ print_json(const struct probes *p)
 		    probe_queue_state_name(q->state)));
 		json_object_set_new(o, "reason", str_or_null(q->reason));
 		json_object_set_new(o, "flags", flags_json(q->flags));
-		json_array_append_new(qs, o);
+		if (i > 0)
+			fputc(',', stdout);
+		put_json(o);
 	}
-	json_object_set_new(root, "generated_at", json_string(iso));
-	json_object_set_new(root, "services", svcs);
-	json_object_set_new(root, "queues", qs);
-	if (probes_error(p) != NULL)
-		json_object_set_new(root, "error", json_string(probes_error(p)));
-	json_dumpf(root, stdout, JSON_COMPACT);
-	fputc('\n', stdout);
-	json_decref(root);
+	fputc(']', stdout);
+	if (probes_error(p) != NULL) {
+		fputs(",\"error\":", stdout);
+		put_json(json_string(probes_error(p)));
+	}
+	fputs("}\n", stdout);
 }
 
 static void

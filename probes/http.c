@@ -15,6 +15,15 @@
 #include "../core/loop.h"
 #include "../core/util.h"
 
+/*
+ * Requests handed to curl at once; more wait in the pool.  A thousand
+ * checks started in the same cycle would otherwise open a thousand
+ * connections at once, mostly to the same few servers; with a cap, each
+ * finished request's connection is reused by the next (keep-alive), the
+ * way `curl --parallel` works.
+ */
+#define HTTP_MAX_CONNECTIONS 50
+
 struct http_xfer {
 	struct http_pool *pool;
 	CURL *easy;
@@ -22,22 +31,28 @@ struct http_xfer {
 	struct lk_buf body;
 	int64_t max_body;
 	int64_t timeout_ms;
+	int64_t connect_timeout_ms;
+	long long asked_ms;		/* when http_start was called */
 	bool over_cap;
 	char *userpwd;
 	http_done_cb *cb;
 	void *data;
 	char errbuf[CURL_ERROR_SIZE];
-	struct http_xfer *next;		/* in pool->active or pool->failed */
+	struct http_xfer *next;		/* in pool->active, waiting or failed */
 	struct http_xfer *prev;
 	char *fail_reason;
+	double fail_latency_ms;		/* how long it waited, if it failed */
 };
 
 struct http_pool {
 	struct loop *loop;
 	CURLM *multi;
 	long long timer;
-	size_t busy;
+	size_t busy;			/* in flight or waiting */
+	size_t running;			/* handed to curl */
 	struct http_xfer *active;	/* in flight, owned by the pool */
+	struct http_xfer *waiting;	/* not started yet, oldest first */
+	struct http_xfer *waiting_tail;
 	struct http_xfer *failed;	/* refused at start; reported next pass */
 	long long failed_timer;
 };
@@ -161,6 +176,54 @@ unlink_active(struct http_pool *p, struct http_xfer *x)
 		x->next->prev = x->prev;
 	x->next = x->prev = NULL;
 	p->busy--;
+	p->running--;
+}
+
+static void refuse(struct http_pool *p, struct http_xfer *x);
+
+/*
+ * Hands waiting requests to curl while fewer than HTTP_MAX_CONNECTIONS
+ * run.  The time a request waited counts against its timeout: "timed out
+ * after N ms" means no answer came within N ms of asking, queue or not,
+ * and `status`, which waits for the longest timeout only, gets an answer
+ * for every request.
+ */
+static void
+start_waiting(struct http_pool *p)
+{
+	while (p->waiting != NULL && p->running < HTTP_MAX_CONNECTIONS) {
+		struct http_xfer *x = p->waiting;
+		int64_t left = x->timeout_ms - (loop_now_ms() - x->asked_ms);
+
+		p->waiting = x->next;
+		if (p->waiting == NULL)
+			p->waiting_tail = NULL;
+		x->next = NULL;
+		p->busy--;
+		if (left <= 0) {
+			x->fail_reason = lk_xasprintf("timed out after %lld ms",
+			    (long long)x->timeout_ms);
+			x->fail_latency_ms = (double)x->timeout_ms;
+			refuse(p, x);
+			continue;
+		}
+		curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)left);
+		curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+		    (long)(x->connect_timeout_ms < left ?
+		    x->connect_timeout_ms : left));
+		if (curl_multi_add_handle(p->multi, x->easy) != CURLM_OK) {
+			x->fail_reason = lk_xstrdup("libcurl refused the "
+			    "request");
+			refuse(p, x);
+			continue;
+		}
+		x->next = p->active;
+		if (p->active != NULL)
+			p->active->prev = x;
+		p->active = x;
+		p->busy++;
+		p->running++;
+	}
 }
 
 static void
@@ -180,6 +243,7 @@ collect(struct http_pool *p)
 		finish(x, msg->data.result);
 		xfer_free(x);
 	}
+	start_waiting(p);
 }
 
 static void
@@ -263,6 +327,10 @@ http_pool_new(struct loop *loop, struct http_pool **out, struct lk_err *err)
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+	/* Keep every connection of the running requests open for the next
+	 * ones (see start_waiting). */
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS,
+	    (long)HTTP_MAX_CONNECTIONS);
 	*out = p;
 	return LK_OK;
 }
@@ -277,7 +345,8 @@ report_failed(struct loop *l, long long id, void *data)
 	p->failed_timer = 0;
 	while (p->failed != NULL) {
 		struct http_xfer *x = p->failed;
-		struct http_reply r = { .error = x->fail_reason };
+		struct http_reply r = { .error = x->fail_reason,
+		    .latency_ms = x->fail_latency_ms };
 
 		p->failed = x->next;
 		x->cb(&r, x->data);
@@ -302,6 +371,8 @@ http_start(struct http_pool *p, const struct http_request *req,
 	x->data = data;
 	x->max_body = req->max_body > 0 ? req->max_body : 1 << 20;
 	x->timeout_ms = req->timeout_ms;
+	x->connect_timeout_ms = connect;
+	x->asked_ms = loop_now_ms();
 	if (e == NULL) {
 		x->fail_reason = lk_xstrdup("libcurl: no easy handle");
 		goto refused;
@@ -318,6 +389,7 @@ http_start(struct http_pool *p, const struct http_request *req,
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 1L);
 	SET(CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS);
+	/* Both timeouts are set again, to what is left, when it is sent. */
 	SET(CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
 	/* A server that trickles is cut off by the total timeout; the
@@ -345,23 +417,28 @@ http_start(struct http_pool *p, const struct http_request *req,
 		    curl_easy_strerror(rc));
 		goto refused;
 	}
-	if (curl_multi_add_handle(p->multi, e) != CURLM_OK) {
-		x->fail_reason = lk_xstrdup("libcurl refused the request");
-		goto refused;
-	}
-	x->next = p->active;
-	if (p->active != NULL)
-		p->active->prev = x;
-	p->active = x;
+	/* Queued, then started in order: see start_waiting. */
+	if (p->waiting_tail != NULL)
+		p->waiting_tail->next = x;
+	else
+		p->waiting = x;
+	p->waiting_tail = x;
 	p->busy++;
+	start_waiting(p);
 	return 0;
 refused:
-	/* Report from the loop, never from inside the caller's own call. */
+	refuse(p, x);
+	return -1;
+}
+
+/* Report from the loop, never from inside the caller's own call. */
+static void
+refuse(struct http_pool *p, struct http_xfer *x)
+{
 	x->next = p->failed;
 	p->failed = x;
 	if (!p->failed_timer)
 		p->failed_timer = loop_add_timer(p->loop, 0, report_failed, p);
-	return -1;
 }
 
 size_t
@@ -382,6 +459,12 @@ http_pool_free(struct http_pool **pp)
 
 		curl_multi_remove_handle(p->multi, x->easy);
 		unlink_active(p, x);
+		xfer_free(x);
+	}
+	while (p->waiting != NULL) {
+		struct http_xfer *x = p->waiting;
+
+		p->waiting = x->next;
 		xfer_free(x);
 	}
 	while (p->failed != NULL) {

@@ -51,13 +51,15 @@ void http_pool_free(struct http_pool **p);
 /*
  * Starts a request; cb runs exactly once from the loop (never from inside
  * this call), unless the pool is freed first.  The request's strings are
- * copied.  Returns 0, or -1 if curl refused the request (cb then runs with
- * the reason on the next pass).
+ * copied.  At most a fixed number of requests run at once; the others wait
+ * their turn in order, and their timeouts count from when they are sent.
+ * Returns 0, or -1 if curl refused the request (cb then runs with the
+ * reason on the next pass).
  */
 int http_start(struct http_pool *p, const struct http_request *req,
     http_done_cb *cb, void *data);
 
-/* Requests in flight. */
+/* Requests in flight or waiting to be sent. */
 size_t http_pool_busy(const struct http_pool *p);
 
 /* url with any password in its userinfo replaced by "***"; caller frees. */

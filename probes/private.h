@@ -12,7 +12,8 @@ struct pqueue;
 struct loop *probes_loop(const struct probes *p);
 struct http_pool *probes_http(const struct probes *p);
 struct store *probes_store(const struct probes *p);
-/* Re-derives every state and tells the subscriber. */
+/* Marks the state changed: it is re-derived and the subscriber told once,
+ * from the loop (see changed() in probes.c). */
 void probes_changed(struct probes *p);
 void probes_record_samples(struct probes *p);
 

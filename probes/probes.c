@@ -52,6 +52,19 @@ struct probes {
 	probes_change_cb *cb;
 	void *cb_data;
 	long long timer;
+	/*
+	 * Set when a source changed what the probes know and the derived
+	 * states (struct probe_service, struct probe_queue) are not yet
+	 * recomputed from it; notify_timer is the one 0 ms timer that will
+	 * derive them and tell the subscriber.
+	 */
+	bool dirty;
+	long long notify_timer;
+	/* Set at the start of a cycle, one per manager; the /proc checks
+	 * run once that manager's answers of the cycle are in, and clear
+	 * it. */
+	bool user_proc_due;
+	bool system_proc_due;
 	int64_t interval_ms;
 	bool discover;
 	char error[512];
@@ -59,14 +72,59 @@ struct probes {
 
 static void svc_derive(struct svc *v);
 
+/* Recomputes every derived state from what the sources last told us. */
 static void
-changed(struct probes *p)
+derive_all(struct probes *p)
 {
+	p->dirty = false;
 	for (size_t i = 0; i < p->nsvc; i++)
 		svc_derive(&p->svcs[i]);
 	probe_queues_derive(p->queues, p->nq);
-	if (p->cb != NULL)
+}
+
+/*
+ * The derived states are a cache of what the sources reported, so the
+ * read-only accessors may bring it up to date: whoever reads the state
+ * always sees the latest answers, even before the notify timer ran.
+ */
+static void
+derive_if_dirty(const struct probes *cp)
+{
+	struct probes *p = (struct probes *)cp;
+
+	if (p->dirty)
+		derive_all(p);
+}
+
+static long long
+on_notify(struct loop *l, long long id, void *data)
+{
+	struct probes *p = data;
+
+	(void)l;
+	(void)id;
+	p->notify_timer = 0;
+	/* Without a subscriber (`status`), the accessors derive on demand:
+	 * nobody looks in between, so there is nothing to derive for. */
+	if (p->cb != NULL) {
+		derive_if_dirty(p);
 		p->cb(p, p->cb_data);
+	}
+	return LOOP_NOMORE;
+}
+
+/*
+ * Sources only mark the state dirty.  One 0 ms timer derives everything
+ * and tells the subscriber once per loop pass: with 1,000 endpoint checks
+ * finishing in the same pass, deriving every service after each of them
+ * would be a million derivations instead of a thousand.
+ */
+static void
+changed(struct probes *p)
+{
+	p->dirty = true;
+	if (p->notify_timer == 0)
+		p->notify_timer = loop_add_timer(p->loop, 0, on_notify, p);
 }
 
 /* --- services ------------------------------------------------------------ */
@@ -96,7 +154,13 @@ svc_derive(struct svc *v)
 	st->restarts = u->restarts;
 	st->latency_ms = v->checked ? v->latency_ms : -1;
 
-	if (u->known && !v->restarts_seen) {
+	/*
+	 * The count when lookout first read it is the base: only restarts
+	 * after that are news.  The unit's state can arrive before its
+	 * NRestarts, so wait for NRestarts itself, or a unit that restarted
+	 * before lookout started would look as if it restarted since.
+	 */
+	if (u->restarts_read && !v->restarts_seen) {
 		v->restarts_seen = true;
 		v->restarts_base = u->restarts;
 	}
@@ -120,7 +184,9 @@ svc_derive(struct svc *v)
 	} else {
 		st->health = HEALTH_NONE;
 	}
-	st->flags |= v->proc_flags;
+	/* The last /proc check may predate a stop or crash signalled since. */
+	if (active)
+		st->flags |= v->proc_flags;
 
 	/* The most urgent thing first: what the engineer fixes first. */
 	if (!u->known)
@@ -217,6 +283,7 @@ svc_proc(struct svc *v)
 	size_t n = 0;
 
 	v->proc_flags = 0;
+	v->proc_detail[0] = '\0';
 	if (u == NULL || !state_is(u->active, "active", "reloading"))
 		return;
 	n = procfs_cgroup_pids(u->cgroup[0] ? u->cgroup : NULL, pids,
@@ -225,6 +292,41 @@ svc_proc(struct svc *v)
 		pids[n++] = (pid_t)u->main_pid;
 	v->proc_flags = procfs_check_deleted(pids, n, v->proc_detail,
 	    sizeof v->proc_detail);
+}
+
+/*
+ * Runs the /proc checks of every unit of sd once.  Many services may watch
+ * the same unit (one unit, many endpoints): the first service of a unit
+ * reads /proc, the others copy its answer.
+ */
+static void
+proc_pass(struct probes *p, struct sysd *sd)
+{
+	size_t nunits = sysd_count(sd);
+	size_t *first;
+
+	if (nunits == 0)
+		return;
+	first = lk_xcalloc(nunits, sizeof *first);
+	/* first[u] is 1 + the index of the service that read unit u. */
+	for (size_t i = 0; i < p->nsvc; i++) {
+		struct svc *v = &p->svcs[i];
+
+		if (v->sd != sd || v->unit >= nunits)
+			continue;
+		if (first[v->unit] == 0) {
+			svc_proc(v);
+			first[v->unit] = i + 1;
+		} else {
+			const struct svc *w = &p->svcs[first[v->unit] - 1];
+
+			v->proc_flags = w->proc_flags;
+			memcpy(v->proc_detail, w->proc_detail,
+			    sizeof v->proc_detail);
+		}
+	}
+	free(first);
+	changed(p);
 }
 
 /* In discovery mode the unit list grows as the manager answers. */
@@ -258,12 +360,19 @@ static void
 on_sysd_change(struct sysd *sd, void *data)
 {
 	struct probes *p = data;
+	bool *due = sd == p->user ? &p->user_proc_due : &p->system_proc_due;
 
-	(void)sd;
 	if (p->discover)
 		sync_discovered(p);
-	for (size_t i = 0; i < p->nsvc; i++)
-		svc_proc(&p->svcs[i]);
+	/*
+	 * /proc is read once a cycle, when every answer of the cycle's
+	 * refresh is in: reading it on each reply would read every
+	 * process's cwd and exe many times a cycle for nothing new.
+	 */
+	if (*due && sysd_idle(sd)) {
+		*due = false;
+		proc_pass(p, sd);
+	}
 	changed(p);
 }
 
@@ -280,10 +389,10 @@ on_cycle(struct loop *l, long long id, void *data)
 		sysd_refresh(p->user);
 	if (p->system != NULL)
 		sysd_refresh(p->system);
-	for (size_t i = 0; i < p->nsvc; i++) {
-		svc_proc(&p->svcs[i]);
+	for (size_t i = 0; i < p->nsvc; i++)
 		svc_check(p, &p->svcs[i]);
-	}
+	p->user_proc_due = p->user != NULL;
+	p->system_proc_due = p->system != NULL;
 	probe_queues_read(p->queues, p->nq);
 	probes_record_samples(p);
 	return p->interval_ms;
@@ -375,6 +484,8 @@ probes_free(struct probes **pp)
 		return;
 	if (p->timer)
 		loop_del_timer(p->loop, p->timer);
+	if (p->notify_timer)
+		loop_del_timer(p->loop, p->notify_timer);
 	http_pool_free(&p->http);
 	probe_queues_free(p->queues, p->nq);
 	sysd_free(&p->user);
@@ -425,6 +536,7 @@ probes_service_count(const struct probes *p)
 const struct probe_service *
 probes_service(const struct probes *p, size_t i)
 {
+	derive_if_dirty(p);
 	return i < p->nsvc ? &p->svcs[i].st : NULL;
 }
 
@@ -437,6 +549,7 @@ probes_queue_count(const struct probes *p)
 const struct probe_queue *
 probes_queue(const struct probes *p, size_t i)
 {
+	derive_if_dirty(p);
 	return probe_queue_state(p->queues, p->nq, i);
 }
 
@@ -490,6 +603,7 @@ probes_record_samples(struct probes *p)
 
 	if (p->store == NULL || n == 0)
 		return;
+	derive_if_dirty(p);
 	v = lk_xcalloc(n, sizeof *v);
 	states = lk_xcalloc(n, sizeof *states);
 	for (size_t i = 0; i < p->nsvc; i++, k++) {

@@ -13,7 +13,7 @@ queue_model_init(struct queue_model *m)
 	memset(m, 0, sizeof *m);
 }
 
-static const struct queue_sample *
+static const struct queue_point *
 nth_newest(const struct queue_model *m, size_t i)
 {
 	size_t idx = (m->next + QUEUE_MODEL_SAMPLES - 1 - i) %
@@ -27,7 +27,8 @@ queue_model_add(struct queue_model *m, const struct queue_sample *s)
 {
 	const struct queue_sample *prev = m->has_good ? &m->last_good : NULL;
 
-	m->ring[m->next] = *s;
+	m->ring[m->next] = (struct queue_point){ s->ts_ms, s->depth, s->ok };
+	m->last = *s;
 	m->next = (m->next + 1) % QUEUE_MODEL_SAMPLES;
 	if (m->n < QUEUE_MODEL_SAMPLES)
 		m->n++;
@@ -71,7 +72,7 @@ static void
 depth_rates(const struct queue_model *m, int64_t now_ms, double *in,
     double *out)
 {
-	const struct queue_sample *newer = NULL, *s;
+	const struct queue_point *newer = NULL, *s;
 	int64_t span_start = now_ms, span_end = 0;
 	double up = 0, down = 0;
 
@@ -105,11 +106,11 @@ depth_rates(const struct queue_model *m, int64_t now_ms, double *in,
 static bool
 is_growing(const struct queue_model *m)
 {
-	const struct queue_sample *s[3];
+	const struct queue_point *s[3];
 	size_t got = 0;
 
 	for (size_t i = 0; got < 3; i++) {
-		const struct queue_sample *x = nth_newest(m, i);
+		const struct queue_point *x = nth_newest(m, i);
 
 		if (x == NULL)
 			return false;
@@ -123,7 +124,7 @@ void
 queue_model_derive(const struct queue_model *m, const struct queue_limits *lim,
     int64_t now_ms, struct probe_queue *q)
 {
-	const struct queue_sample *last = nth_newest(m, 0);
+	const struct queue_sample *last = m->n > 0 ? &m->last : NULL;
 	const struct queue_sample *good = m->has_good ? &m->last_good : NULL;
 	int64_t stall_ms = lim->stall_after_ms > 0 ? lim->stall_after_ms :
 	    DEFAULT_STALL_MS;

@@ -35,12 +35,25 @@ struct queue_limits {
 	int64_t interval_ms;		/* how often the source is read */
 };
 
+/*
+ * What the history needs of a sample: rates and growth are computed from
+ * depths over time.  The rest (the error text above all) is kept for the
+ * latest sample only, so that a hundred queues do not carry a hundred
+ * rings of error strings.
+ */
+struct queue_point {
+	int64_t ts_ms;
+	int64_t depth;			/* -1: unknown */
+	bool ok;
+};
+
 struct queue_model {
-	struct queue_sample ring[QUEUE_MODEL_SAMPLES];
+	struct queue_point ring[QUEUE_MODEL_SAMPLES];
 	size_t n;			/* samples held */
 	size_t next;			/* where the next one goes */
 	int64_t last_progress_ms;	/* last time we saw a message consumed */
 	int64_t last_ok_ms;
+	struct queue_sample last;	/* the newest sample, valid when n > 0 */
 	bool has_good;			/* last_good holds a reading */
 	struct queue_sample last_good;
 };

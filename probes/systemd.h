@@ -2,10 +2,11 @@
  * The systemd probe: unit state over sd-bus, never a systemctl process.
  *
  * One connection per scope (the user manager, the system manager).  A
- * refresh is one ListUnitsByNames call for every tracked unit plus one
- * pipelined GetAll of the Service interface per service; unit-file states
- * (enabled or not) are read once at start and again when systemd says unit
- * files changed.  PropertiesChanged signals update a unit between refreshes,
+ * refresh is one ListUnitsByNames call for every tracked unit plus, per
+ * service, pipelined Gets of the few Service properties its state calls
+ * for (none for a unit that was not found); unit-file states (enabled or
+ * not) are read once at start and again when systemd says unit files
+ * changed.  PropertiesChanged signals update a unit between refreshes,
  * so a crash shows within a second.  Nothing here blocks: every call is
  * asynchronous and the bus's fd lives on the loop.
  */
@@ -34,6 +35,7 @@ struct sysd_unit {
 	int64_t main_pid;
 	int64_t restarts;
 	bool known;		/* state read at least once */
+	bool restarts_read;	/* NRestarts read at least once */
 };
 
 /* Called after any tracked unit changed (or a refresh completed). */
