@@ -270,7 +270,7 @@ session_open(struct cli *cli, struct session *s, bool probes)
 	    config_nqueues(s->cfg) > 0) {
 		long long deadline;
 
-		if (probes_new(s->loop, s->cfg, NULL, &s->probes, &err) !=
+		if (probes_new(s->loop, s->cfg, s->store, &s->probes, &err) !=
 		    LK_OK) {
 			/* Runbooks that do not read state still run. */
 			fprintf(stderr, "lookout: warning: %s\n", err.msg);

@@ -218,7 +218,8 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	struct config_diags diags = { 0 };
 	struct probes *p = NULL;
 	struct loop *loop = NULL;
-	struct lk_err err = { 0 };
+	struct store *store = NULL;
+	struct lk_err err = { 0 }, serr = { 0 };
 	char *path = NULL;
 	long long deadline;
 	int json = 0, rc = 2;
@@ -244,8 +245,12 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		free(path);
 		return 2;
 	}
+	/* The timeline keeps the history (samples) that tells "stalled for
+	 * 5 minutes" from "just filled up"; status works without it. */
+	if (cli_open_store(cli, &store, &serr) != LK_OK)
+		fprintf(stderr, "lookout: warning: no history: %s\n", serr.msg);
 	loop = loop_new();
-	if (probes_new(loop, cfg, NULL, &p, &err) != LK_OK) {
+	if (probes_new(loop, cfg, store, &p, &err) != LK_OK) {
 		rc = cli_error(&err);
 		goto done;
 	}
@@ -264,6 +269,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		print_json(p);
 	else
 		print_table(p);
+	probes_record_now(p);
 	rc = 0;
 	for (size_t i = 0; i < probes_service_count(p); i++)
 		if (svc_degraded(probes_service(p, i)))
@@ -273,6 +279,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 			rc = 1;
 done:
 	probes_free(&p);
+	store_close(&store);
 	loop_free(&loop);
 	config_free(&cfg);
 	free(path);

@@ -265,6 +265,34 @@ sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return ptr;
 }
 
+/*
+ * What the loader copies out of Lua into C counts against the same budget:
+ * otherwise one 1 MiB string named by a thousand services, or listed a
+ * thousand times in runbook_dirs, becomes a gigabyte of C copies.  Raises a
+ * Lua error, so callers charge before they allocate.
+ */
+static void
+sandbox_charge(lua_State *L, size_t n)
+{
+	struct loader *ld;
+
+	lua_getallocf(L, (void **)&ld);
+	n += 16;		/* malloc's own overhead, roughly */
+	if (n > CONFIG_MAX_MEMORY - ld->mem_used) {
+		ld->mem_hit = 1;
+		luaL_error(L, "configuration needs more than %d MiB of memory "
+		    "(stopped)", (int)(CONFIG_MAX_MEMORY / (1024 * 1024)));
+	}
+	ld->mem_used += n;
+}
+
+/*
+ * Services and queues in one file.  Validation compares every name with
+ * the ones before it, so a loop defining a million of them would take
+ * hours, not just memory.
+ */
+#define MAX_BLOCKS 5000
+
 #define HOOK_EVERY 1000
 
 /*
@@ -408,9 +436,13 @@ dsl_block(lua_State *L, enum block_kind kind)
 		lua_pushcfunction(L, dsl_noop);
 		return 1;
 	}
-	/* Push the closure first: it is the last thing that can fail. */
+	if (ld->nblocks >= MAX_BLOCKS)
+		return luaL_error(L, "more than %d services and queues",
+		    MAX_BLOCKS);
+	/* Push the closure and charge first: they are all that can fail. */
 	lua_pushinteger(L, (lua_Integer)ld->nblocks);
 	lua_pushcclosure(L, dsl_body, 1);
+	sandbox_charge(L, sizeof *ld->blocks + lua_rawlen(L, 1) + 1);
 	ld->blocks = lk_xrealloc(ld->blocks, (ld->nblocks + 1) *
 	    sizeof *ld->blocks);
 	b = &ld->blocks[ld->nblocks++];
@@ -663,6 +695,7 @@ opt_string(struct vctx *v, int t, const char *pre, const char *key,
 		lua_pop(L, 1);
 		return -1;
 	}
+	sandbox_charge(L, len + 1);
 	*out = lk_xstrdup(s);
 	lua_pop(L, 1);
 	return 1;
@@ -838,6 +871,8 @@ validate_json_field(struct vctx *v, int t, struct config_http *h)
 	opt_string(v, t, "check.json_field.", "path", 1, &h->json_path);
 	ty = getf(L, t, "equals");
 	if (ty == LUA_TSTRING) {
+		/* Quoting turns a control character into \u00XX. */
+		sandbox_charge(L, 6 * lua_rawlen(L, -1) + 3);
 		json_quote(&b, lua_tostring(L, -1));
 	} else if (ty == LUA_TBOOLEAN) {
 		lk_buf_adds(&b, lua_toboolean(L, -1) ? "true" : "false");
@@ -897,15 +932,18 @@ validate_headers(struct vctx *v, int t, struct config_http *h)
 			lua_pop(L, 1);
 			continue;
 		}
+		sandbox_charge(L, sizeof *hd + strlen(name) + 1);
 		h->headers = lk_xrealloc(h->headers, (h->nheaders + 1) *
 		    sizeof *h->headers);
 		hd = &h->headers[h->nheaders++];
 		memset(hd, 0, sizeof *hd);
 		hd->name = lk_xstrdup(name);
 		if (lua_type(L, -1) == LUA_TSTRING) {
+			sandbox_charge(L, lua_rawlen(L, -1) + 1);
 			hd->value = lk_xstrdup(lua_tostring(L, -1));
 		} else {
 			getf(L, lua_absindex(L, -1), "name");
+			sandbox_charge(L, lua_rawlen(L, -1) + 1);
 			hd->value_env = lk_xstrdup(lua_tostring(L, -1));
 			lua_pop(L, 1);
 		}
@@ -931,6 +969,7 @@ validate_status(struct vctx *v, int t, struct config_http *h)
 		len = ty == LUA_TNUMBER ? 1 : lua_rawlen(L, idx);
 		if (len == 0)
 			verr(v, "check.status must list at least one code");
+		sandbox_charge(L, len * sizeof *h->status);
 		h->status = lk_xcalloc(len, sizeof *h->status);
 		for (size_t i = 0; i < len; i++) {
 			if (ty == LUA_TTABLE)
@@ -1096,6 +1135,7 @@ validate_command(struct vctx *v, int t, struct config_queue *q)
 	if (n == 0)
 		verr(v, "command.argv must list the program and its "
 		    "arguments: { \"/path/to/program\", \"arg\" }");
+	sandbox_charge(L, (n + 1) * sizeof *q->command.argv);
 	q->command.argv = lk_xcalloc(n + 1, sizeof *q->command.argv);
 	for (size_t i = 0; i < n; i++) {
 		if (lua_rawgeti(L, a, (lua_Integer)i + 1) != LUA_TSTRING) {
@@ -1104,6 +1144,7 @@ validate_command(struct vctx *v, int t, struct config_queue *q)
 			lua_pop(L, 1);
 			break;
 		}
+		sandbox_charge(L, lua_rawlen(L, -1) + 1);
 		q->command.argv[q->command.argc++] =
 		    lk_xstrdup(lua_tostring(L, -1));
 		lua_pop(L, 1);
@@ -1176,6 +1217,7 @@ validate_top(struct loader *ld, lua_State *L, int env)
 		return;
 	t = lua_gettop(L);
 	n = lua_rawlen(L, t);
+	sandbox_charge(L, (n + 1) * sizeof *cfg->runbook_dirs);
 	cfg->runbook_dirs = lk_xcalloc(n + 1, sizeof *cfg->runbook_dirs);
 	for (size_t i = 0; i < n; i++) {
 		if (lua_rawgeti(L, t, (lua_Integer)i + 1) != LUA_TSTRING ||
@@ -1185,6 +1227,7 @@ validate_top(struct loader *ld, lua_State *L, int env)
 			lua_pop(L, 1);
 			break;
 		}
+		sandbox_charge(L, lua_rawlen(L, -1) + 1);
 		cfg->runbook_dirs[cfg->nrunbook_dirs++] =
 		    lk_xstrdup(lua_tostring(L, -1));
 		lua_pop(L, 1);

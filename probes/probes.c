@@ -67,6 +67,7 @@ struct probes {
 	bool system_proc_due;
 	int64_t interval_ms;
 	bool discover;
+	unsigned long cycles;		/* started so far */
 	char error[512];
 };
 
@@ -394,7 +395,10 @@ on_cycle(struct loop *l, long long id, void *data)
 	p->user_proc_due = p->user != NULL;
 	p->system_proc_due = p->system != NULL;
 	probe_queues_read(p->queues, p->nq);
-	probes_record_samples(p);
+	/* A cycle records what the previous one found: the first has
+	 * nothing of its own to record yet. */
+	if (p->cycles++ > 0)
+		probes_record_samples(p);
 	return p->interval_ms;
 }
 
@@ -626,4 +630,10 @@ probes_record_samples(struct probes *p)
 		snprintf(p->error, sizeof p->error, "%s", err.msg);
 	free(states);
 	free(v);
+}
+
+void
+probes_record_now(struct probes *p)
+{
+	probes_record_samples(p);
 }

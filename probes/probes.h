@@ -134,6 +134,10 @@ const struct probe_service *probes_service(const struct probes *p, size_t i);
 size_t probes_queue_count(const struct probes *p);
 const struct probe_queue *probes_queue(const struct probes *p, size_t i);
 
+/* Writes the current state to the store's samples now (status does, once
+ * it has its answers).  Nothing happens without a store. */
+void probes_record_now(struct probes *p);
+
 /* Problems reaching a manager or source that apply to everything, e.g.
  * "systemd user manager: ..."; NULL when none. */
 const char *probes_error(const struct probes *p);

@@ -22,6 +22,7 @@
 #include "../core/util.h"
 #include "http.h"
 #include "queue_model.h"
+#include "../store/store.h"
 #include "rabbit.h"
 
 /* How long one Redis round may take before its queues count as stale. */
@@ -615,6 +616,42 @@ set_of(struct pqueue *q)
 	return q->set;
 }
 
+/* How much history a queue's model is primed with from the timeline. */
+#define PRIME_WINDOW_MS (5 * 60 * 1000)
+
+static void
+prime_one(const struct store_sample *v, void *arg)
+{
+	struct pqueue *q = arg;
+	struct queue_sample s = { .ts_ms = v->ts_ms, .consumers = -1,
+	    .in_per_min = -1, .out_per_min = -1 };
+
+	/* A stored sample keeps the depth and the state, not the details. */
+	s.ok = v->value >= 0 && strcmp(v->state, "unknown") != 0;
+	s.depth = s.ok ? (int64_t)v->value : -1;
+	s.paused = strcmp(v->state, "paused") == 0;
+	if (!s.ok)
+		snprintf(s.error, sizeof s.error, "no answer at an earlier "
+		    "reading");
+	queue_model_add(&q->model, &s);
+}
+
+/*
+ * A one-shot command (status, a headless run) starts with the history the
+ * timeline kept, so "none consumed for 5 minutes" does not need a process
+ * that has watched for five minutes.
+ */
+static void
+prime_from_store(struct pqueue *q, struct store *store)
+{
+	int64_t window = q->lim.stall_after_ms > PRIME_WINDOW_MS ?
+	    q->lim.stall_after_ms : PRIME_WINDOW_MS;
+	struct lk_err err = { 0 };
+
+	store_samples_since(store, "queue", q->cfg->name, now_ms() - window -
+	    q->lim.interval_ms, prime_one, q, &err);
+}
+
 struct pqueue *
 probe_queues_new(struct probes *p, const struct config *cfg, size_t *n)
 {
@@ -645,6 +682,8 @@ probe_queues_new(struct probes *p, const struct config *cfg, size_t *n)
 		q->lim.stall_after_ms = c->stall_after_ms;
 		q->lim.interval_ms = config_interval_ms(cfg);
 		queue_model_init(&q->model);
+		if (probes_store(p) != NULL)
+			prime_from_store(q, probes_store(p));
 		queue_model_derive(&q->model, &q->lim, now_ms(), &q->st);
 		if (c->source == CONFIG_QUEUE_REDIS)
 			q->conn = redis_conn_get(set, c->redis.url);
