@@ -30,6 +30,15 @@ int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 enum lk_code cli_open_store(struct cli *cli, struct store **s,
     struct lk_err *err);
 
+struct config;
+
+/*
+ * Finds and loads the configuration (--config, $LOOKOUT_CONFIG, ...); no
+ * configuration is fine (*cfg stays NULL).  Returns -1 on success, else
+ * the exit status after printing every problem as file:line: message.
+ */
+int cli_load_config(struct cli *cli, struct config **cfg);
+
 /* True if argv asks for help ("-h" or "--help") before any "--". */
 int cli_wants_help(int argc, char **argv);
 

@@ -241,23 +241,13 @@ session_close(struct session *s)
 static int
 session_open(struct cli *cli, struct session *s, bool probes)
 {
-	struct config_diags diags = { 0 };
 	struct lk_err err = { 0 };
-	char *path = NULL, *dbdir;
+	char *dbdir;
+	int rc;
 
 	memset(s, 0, sizeof *s);
-	if (config_find(cli->config, &path, &err) != LK_OK)
-		return cli_error(&err);
-	if (path != NULL && config_load(path, &s->cfg, &diags, &err) != LK_OK) {
-		for (size_t i = 0; i < diags.n; i++)
-			fprintf(stderr, "%s\n", diags.lines[i]);
-		if (diags.n == 0)
-			cli_error(&err);
-		config_diags_free(&diags);
-		free(path);
-		return 2;
-	}
-	free(path);
+	if ((rc = cli_load_config(cli, &s->cfg)) >= 0)
+		return rc;
 	if (cli_open_store(cli, &s->store, &err) != LK_OK) {
 		session_close(s);
 		return cli_error(&err);
@@ -708,10 +698,8 @@ cmd_runbooks(struct cli *cli, int argc, char **argv)
 {
 	struct list_ctx c = { 0 };
 	struct config *cfg = NULL;
-	struct config_diags diags = { 0 };
-	struct lk_err err = { 0 };
-	char *path = NULL;
 	bool json = false;
+	int rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
@@ -723,14 +711,8 @@ cmd_runbooks(struct cli *cli, int argc, char **argv)
 		} else
 			return cli_usage("runbooks: unexpected \"%s\"", argv[i]);
 	}
-	if (config_find(cli->config, &path, &err) != LK_OK)
-		return cli_error(&err);
-	if (path != NULL && config_load(path, &cfg, &diags, &err) != LK_OK) {
-		config_diags_free(&diags);
-		free(path);
-		return cli_error(&err);
-	}
-	free(path);
+	if ((rc = cli_load_config(cli, &cfg)) >= 0)
+		return rc;
 	if (json)
 		c.array = json_array();
 	rb_foreach_file(cfg, list_one, &c);

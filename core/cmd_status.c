@@ -215,12 +215,10 @@ int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
 	struct config *cfg = NULL;
-	struct config_diags diags = { 0 };
 	struct probes *p = NULL;
 	struct loop *loop = NULL;
 	struct store *store = NULL;
 	struct lk_err err = { 0 }, serr = { 0 };
-	char *path = NULL;
 	long long deadline;
 	int json = 0, rc = 2;
 
@@ -234,17 +232,9 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		} else
 			return cli_usage("status: unexpected \"%s\"", argv[i]);
 	}
-	if (config_find(cli->config, &path, &err) != LK_OK)
-		return cli_error(&err);
-	if (path != NULL && config_load(path, &cfg, &diags, &err) != LK_OK) {
-		for (size_t i = 0; i < diags.n; i++)
-			fprintf(stderr, "%s\n", diags.lines[i]);
-		if (diags.n == 0)
-			cli_error(&err);
-		config_diags_free(&diags);
-		free(path);
-		return 2;
-	}
+	if ((rc = cli_load_config(cli, &cfg)) >= 0)
+		return rc;
+	rc = 2;
 	/* The timeline keeps the history (samples) that tells "stalled for
 	 * 5 minutes" from "just filled up"; status works without it. */
 	if (cli_open_store(cli, &store, &serr) != LK_OK)
@@ -282,6 +272,5 @@ done:
 	store_close(&store);
 	loop_free(&loop);
 	config_free(&cfg);
-	free(path);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../core/loop.h"
+#include "busio.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
@@ -24,9 +25,7 @@ struct sysd {
 	struct loop *loop;
 	sd_bus *bus;
 	bool user;
-	int fd;
-	int mask;		/* what the loop watches fd for */
-	long long timer;	/* sd-bus's own timeout, 0 if none */
+	struct busio io;
 	sysd_change_cb *cb;
 	void *cb_data;
 	struct sysd_unit *units;
@@ -38,7 +37,6 @@ struct sysd {
 	char error[256];
 };
 
-static void io_update(struct sysd *s);
 
 static void
 notify(struct sysd *s)
@@ -97,7 +95,7 @@ process(struct sysd *s)
 	s->dispatching = false;
 	if (r < 0 && s->error[0] == '\0')
 		set_error(s, "connection lost", NULL, r);
-	io_update(s);
+	busio_update(&s->io, false);
 	if (s->changed) {
 		s->changed = false;
 		notify(s);
@@ -105,59 +103,11 @@ process(struct sysd *s)
 }
 
 static void
-on_fd(struct loop *l, int fd, int mask, void *data)
+process_cb(void *owner)
 {
-	(void)l;
-	(void)fd;
-	(void)mask;
-	process(data);
+	process(owner);
 }
 
-static long long
-on_timer(struct loop *l, long long id, void *data)
-{
-	struct sysd *s = data;
-
-	(void)l;
-	(void)id;
-	s->timer = 0;
-	process(s);
-	return LOOP_NOMORE;
-}
-
-/* Points the loop at what sd-bus wants to wait for next.  Called after
- * every call we queue and every time the bus is processed. */
-static void
-io_update(struct sysd *s)
-{
-	int ev = sd_bus_get_events(s->bus);
-	int mask = 0;
-	uint64_t until = UINT64_MAX;
-
-	if (ev < 0)
-		ev = POLLIN;
-	if (ev & POLLIN)
-		mask |= LOOP_READABLE;
-	if (ev & POLLOUT)
-		mask |= LOOP_WRITABLE;
-	if (s->mask & ~mask)
-		loop_del_fd(s->loop, s->fd, s->mask & ~mask);
-	if (mask)
-		loop_add_fd(s->loop, s->fd, mask, on_fd, s);
-	s->mask = mask;
-
-	if (s->timer) {
-		loop_del_timer(s->loop, s->timer);
-		s->timer = 0;
-	}
-	if (sd_bus_get_timeout(s->bus, &until) >= 0 && until != UINT64_MAX) {
-		long long now_us = loop_now_ms() * 1000;
-		long long ms = ((long long)until - now_us) / 1000;
-
-		s->timer = loop_add_timer(s->loop, ms > 0 ? ms : 0, on_timer,
-		    s);
-	}
-}
 
 /* --- replies --------------------------------------------------------------- */
 
@@ -508,7 +458,7 @@ sysd_refresh(struct sysd *s)
 		    "ListUnitsByNames");
 	sd_bus_message_unref(msg);
 	free(names);
-	io_update(s);
+	busio_update(&s->io, false);
 }
 
 size_t
@@ -564,7 +514,7 @@ sysd_discover(struct sysd *s)
 		set_error(s, "ListUnits", NULL, r);
 	else
 		s->pending++;
-	io_update(s);
+	busio_update(&s->io, false);
 }
 
 /* --- signals --------------------------------------------------------------- */
@@ -668,7 +618,7 @@ sysd_new(struct loop *loop, bool user, sysd_change_cb *cb, void *data,
 		sysd_free(&s);
 		return err->code;
 	}
-	s->fd = sd_bus_get_fd(s->bus);
+	busio_init(&s->io, loop, s->bus, process_cb, s);
 	/*
 	 * Unit signals are only sent to subscribers.  On the manager's own
 	 * socket there is no bus daemon to name the sender, so the match
@@ -691,7 +641,7 @@ sysd_new(struct loop *loop, bool user, sysd_change_cb *cb, void *data,
 		return err->code;
 	}
 	s->pending++;
-	io_update(s);
+	busio_update(&s->io, false);
 	*out = s;
 	return LK_OK;
 }
@@ -703,10 +653,8 @@ sysd_free(struct sysd **sp)
 
 	if (s == NULL)
 		return;
-	if (s->mask)
-		loop_del_fd(s->loop, s->fd, s->mask);
-	if (s->timer)
-		loop_del_timer(s->loop, s->timer);
+	if (s->bus != NULL)
+		busio_detach(&s->io);
 	/* Pending calls' slots free their unit_call when the bus goes. */
 	if (s->bus != NULL)
 		sd_bus_flush_close_unref(s->bus);

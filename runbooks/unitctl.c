@@ -23,6 +23,7 @@
 #include <systemd/sd-bus.h>
 
 #include "../core/loop.h"
+#include "../probes/busio.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
@@ -72,9 +73,7 @@ struct unitctl {
 	struct loop *loop;
 	sd_bus *bus;
 	bool user;
-	int fd;
-	int mask;		/* what the loop watches fd for */
-	long long timer;	/* sd-bus's own timeout, 0 if none */
+	struct busio io;
 	long long kick;		/* delivers the done queue, 0 if not armed */
 	struct uop *ops;	/* in flight */
 	struct uop *done_head, *done_tail;
@@ -88,7 +87,6 @@ struct unitctl {
 	char error[200];
 };
 
-static void io_update(struct unitctl *u);
 static void read_state(struct uop *op);
 static void really_free(struct unitctl *u);
 
@@ -229,64 +227,15 @@ process(struct unitctl *u)
 		while (u->ops != NULL)
 			op_fail(u->ops, "%s", u->error);
 	}
-	io_update(u);
+	busio_update(&u->io, u->broken);
 }
 
 static void
-on_fd(struct loop *l, int fd, int mask, void *data)
+process_cb(void *owner)
 {
-	(void)l;
-	(void)fd;
-	(void)mask;
-	process(data);
+	process(owner);
 }
 
-static long long
-on_timer(struct loop *l, long long id, void *data)
-{
-	struct unitctl *u = data;
-
-	(void)l;
-	(void)id;
-	u->timer = 0;
-	process(u);
-	return LOOP_NOMORE;
-}
-
-/* Points the loop at what sd-bus wants to wait for next.  Called after
- * every call we queue and every time the bus is processed. */
-static void
-io_update(struct unitctl *u)
-{
-	int ev = u->broken ? 0 : sd_bus_get_events(u->bus);
-	int mask = 0;
-	uint64_t until = UINT64_MAX;
-
-	if (ev < 0)
-		ev = POLLIN;
-	if (ev & POLLIN)
-		mask |= LOOP_READABLE;
-	if (ev & POLLOUT)
-		mask |= LOOP_WRITABLE;
-	if (u->mask & ~mask)
-		loop_del_fd(u->loop, u->fd, u->mask & ~mask);
-	if (mask)
-		loop_add_fd(u->loop, u->fd, mask, on_fd, u);
-	u->mask = mask;
-
-	if (u->timer) {
-		loop_del_timer(u->loop, u->timer);
-		u->timer = 0;
-	}
-	if (!u->broken && sd_bus_get_timeout(u->bus, &until) >= 0 &&
-	    until != UINT64_MAX) {
-		long long now_us = loop_now_ms() * 1000;
-		long long ms = ((long long)until - now_us) / 1000;
-
-		u->timer = loop_add_timer(u->loop, ms > 0 ? ms : 0, on_timer,
-		    u);
-	}
-}
 
 /* --- calls ---------------------------------------------------------------- */
 
@@ -515,7 +464,7 @@ read_state(struct uop *op)
 	r = op_call(op, op->path, PROPS, "GetAll", on_state, "s", "");
 	if (r < 0)
 		op_fail(op, "read the state of %s: %s", op->unit, strerror(-r));
-	io_update(op->u);
+	busio_update(&op->u->io, op->u->broken);
 }
 
 static long long
@@ -639,7 +588,7 @@ reload_manager(struct uop *op)
 	r = op_call(op, SD_PATH, SD_MANAGER, "Reload", on_reloaded, NULL);
 	if (r < 0)
 		op_fail(op, "reload the systemd manager: %s", strerror(-r));
-	io_update(op->u);
+	busio_update(&op->u->io, op->u->broken);
 }
 
 /* Counts the a(sss) of changes at m's position. */
@@ -795,7 +744,7 @@ unitctl_run(struct unitctl *u, enum unitctl_op op, const char *unit,
 	if (r < 0)
 		op_fail(o, "%s %s: %s", unitctl_op_name(op), o->unit,
 		    u->broken && u->error[0] ? u->error : strerror(-r));
-	io_update(u);
+	busio_update(&u->io, u->broken);
 	return 0;
 }
 
@@ -846,7 +795,7 @@ unitctl_new(struct loop *loop, bool user, struct unitctl **out,
 		return lk_fail(err, LK_EIO, "connect to the systemd %s "
 		    "manager: %s", scope, strerror(-r));
 	}
-	u->fd = sd_bus_get_fd(u->bus);
+	busio_init(&u->io, loop, u->bus, process_cb, u);
 	/*
 	 * Match first, subscribe second, and only then send anything else:
 	 * the bus keeps our messages in order, so no job can end before
@@ -862,7 +811,7 @@ unitctl_new(struct loop *loop, bool user, struct unitctl **out,
 		return lk_fail(err, LK_EIO, "subscribe to the systemd %s "
 		    "manager: %s", scope, strerror(-r));
 	}
-	io_update(u);
+	busio_update(&u->io, u->broken);
 	*out = u;
 	return LK_OK;
 }
@@ -880,10 +829,8 @@ really_free(struct unitctl *u)
 		u->done_head = op->next;
 		op_free(op);
 	}
-	if (u->mask)
-		loop_del_fd(u->loop, u->fd, u->mask);
-	if (u->timer)
-		loop_del_timer(u->loop, u->timer);
+	if (u->bus != NULL)
+		busio_detach(&u->io);
 	if (u->kick)
 		loop_del_timer(u->loop, u->kick);
 	/*
