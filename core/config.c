@@ -83,6 +83,7 @@ struct loader {
 	int mem_hit;
 	long steps;
 	int runaway;
+	int64_t started_ms;	/* when the file began to run */
 };
 
 static const char *const forbidden[] = {
@@ -307,15 +308,21 @@ sandbox_hook(lua_State *L, lua_Debug *ar)
 	lua_getallocf(L, (void **)&ld);
 	if (!ld->runaway) {
 		ld->steps += HOOK_EVERY;
-		if (ld->steps < CONFIG_MAX_INSTRUCTIONS)
+		/*
+		 * Instructions alone do not bound time: one string.rep or
+		 * upper() of megabytes is a single instruction.  The clock
+		 * does.
+		 */
+		if (ld->steps < CONFIG_MAX_INSTRUCTIONS &&
+		    lk_now_ms() - ld->started_ms < CONFIG_MAX_MS)
 			return;
 		ld->runaway = 1;
 		lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
 	}
 	lua_getinfo(L, "l", ar);
 	lua_pushfstring(L, "%s:%d: configuration still running after %d "
-	    "Lua instructions (an endless loop?)", CHUNK_NAME,
-	    ar->currentline, CONFIG_MAX_INSTRUCTIONS);
+	    "Lua instructions or %d ms (an endless loop?)", CHUNK_NAME,
+	    ar->currentline, CONFIG_MAX_INSTRUCTIONS, CONFIG_MAX_MS);
 	lua_error(L);
 }
 
@@ -1085,7 +1092,9 @@ validate_redis(struct vctx *v, int t, struct config_queue *q)
 	opt_string(v, t, "redis.", "url", 1, &q->redis.url);
 	check_url(v, "redis.", "url", &q->redis.url, redis_schemes,
 	    "redis://, rediss:// or unix://");
-	opt_string(v, t, "redis.", "key", 1, &q->redis.key);
+	/* Without a key the probe looks for the usual layouts, queues:NAME
+	 * (Laravel) and queue:NAME. */
+	opt_string(v, t, "redis.", "key", 0, &q->redis.key);
 	opt_string(v, t, "redis.", "paused_key", 0, &q->redis.paused_key);
 }
 
@@ -1380,6 +1389,7 @@ config_load_buffer(const char *path, const char *buf, size_t len,
 		return lk_fail(err, LK_ENOMEM, "load config %s: out of "
 		    "memory", path);
 	}
+	ld.started_ms = lk_now_ms();
 	lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, HOOK_EVERY);
 	lua_pushcfunction(L, sandbox_setup);
 	if ((rc = lua_pcall(L, 0, 0, 0)) != LUA_OK) {

@@ -33,6 +33,7 @@
 /* Limits of the sandbox a configuration runs in. */
 #define CONFIG_MAX_MEMORY	(16u * 1024 * 1024)
 #define CONFIG_MAX_INSTRUCTIONS	10000000
+#define CONFIG_MAX_MS		2000	/* wall clock for running the file */
 
 struct config;
 
@@ -92,7 +93,7 @@ struct config_queue {
 	enum config_queue_source source;
 	struct {
 		char *url;		/* redis://, rediss:// or unix:// */
-		char *key;
+		char *key;		/* or NULL: queues:NAME, else queue:NAME */
 		char *paused_key;	/* or NULL */
 	} redis;
 	struct {

@@ -79,23 +79,34 @@ struct qset {
 
 /* The depth of the queue at KEYS[1] whatever its type, a fingerprint of
  * its oldest message, and whether KEYS[2] (the paused flag) exists. */
+/*
+ * The depth of a queue whatever its key's type, a fingerprint of its oldest
+ * message, and whether the paused flag exists.  KEYS: the configured key
+ * (or ""), the paused key (or ""), then the usual layouts tried when no key
+ * is configured: queues:NAME, queue:NAME.  Returns the key it read too.
+ */
 static const char depth_script[] =
-"local t = redis.call('TYPE', KEYS[1]).ok\n"
+"local k = KEYS[1]\n"
+"if k == '' then\n"
+"  k = KEYS[3]\n"
+"  if redis.call('EXISTS', k) == 0 and redis.call('EXISTS', KEYS[4]) == 1 then k = KEYS[4] end\n"
+"end\n"
+"local t = redis.call('TYPE', k).ok\n"
 "local d, h = 0, ''\n"
 "if t == 'list' then\n"
-"  d = redis.call('LLEN', KEYS[1]); h = redis.call('LINDEX', KEYS[1], 0) or ''\n"
+"  d = redis.call('LLEN', k); h = redis.call('LINDEX', k, 0) or ''\n"
 "elseif t == 'zset' then\n"
-"  d = redis.call('ZCARD', KEYS[1]); h = redis.call('ZRANGE', KEYS[1], 0, 0)[1] or ''\n"
+"  d = redis.call('ZCARD', k); h = redis.call('ZRANGE', k, 0, 0)[1] or ''\n"
 "elseif t == 'stream' then\n"
-"  d = redis.call('XLEN', KEYS[1])\n"
-"  local r = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)\n"
+"  d = redis.call('XLEN', k)\n"
+"  local r = redis.call('XRANGE', k, '-', '+', 'COUNT', 1)\n"
 "  if r[1] then h = r[1][1] end\n"
 "elseif t ~= 'none' then\n"
-"  return redis.error_reply('key ' .. KEYS[1] .. ' holds a ' .. t .. ', not a list, sorted set or stream')\n"
+"  return redis.error_reply('key ' .. k .. ' holds a ' .. t .. ', not a list, sorted set or stream')\n"
 "end\n"
 "local p = 0\n"
 "if KEYS[2] ~= '' then p = redis.call('EXISTS', KEYS[2]) end\n"
-"return {t, d, redis.sha1hex(h), p}\n";
+"return {t, d, redis.sha1hex(h), p, k}\n";
 
 static int64_t
 now_ms(void)
@@ -324,7 +335,7 @@ on_depth(redisAsyncContext *ac, void *r, void *data)
 		sample_fail(q, "Redis: %s", reply->str);
 		return;
 	}
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4 ||
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 5 ||
 	    reply->element[1]->type != REDIS_REPLY_INTEGER) {
 		sample_fail(q, "Redis: unexpected reply");
 		return;
@@ -385,8 +396,9 @@ redis_read(struct pqueue *q)
 		sample_fail(q, "%s", err);
 		return;
 	}
-	if (redisAsyncCommand(c->ac, on_depth, q, "EVAL %s 2 %s %s",
-	    depth_script, q->cfg->redis.key, paused ? paused : "") !=
+	if (redisAsyncCommand(c->ac, on_depth, q, "EVAL %s 4 %s %s queues:%s "
+	    "queue:%s", depth_script, q->cfg->redis.key ? q->cfg->redis.key :
+	    "", paused ? paused : "", q->cfg->name, q->cfg->name) !=
 	    REDIS_OK) {
 		sample_fail(q, "Redis: %s", c->ac && c->ac->errstr[0] ?
 		    c->ac->errstr : "cannot send");

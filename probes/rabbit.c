@@ -1,14 +1,17 @@
 #include "rabbit.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 
 static double
 rate_per_min(json_t *stats, const char *name)
 {
 	json_t *r = json_object_get(json_object_get(stats, name), "rate");
+	double v = json_is_number(r) ? json_number_value(r) * 60.0 : -1;
 
-	return json_is_number(r) ? json_number_value(r) * 60.0 : -1;
+	/* A broker's absurd rate is no rate, not infinity in our JSON. */
+	return isfinite(v) && v >= 0 ? v : -1;
 }
 
 int

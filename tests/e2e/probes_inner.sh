@@ -115,6 +115,20 @@ run --config "$T/mail.lua" status --json
 check "a paused key makes it paused" sh -c 'printf "%s" "$1" | grep -q "\"state\":\"paused\""' _ "$out"
 redis-cli -p "$REDIS_PORT" del queues:default:paused >/dev/null
 
+# --- without a key, the usual layouts: queues:NAME, then queue:NAME ------
+redis-cli -p "$REDIS_PORT" rpush queue:orders o1 o2 o3 >/dev/null
+redis-cli -p "$REDIS_PORT" zadd queues:emails 1 e1 2 e2 >/dev/null
+cat > "$T/layouts.lua" <<LUA
+queue "orders" { redis = { url = "$REDIS_URL" } }
+queue "emails" { redis = { url = "$REDIS_URL" } }
+LUA
+run --config "$T/layouts.lua" status --json
+check "queue:NAME and queues:NAME (a sorted set) are found without a key" python3 -c "
+import json, sys
+q = {x['name']: x for x in json.loads(sys.argv[1])['queues']}
+assert q['orders']['depth'] == 3 and q['emails']['depth'] == 2, q
+" "$out"
+
 # --- faults: every bad endpoint ends at its deadline or cap ---------------
 cat > "$T/faults.lua" <<LUA
 service "hang" { unit = "idle.service", scope = "user", check = http { url = "$HTTP/fault/hang", timeout_ms = 1000 } }

@@ -1,0 +1,64 @@
+-- lookout.example.lua: a configuration for the three seed incidents.
+--
+-- Copy it to ~/.config/lookout/lookout.lua (or /etc/lookout/lookout.lua,
+-- or point $LOOKOUT_CONFIG or --config at it) and run "lookout check".
+--
+-- The file runs once, in a sandbox, when lookout starts: only service,
+-- queue, http and env are available, plus plain Lua (string, table, math).
+-- Secrets never go in this file: name an environment variable instead.
+
+-- How often every probe runs: "500ms", "5s", "5m", "1h", or milliseconds.
+interval = "5s"
+
+-- Incident 1: message-bus.service died at start-up and only a heartbeat
+-- noticed.  "active" is not "working": check the API itself, and let the
+-- runbook start it, enable it (so it survives a reboot) and check again.
+service "message-bus" {
+	unit = "message-bus.service",	-- default: the name + ".service"
+	scope = "user",			-- or "system"; default: system as root
+	check = http {
+		url = "http://127.0.0.1:8080/api/inbox/joe",
+		status = 200,		-- or a list: { 200, 204 }
+		json = true,		-- a 404 with an empty body is a failure
+		timeout_ms = 2000,
+		max_latency_ms = 1000,
+		-- headers = { Authorization = env("MESSAGE_BUS_TOKEN") },
+	},
+	runbook = "restart-service",
+}
+
+-- Incident 2: the queue workers died, the master stayed "active", the
+-- queue sat paused for six weeks.  Watch depth, the paused flag and
+-- progress: stalled means jobs wait and none were consumed for stall_after.
+queue "mail" {
+	redis = {
+		url = "redis://127.0.0.1:6379/0",
+		key = "queues:default",
+		paused_key = "queues:default:paused",
+	},
+	warn = 100,
+	crit = 1000,
+	stall_after = "5m",
+}
+
+-- Incident 3: the inventory-api backlog.  The management API password
+-- comes from $RABBIT_PASS at probe time; a literal password is refused.
+queue "inventory" {
+	rabbitmq = {
+		api = "http://127.0.0.1:15672",
+		vhost = "/",
+		name = "inventory",
+		user = "guest",
+		password_env = "RABBIT_PASS",
+	},
+	warn = 500,
+	crit = 5000,
+	stall_after = "10m",
+}
+
+-- Any other queue: a command that prints the depth (no shell involved).
+-- queue "jobs" { command = { argv = { "/usr/local/bin/depth", "jobs" },
+--                            timeout_ms = 2000 } }
+
+-- Where "lookout run NAME" looks for NAME.lua, after the shipped templates.
+runbook_dirs = { "/etc/lookout/runbooks" }
