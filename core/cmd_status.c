@@ -150,16 +150,19 @@ print_json(const struct probes *p)
 	fputs("}\n", stdout);
 }
 
+/* The flags padded to their column, so the reasons line up. */
 static void
 print_flags(unsigned flags)
 {
 	const char *names[16];
 	size_t n = probe_flag_names(flags, names, 16);
+	char buf[256] = "-";
+	size_t off = 0;
 
-	for (size_t i = 0; i < n; i++)
-		printf("%s%s", i ? "," : "", names[i]);
-	if (n == 0)
-		fputs("-", stdout);
+	for (size_t i = 0; i < n && off < sizeof buf; i++)
+		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s",
+		    i ? "," : "", names[i]);
+	printf("%-20s", buf);
 }
 
 static void
@@ -178,7 +181,7 @@ print_table(const struct probes *p)
 		    s->enabled[0] ? s->enabled : "-",
 		    probe_health_name(s->health));
 		print_flags(s->flags);
-		printf("  %s\n", s->reason);
+		printf(" %s\n", s->reason);
 	}
 	if (ns > 0 && nq > 0)
 		fputc('\n', stdout);
