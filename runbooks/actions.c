@@ -135,7 +135,7 @@ opt_duration(lua_State *L, int t, const char *key, int64_t def)
 {
 	int64_t ms = def;
 
-	lua_getfield(L, t, key);
+	rb_rawfield(L, t, key);
 	if (lua_type(L, -1) == LUA_TNUMBER)
 		ms = (int64_t)lua_tointeger(L, -1);
 	else if (lua_type(L, -1) == LUA_TSTRING &&
@@ -225,7 +225,7 @@ l_systemctl(lua_State *L)
 
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
-		lua_getfield(L, 2, "scope");
+		rb_rawfield(L, 2, "scope");
 		if (!lua_isnil(L, -1))
 			scope = luaL_checkstring(L, -1);
 		timeout = opt_duration(L, 2, "timeout", timeout);
@@ -370,7 +370,7 @@ static void
 http_args(lua_State *L, int *statuses, size_t *nstatus)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
-	lua_getfield(L, 1, "url");
+	rb_rawfield(L, 1, "url");
 	if (lua_type(L, -1) != LUA_TSTRING ||
 	    (strncmp(lua_tostring(L, -1), "http://", 7) != 0 &&
 	    strncmp(lua_tostring(L, -1), "https://", 8) != 0))
@@ -378,7 +378,7 @@ http_args(lua_State *L, int *statuses, size_t *nstatus)
 		    "URL");
 	lua_pop(L, 1);
 	*nstatus = 0;
-	lua_getfield(L, 1, "status");
+	rb_rawfield(L, 1, "status");
 	if (lua_type(L, -1) == LUA_TNUMBER) {
 		statuses[(*nstatus)++] = (int)lua_tointeger(L, -1);
 	} else if (lua_type(L, -1) == LUA_TTABLE) {
@@ -397,7 +397,7 @@ http_args(lua_State *L, int *statuses, size_t *nstatus)
 	lua_pop(L, 1);
 	if (*nstatus == 0)
 		statuses[(*nstatus)++] = 200;
-	lua_getfield(L, 1, "headers");
+	rb_rawfield(L, 1, "headers");
 	if (!lua_isnil(L, -1)) {
 		luaL_checktype(L, -1, LUA_TTABLE);
 		lua_pushnil(L);
@@ -418,7 +418,7 @@ opt_strdup(lua_State *L, int t, const char *key)
 {
 	char *v = NULL;
 
-	lua_getfield(L, t, key);
+	rb_rawfield(L, t, key);
 	if (lua_isstring(L, -1))
 		v = lk_xstrdup(lua_tostring(L, -1));
 	lua_pop(L, 1);
@@ -440,7 +440,7 @@ l_http_check(lua_State *L)
 	timeout = opt_duration(L, 1, "timeout_ms", 2000);
 	timeout = opt_duration(L, 1, "timeout", timeout);
 	backoff = opt_duration(L, 1, "backoff_ms", 1000);
-	lua_getfield(L, 1, "retries");
+	rb_rawfield(L, 1, "retries");
 	retries = lua_isnil(L, -1) ? 0 : (int)luaL_checkinteger(L, -1);
 	lua_pop(L, 1);
 	if (retries < 0 || retries > 100)
@@ -454,13 +454,13 @@ l_http_check(lua_State *L)
 	w->check.url = w->url;
 	w->check.status = w->status_buf;
 	w->check.nstatus = nstatus;
-	lua_getfield(L, 1, "json");
+	rb_rawfield(L, 1, "json");
 	w->check.json = lua_toboolean(L, -1);
 	lua_pop(L, 1);
-	lua_getfield(L, 1, "json_field");
+	rb_rawfield(L, 1, "json_field");
 	if (lua_istable(L, -1)) {
 		w->check.json_path = opt_strdup(L, -1, "path");
-		lua_getfield(L, -1, "equals");
+		rb_rawfield(L, -1, "equals");
 		if (!lua_isnil(L, -1)) {
 			json_t *v = lua_isinteger(L, -1) ?
 			    json_integer(lua_tointeger(L, -1)) :
@@ -479,11 +479,11 @@ l_http_check(lua_State *L)
 	}
 	lua_pop(L, 1);
 	w->check.body_contains = opt_strdup(L, 1, "body_contains");
-	lua_getfield(L, 1, "max_latency_ms");
+	rb_rawfield(L, 1, "max_latency_ms");
 	w->check.max_latency_ms = lua_isinteger(L, -1) ?
 	    lua_tointeger(L, -1) : -1;
 	lua_pop(L, 1);
-	lua_getfield(L, 1, "insecure");
+	rb_rawfield(L, 1, "insecure");
 	w->check.insecure = lua_toboolean(L, -1);
 	lua_pop(L, 1);
 	w->check.timeout_ms = timeout;
@@ -491,7 +491,7 @@ l_http_check(lua_State *L)
 	w->check.max_body = 1 << 20;
 	w->max_tries = retries + 1;
 	w->backoff_ms = backoff;
-	lua_getfield(L, 1, "headers");
+	rb_rawfield(L, 1, "headers");
 	if (lua_istable(L, -1)) {
 		lua_pushnil(L);
 		while (lua_next(L, -2) != 0) {
@@ -613,13 +613,13 @@ l_sh(lua_State *L)
 		lua_pop(L, 1);
 	}
 	timeout = opt_duration(L, 1, "timeout", 60000);
-	lua_getfield(L, 1, "cwd");
+	rb_rawfield(L, 1, "cwd");
 	if (!lua_isnil(L, -1))
 		cwd = luaL_checkstring(L, -1);
-	lua_getfield(L, 1, "stdin");
+	rb_rawfield(L, 1, "stdin");
 	if (!lua_isnil(L, -1))
 		stdin_data = luaL_checklstring(L, -1, &stdin_len);
-	lua_getfield(L, 1, "env");
+	rb_rawfield(L, 1, "env");
 	if (!lua_isnil(L, -1)) {
 		luaL_checktype(L, -1, LUA_TTABLE);
 		lua_pushnil(L);
@@ -654,7 +654,7 @@ l_sh(lua_State *L)
 		lua_pop(L, 1);
 	}
 	nenv = 0;
-	lua_getfield(L, 1, "env");
+	rb_rawfield(L, 1, "env");
 	if (lua_istable(L, -1)) {
 		lua_pushnil(L);
 		while (lua_next(L, -2) != 0) {

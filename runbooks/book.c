@@ -121,7 +121,7 @@ opt_string(lua_State *L, int t, const char *key, struct diags *d, int line,
 {
 	char *v = NULL;
 
-	lua_getfield(L, t, key);
+	rb_rawfield(L, t, key);
 	if (lua_type(L, -1) == LUA_TSTRING)
 		v = lk_xstrdup(lua_tostring(L, -1));
 	else if (!lua_isnil(L, -1))
@@ -181,7 +181,7 @@ read_params(struct rb_book *b, lua_State *L, int t, struct diags *d, int line)
 		p->description = opt_string(L, spec, "description", d, line,
 		    where);
 		p->env = opt_string(L, spec, "env", d, line, where);
-		lua_getfield(L, spec, "default");
+		rb_rawfield(L, spec, "default");
 		if (lua_type(L, -1) == LUA_TSTRING ||
 		    lua_type(L, -1) == LUA_TNUMBER)
 			p->default_value = lk_xstrdup(lua_tostring(L, -1));
@@ -189,10 +189,10 @@ read_params(struct rb_book *b, lua_State *L, int t, struct diags *d, int line)
 			diag(d, line, "%sdefault must be a string or number",
 			    where);
 		lua_pop(L, 1);
-		lua_getfield(L, spec, "required");
+		rb_rawfield(L, spec, "required");
 		p->required = lua_toboolean(L, -1);
 		lua_pop(L, 1);
-		lua_getfield(L, spec, "secret");
+		rb_rawfield(L, spec, "secret");
 		p->secret = lua_toboolean(L, -1);
 		lua_pop(L, 1);
 		if (p->secret && p->default_value != NULL)
@@ -224,7 +224,7 @@ read_step(struct rb_book *b, lua_State *L, int t, struct diags *d,
 	char where[160];
 	const char *timeout;
 
-	lua_getfield(L, t, "__line");
+	rb_rawfield(L, t, "__line");
 	line = (int)lua_tointeger(L, -1);
 	lua_pop(L, 1);
 	if (b->nsteps == *cap) {
@@ -235,7 +235,7 @@ read_step(struct rb_book *b, lua_State *L, int t, struct diags *d,
 	memset(s, 0, sizeof *s);
 	s->line = line;
 	s->fn_ref = LUA_NOREF;
-	lua_getfield(L, t, "__name");
+	rb_rawfield(L, t, "__name");
 	s->name = lk_xstrdup(lua_tostring(L, -1));
 	lua_pop(L, 1);
 	snprintf(where, sizeof where, "step \"%s\": ", s->name);
@@ -244,7 +244,7 @@ read_step(struct rb_book *b, lua_State *L, int t, struct diags *d,
 	check_keys(L, t, known, d, line, where);
 	s->description = opt_string(L, t, "description", d, line, where);
 	timeout = NULL;
-	lua_getfield(L, t, "timeout");
+	rb_rawfield(L, t, "timeout");
 	if (lua_type(L, -1) == LUA_TSTRING) {
 		timeout = lua_tostring(L, -1);
 		if (config_parse_duration(timeout, &s->timeout_ms) != 0)
@@ -278,7 +278,7 @@ read_runbook(struct rb_book *b, lua_State *L, int t, struct diags *d)
 	size_t cap = 0;
 	int line;
 
-	lua_getfield(L, t, "__line");
+	rb_rawfield(L, t, "__line");
 	line = (int)lua_tointeger(L, -1);
 	lua_pop(L, 1);
 	/* String keys are settings; the array part holds the steps. */
@@ -300,7 +300,7 @@ read_runbook(struct rb_book *b, lua_State *L, int t, struct diags *d)
 		diag(d, line, "runbook: name is required");
 	b->description = opt_string(L, t, "description", d, line,
 	    "runbook: ");
-	lua_getfield(L, t, "params");
+	rb_rawfield(L, t, "params");
 	if (lua_type(L, -1) == LUA_TTABLE)
 		read_params(b, L, lua_gettop(L), d, line);
 	else if (!lua_isnil(L, -1))
@@ -331,6 +331,16 @@ read_runbook(struct rb_book *b, lua_State *L, int t, struct diags *d)
 				diag(d, b->steps[i].line, "step \"%s\" is "
 				    "already defined at line %d",
 				    b->steps[i].name, b->steps[j].line);
+}
+
+static int
+validate(lua_State *L)
+{
+	struct rb_book *b = lua_touserdata(L, 2);
+	struct diags *d = lua_touserdata(L, 3);
+
+	read_runbook(b, L, 1, d);
+	return 0;
 }
 
 enum lk_code
@@ -393,7 +403,15 @@ rb_book_load_source(const char *path, const char *src, size_t len,
 	    !has_mark(L, -1, &runbook_mark)) {
 		diag(&d, 1, "a runbook file must end with return runbook { ... }");
 	} else {
-		read_runbook(b, L, lua_gettop(L), &d);
+		/* Out of memory can still longjmp: validate under pcall, with
+		 * everything allocated already hanging off b. */
+		lua_pushcfunction(L, validate);
+		lua_insert(L, -2);
+		lua_pushlightuserdata(L, b);
+		lua_pushlightuserdata(L, &d);
+		if (lua_pcall(L, 3, 0, 0) != LUA_OK)
+			diag(&d, 0, "the runbook could not be checked: %s",
+			    lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
 	}
 	lua_settop(L, 0);
 	if (d.n > 0) {

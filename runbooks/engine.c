@@ -368,10 +368,10 @@ step_outcome(struct rb_run *run, int nres, char *why, size_t len)
 	if (lua_type(co, top - nres + 1) == LUA_TTABLE) {
 		bool ok;
 
-		lua_getfield(co, top - nres + 1, "ok");
+		rb_rawfield(co, top - nres + 1, "ok");
 		ok = lua_isnil(co, -1) ? !run->step_failed_action :
 		    lua_toboolean(co, -1);
-		lua_getfield(co, top - nres + 1, "reason");
+		rb_rawfield(co, top - nres + 1, "reason");
 		if (!ok)
 			snprintf(why, len, "%s", lua_isstring(co, -1) ?
 			    lua_tostring(co, -1) : run->last_reason);

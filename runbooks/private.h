@@ -23,6 +23,19 @@ struct rb_lua {
 	bool tripped;		/* the slice ran out: error until it ends */
 };
 
+/*
+ * t[key] without metamethods: tables a runbook hands us may carry any
+ * metatable (even _G's, whose __index raises), and reading them must not
+ * run Lua code or raise.
+ */
+static inline int
+rb_rawfield(lua_State *L, int t, const char *key)
+{
+	t = lua_absindex(L, t);
+	lua_pushstring(L, key);
+	return lua_rawget(L, t);
+}
+
 /* A new sandboxed state; ctl must outlive it. */
 lua_State *rb_lua_new(struct rb_lua *ctl);
 void rb_lua_slice_begin(lua_State *L, struct rb_lua *ctl, long long limit_ms);

@@ -51,6 +51,27 @@ for pair in "loop|ran for over 700 ms without waiting" \
 	fi
 done
 check "nothing escaped the sandbox" test ! -e "$T/escaped"
+
+# Found by fuzzing: tables with a raising metatable (_G's) where the
+# loader or the engine reads fields.  A clear error, never a crash.
+cat > "$T/books/hostile-tables.lua" <<'LUA'
+return runbook {
+  name = "hostile-tables",
+  params = { nope = _G },
+  step "a" { function(p) return true end },
+}
+LUA
+run check "$T/books/hostile-tables.lua"
+check "the loader reports a param that is _G, and does not crash" sh -c '[ "$1" -eq 2 ] && printf "%s" "$2" | grep -q "param nope: unknown key"' _ "$rc" "$err"
+cat > "$T/books/returns-g.lua" <<'LUA'
+return runbook {
+  name = "returns-g",
+  step "a" { function(p) return _G end },
+  step "b" { function(p) return http.check(_G) end },
+}
+LUA
+run run returns-g --yes
+check "steps that hand _G to the engine fail cleanly" sh -c '[ "$1" -eq 1 ] && printf "%s" "$2" | grep -q "url must be an http"' _ "$rc" "$err"
 run verify
 check "every failure is in a valid timeline" test "$rc" -eq 0
 done_testing
