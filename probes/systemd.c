@@ -341,7 +341,7 @@ get_service_prop(struct sysd *s, size_t i, const char *prop)
  * The Service properties worth reading depend on what the unit is doing.
  * A running unit has a main process and a cgroup to check in /proc; a
  * failed one has a result and an exit status to explain it; a stopped one
- * has neither.  Asking for these few properties one by one costs systemd
+ * has neither (its restart count stays as last read).  Asking for these few properties one by one costs systemd
  * much less than GetAll, which renders about 150 of them per unit.
  */
 static const char *const props_running[] = {
@@ -350,7 +350,9 @@ static const char *const props_running[] = {
 static const char *const props_failed[] = {
 	"Result", "ExecMainStatus", "NRestarts", NULL
 };
-static const char *const props_stopped[] = { "NRestarts", NULL };
+/* A stopped unit: nothing.  systemd unloads an unreferenced stopped unit,
+ * so every call about it makes the manager load it from disk again. */
+static const char *const props_stopped[] = { NULL };
 
 static void
 get_service_props(struct sysd *s, size_t i)

@@ -1010,6 +1010,9 @@ store_samples_add(struct store *s, const struct store_sample *v, size_t n,
 	sqlite3_stmt *st = s->st_sample_insert;
 	int rc = SQLITE_DONE;
 
+	/* Measurements, not the record of what people did: a power cut may
+	 * lose the last cycle's, and they need not cost an fsync each. */
+	store_txn_lazy(s);
 	if (store_txn_begin(s, err) != LK_OK)
 		return err->code;
 	for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {

@@ -178,8 +178,8 @@ struct store_sample {
 
 /*
  * Writes a probe cycle's samples in one transaction and drops samples
- * older than keep_ms in the same one.  Samples are not hash-chained: they
- * are measurements, not the record of what people did.
+ * older than keep_ms in the same one.  Samples are not hash-chained and not
+ * fsynced: they are measurements, not the record of what people did.
  */
 enum lk_code store_samples_add(struct store *s, const struct store_sample *v,
     size_t n, int64_t keep_ms, struct lk_err *err);
