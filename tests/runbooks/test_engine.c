@@ -1,0 +1,158 @@
+/* runbooks: the step engine on one loop, without systemd. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "runbooks.h"
+#include "store.h"
+
+static char dir[128];
+static char db[256];
+static struct store *store;
+static struct loop *loop;
+
+static void
+setup(void)
+{
+	struct store_actor actor = { "tester", NULL, NULL };
+	struct lk_err err = { 0 };
+
+	snprintf(dir, sizeof dir, "/tmp/lookout-engine.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(db, sizeof db, "%s/t.db", dir);
+	cr_assert_eq(store_open(db, &actor, &store, &err), LK_OK, "%s",
+	    err.msg);
+	loop = loop_new();
+}
+
+static void
+teardown(void)
+{
+	char cmd[256];
+
+	store_close(&store);
+	loop_free(&loop);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	(void)system(cmd);
+}
+
+TestSuite(engine, .init = setup, .fini = teardown, .timeout = 30);
+
+static struct rb_book *
+book(const char *src)
+{
+	struct rb_book *b = NULL;
+	struct lk_err err = { 0 };
+
+	cr_assert_eq(rb_book_load_source("test.lua", src, strlen(src), &b, NULL,
+	    &err), LK_OK, "%s", err.msg);
+	return b;
+}
+
+struct order {
+	char events[4096];
+};
+
+static int
+note_event(const struct store_event *ev, void *arg)
+{
+	struct order *o = arg;
+	char line[128];
+
+	if (strcmp(ev->kind, "step.started") != 0 &&
+	    strcmp(ev->kind, "run.finished") != 0)
+		return 0;
+	snprintf(line, sizeof line, "%lld:%s ", (long long)ev->run_id,
+	    ev->kind);
+	strcat(o->events, line);
+	return 0;
+}
+
+Test(engine, two_runs_are_in_flight_on_one_loop)
+{
+	static const char src[] =
+	    "return runbook { name = \"%s\",\n"
+	    "  step \"wait\" { function(p) return sh { \"/bin/sleep\", \"0.3\" } end },\n"
+	    "  step \"again\" { function(p) return sh { \"/bin/true\" } end },\n"
+	    "}\n";
+	struct rb_run_opts opts = { .yes = true };
+	struct rb_run *a = NULL, *b = NULL;
+	struct lk_err err = { 0 };
+	struct order o = { "" };
+	char text[512];
+
+	snprintf(text, sizeof text, src, "first");
+	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(text), &opts,
+	    NULL, NULL, &a, &err), LK_OK, "%s", err.msg);
+	snprintf(text, sizeof text, src, "second");
+	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(text), &opts,
+	    NULL, NULL, &b, &err), LK_OK, "%s", err.msg);
+	while (!rb_run_finished(a) || !rb_run_finished(b))
+		cr_assert_geq(loop_run_once(loop, 1000), 0);
+	cr_expect_eq(rb_run_exit_status(a), 0, "%s", rb_run_summary(a));
+	cr_expect_eq(rb_run_exit_status(b), 0, "%s", rb_run_summary(b));
+	cr_assert_eq(store_event_foreach(store, 0, note_event, &o, &err), LK_OK);
+	/* Both runs' first steps started before either run finished. */
+	cr_expect(strstr(o.events, "1:step.started 2:step.started") != NULL,
+	    "%s", o.events);
+	rb_run_free(&a);
+	rb_run_free(&b);
+}
+
+/*
+ * One loop runs both: the runaway step holds the loop for at most its Lua
+ * slice, is stopped with a reason, and the other run carries on to the end.
+ */
+Test(engine, a_runaway_step_stops_and_other_runs_go_on)
+{
+	static const char spin[] =
+	    "return runbook { name = \"spin\",\n"
+	    "  step \"spin\" { function(p) while true do end end },\n"
+	    "}\n";
+	static const char calm[] =
+	    "return runbook { name = \"calm\",\n"
+	    "  step \"one\" { function(p) return sh { \"/bin/sleep\", \"0.2\" } end },\n"
+	    "  step \"two\" { function(p) return sh { \"/bin/true\" } end },\n"
+	    "}\n";
+	struct rb_run_opts opts = { .yes = true };
+	struct rb_run *r = NULL, *c = NULL;
+	struct lk_err err = { 0 };
+
+	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(calm), &opts,
+	    NULL, NULL, &c, &err), LK_OK, "%s", err.msg);
+	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(spin), &opts,
+	    NULL, NULL, &r, &err), LK_OK, "%s", err.msg);
+	while (!rb_run_finished(r) || !rb_run_finished(c))
+		cr_assert_geq(loop_run_once(loop, 50), 0);
+	cr_expect_eq(rb_run_exit_status(r), 1);
+	cr_expect(strstr(rb_run_summary(r), "without waiting") != NULL, "%s",
+	    rb_run_summary(r));
+	cr_expect_eq(rb_run_exit_status(c), 0, "%s", rb_run_summary(c));
+	rb_run_free(&r);
+	rb_run_free(&c);
+}
+
+Test(engine, unknown_and_missing_params_are_refused_before_anything_runs)
+{
+	static const char src[] =
+	    "return runbook { name = \"p\", params = { unit = { required = true } },\n"
+	    "  step \"s\" { function(p) return true end } }\n";
+	const char *bad[] = { "colour=red" };
+	struct rb_run_opts opts = { .yes = true, .params = bad, .nparams = 1 };
+	struct rb_run *r = NULL;
+	struct lk_err err = { 0 };
+
+	cr_expect_eq(rb_run_start(loop, store, NULL, NULL, book(src), &opts,
+	    NULL, NULL, &r, &err), LK_EUSAGE);
+	cr_expect(strstr(err.msg, "has no parameter \"colour\"") != NULL, "%s",
+	    err.msg);
+	opts.nparams = 0;
+	cr_expect_eq(rb_run_start(loop, store, NULL, NULL, book(src), &opts,
+	    NULL, NULL, &r, &err), LK_EUSAGE);
+	cr_expect(strstr(err.msg, "parameter unit is required") != NULL, "%s",
+	    err.msg);
+	cr_expect_null(r);
+}
