@@ -30,6 +30,18 @@ vg "export md" export 1
 vg "export json" export 1 --format json
 vg "export csv" export 1 --format csv
 vg "verify" verify
+mkdir -p "$T/books"
+cat > "$T/books/vg.lua" <<'LUA'
+return runbook { name = "vg", params = { x = { default = "1" } },
+  step "a" { function(p) note("hi " .. p.x); return sh { "/bin/echo", p.x } end },
+  step "b" { function(p)
+    return wait_until { function() return true end, timeout = "1s", interval = "100ms" }
+  end },
+}
+LUA
+printf 'queue "jobs" { command = { argv = { "/bin/echo", "3" } } }\n' > "$T/vg.lua"
+LOOKOUT_RUNBOOK_PATH="$T/books" vg "run (sh, note, wait_until)" run vg --yes
+vg "status (a command queue)" --config "$T/vg.lua" status
 set +e
 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
     --error-exitcode=99 "$LOOKOUT" --db "$db" incident note 99 x >/dev/null 2>"$T/vg"
