@@ -30,7 +30,7 @@ static const char usage_text[] =
 "  verify [ID]\n"
 "\n"
 "Configuration:\n"
-"  check [FILE ...]   validate configuration files\n"
+"  check [FILE ...]   validate configuration and runbook files\n"
 "  status [--json]    one-shot state of services and queues; exit 0 healthy,\n"
 "                     1 degraded, 2 configuration error\n"
 "\n"
