@@ -5,8 +5,10 @@
 #include "cli.h"
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int
 cli_load_config(struct cli *cli, struct config **cfg)
@@ -28,5 +30,39 @@ cli_load_config(struct cli *cli, struct config **cfg)
 		return 2;
 	}
 	free(path);
+	return -1;
+}
+
+enum lk_code
+cli_parse_id(const char *what, const char *s, int64_t *id, struct lk_err *err)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v <= 0)
+		return lk_fail(err, LK_EUSAGE, "%s \"%s\" is not a positive "
+		    "number", what, s);
+	*id = v;
+	return LK_OK;
+}
+
+int
+cli_json_only(const char *cmd, int argc, char **argv, const char *help,
+    bool *json)
+{
+	*json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			*json = true;
+		} else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			fputs(help, stdout);
+			return 0;
+		} else {
+			return cli_usage("%s: unexpected \"%s\"", cmd, argv[i]);
+		}
+	}
 	return -1;
 }

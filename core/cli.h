@@ -39,6 +39,17 @@ struct config;
  */
 int cli_load_config(struct cli *cli, struct config **cfg);
 
+/* Parses a positive id; what names it in the error ("run id"). */
+enum lk_code cli_parse_id(const char *what, const char *s, int64_t *id,
+    struct lk_err *err);
+
+/*
+ * For commands whose only option is --json: sets *json, prints help for
+ * -h/--help.  Returns -1 to go on, else the exit status.
+ */
+int cli_json_only(const char *cmd, int argc, char **argv, const char *help,
+    bool *json);
+
 /* True if argv asks for help ("-h" or "--help") before any "--". */
 int cli_wants_help(int argc, char **argv);
 

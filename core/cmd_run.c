@@ -324,21 +324,6 @@ drive_run(struct session *s, struct rb_book *book, struct rb_run_opts *o,
 	return rc;
 }
 
-static enum lk_code
-parse_id_arg(const char *what, const char *s, int64_t *id, struct lk_err *err)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v <= 0)
-		return lk_fail(err, LK_EUSAGE, "%s \"%s\" is not a positive "
-		    "number", what, s);
-	*id = v;
-	return LK_OK;
-}
-
 /* --- run, replay ----------------------------------------------------------- */
 
 struct run_args {
@@ -379,14 +364,14 @@ parse_run_args(const char *cmd, int argc, char **argv, struct run_args *a,
 			a->json = true;
 			break;
 		case 'i':
-			if (replay || parse_id_arg("incident id", optarg,
+			if (replay || cli_parse_id("incident id", optarg,
 			    &a->o.incident_id, &err) != LK_OK)
 				return replay ? cli_usage("%s: --incident is "
 				    "taken from the recorded run", cmd) :
 				    cli_error(&err);
 			break;
 		case 'r':
-			if (replay || parse_id_arg("run id", optarg,
+			if (replay || cli_parse_id("run id", optarg,
 			    &a->o.resume, &err) != LK_OK)
 				return replay ? cli_usage("replay cannot "
 				    "--resume") : cli_error(&err);
@@ -497,7 +482,7 @@ cmd_replay(struct cli *cli, int argc, char **argv)
 		rc = cli_usage("replay needs a RUN_ID (see lookout runs)");
 		goto out;
 	}
-	if (parse_id_arg("run id", a.id_text, &id, &err) != LK_OK) {
+	if (cli_parse_id("run id", a.id_text, &id, &err) != LK_OK) {
 		rc = cli_error(&err);
 		goto out;
 	}
@@ -594,19 +579,11 @@ cmd_runs(struct cli *cli, int argc, char **argv)
 	struct runs_ctx c = { 0 };
 	struct session s;
 	struct lk_err err = { 0 };
-	bool json = false;
+	bool json;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0) {
-			fputs(run_help, stdout);
-			return 0;
-		} else
-			return cli_usage("runs: unexpected \"%s\"", argv[i]);
-	}
+	if ((rc = cli_json_only("runs", argc, argv, run_help, &json)) >= 0)
+		return rc;
 	if ((rc = session_open(cli, &s, false)) >= 0)
 		return rc;
 	c.s = &s;
@@ -698,19 +675,11 @@ cmd_runbooks(struct cli *cli, int argc, char **argv)
 {
 	struct list_ctx c = { 0 };
 	struct config *cfg = NULL;
-	bool json = false;
+	bool json;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0) {
-			fputs(run_help, stdout);
-			return 0;
-		} else
-			return cli_usage("runbooks: unexpected \"%s\"", argv[i]);
-	}
+	if ((rc = cli_json_only("runbooks", argc, argv, run_help, &json)) >= 0)
+		return rc;
 	if ((rc = cli_load_config(cli, &cfg)) >= 0)
 		return rc;
 	if (json)

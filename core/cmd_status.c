@@ -223,21 +223,13 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	struct store *store = NULL;
 	struct lk_err err = { 0 }, serr = { 0 };
 	long long deadline;
-	int json = 0, rc = 2;
+	bool json;
+	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0) {
-			fputs(status_help, stdout);
-			return 0;
-		} else
-			return cli_usage("status: unexpected \"%s\"", argv[i]);
-	}
+	if ((rc = cli_json_only("status", argc, argv, status_help, &json)) >= 0)
+		return rc;
 	if ((rc = cli_load_config(cli, &cfg)) >= 0)
 		return rc;
-	rc = 2;
 	/* The timeline keeps the history (samples) that tells "stalled for
 	 * 5 minutes" from "just filled up"; status works without it. */
 	if (cli_open_store(cli, &store, &serr) != LK_OK)

@@ -37,21 +37,6 @@ static const char export_help[] =
 "every event and its hashes, or as RFC 4180 CSV.  With -o the file is\n"
 "written whole or not at all, readable only by you.\n";
 
-static enum lk_code
-parse_id(const char *s, int64_t *id, struct lk_err *err)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v <= 0)
-		return lk_fail(err, LK_EUSAGE, "incident id \"%s\" is not a "
-		    "positive number", s);
-	*id = v;
-	return LK_OK;
-}
-
 /* Joins argv[from..argc) with spaces, so unquoted words still work. */
 static char *
 join_words(int argc, char **argv, int from)
@@ -299,7 +284,7 @@ incident_show(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage("incident show takes one incident ID");
-	if (parse_id(argv[optind], &id, &err) != LK_OK)
+	if (cli_parse_id("incident id", argv[optind], &id, &err) != LK_OK)
 		return cli_error(&err);
 	if (cli_open_store(cli, &s, &err) != LK_OK)
 		return cli_error(&err);
@@ -354,7 +339,7 @@ incident_update(struct cli *cli, const char *verb, int milestone, int argc,
 		return cli_usage("incident %s needs an incident ID", verb);
 	if (milestone < 0 && argc - optind < 2)
 		return cli_usage("incident note needs an ID and the note text");
-	if (parse_id(argv[optind], &id, &err) != LK_OK)
+	if (cli_parse_id("incident id", argv[optind], &id, &err) != LK_OK)
 		return cli_error(&err);
 	text = join_words(argc, argv, optind + 1);
 	if (cli_open_store(cli, &s, &err) != LK_OK)
@@ -422,7 +407,7 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (argc - optind > 1)
 		return cli_usage("verify takes at most one incident ID");
-	if (argc - optind == 1 && parse_id(argv[optind], &id, &err) != LK_OK)
+	if (argc - optind == 1 && cli_parse_id("incident id", argv[optind], &id, &err) != LK_OK)
 		return cli_error(&err);
 	if (cli_open_store(cli, &s, &err) != LK_OK)
 		return cli_error(&err);
@@ -518,7 +503,7 @@ cmd_export(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage("export takes one incident ID");
-	if (parse_id(argv[optind], &id, &err) != LK_OK ||
+	if (cli_parse_id("incident id", argv[optind], &id, &err) != LK_OK ||
 	    store_format_parse(o.format, &f, &err) != LK_OK)
 		return cli_error(&err);
 	if (cli_open_store(cli, &s, &err) != LK_OK)
