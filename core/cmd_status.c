@@ -154,14 +154,9 @@ print_json(const struct probes *p)
 static void
 print_flags(unsigned flags)
 {
-	const char *names[16];
-	size_t n = probe_flag_names(flags, names, 16);
-	char buf[256] = "-";
-	size_t off = 0;
+	char buf[256];
 
-	for (size_t i = 0; i < n && off < sizeof buf; i++)
-		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s",
-		    i ? "," : "", names[i]);
+	probe_flags_join(flags, buf, sizeof buf);
 	printf("%-20s", buf);
 }
 

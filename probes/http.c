@@ -441,12 +441,6 @@ refuse(struct http_pool *p, struct http_xfer *x)
 		p->failed_timer = loop_add_timer(p->loop, 0, report_failed, p);
 }
 
-size_t
-http_pool_busy(const struct http_pool *p)
-{
-	return p->busy;
-}
-
 void
 http_pool_free(struct http_pool **pp)
 {

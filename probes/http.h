@@ -59,9 +59,6 @@ void http_pool_free(struct http_pool **p);
 int http_start(struct http_pool *p, const struct http_request *req,
     http_done_cb *cb, void *data);
 
-/* Requests in flight or waiting to be sent. */
-size_t http_pool_busy(const struct http_pool *p);
-
 /* url with any password in its userinfo replaced by "***"; caller frees. */
 char *http_redact_url(const char *url);
 

@@ -1,5 +1,7 @@
 #include "probes.h"
 
+#include <stdio.h>
+
 static const char *const flag_names[] = {
 #define PROBE_X(name, text) text,
 	PROBE_SERVICE_FLAGS(PROBE_X)
@@ -16,6 +18,18 @@ probe_flag_names(unsigned mask, const char **names, size_t max)
 		if ((mask & (1u << i)) && n < max)
 			names[n++] = flag_names[i];
 	return n;
+}
+
+void
+probe_flags_join(unsigned mask, char *buf, size_t len)
+{
+	const char *names[16];
+	size_t n = probe_flag_names(mask, names, 16), off = 0;
+
+	snprintf(buf, len, "-");
+	for (size_t i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		    i ? "," : "", names[i]);
 }
 
 const char *

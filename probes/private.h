@@ -15,7 +15,6 @@ struct store *probes_store(const struct probes *p);
 /* Marks the state changed: it is re-derived and the subscriber told once,
  * from the loop (see changed() in probes.c). */
 void probes_changed(struct probes *p);
-void probes_record_samples(struct probes *p);
 
 /* queues.c: one pqueue per configured queue, in config order. */
 struct pqueue *probe_queues_new(struct probes *p, const struct config *cfg,

@@ -398,7 +398,7 @@ on_cycle(struct loop *l, long long id, void *data)
 	/* A cycle records what the previous one found: the first has
 	 * nothing of its own to record yet. */
 	if (p->cycles++ > 0)
-		probes_record_samples(p);
+		probes_record_now(p);
 	return p->interval_ms;
 }
 
@@ -597,7 +597,7 @@ probes_changed(struct probes *p)
 #define SAMPLES_KEEP_MS (7LL * 24 * 3600 * 1000)
 
 void
-probes_record_samples(struct probes *p)
+probes_record_now(struct probes *p)
 {
 	size_t n = p->nsvc + p->nq, k = 0;
 	struct store_sample *v;
@@ -630,10 +630,4 @@ probes_record_samples(struct probes *p)
 		snprintf(p->error, sizeof p->error, "%s", err.msg);
 	free(states);
 	free(v);
-}
-
-void
-probes_record_now(struct probes *p)
-{
-	probes_record_samples(p);
 }

@@ -49,6 +49,10 @@ enum { PROBE_SERVICE_FLAGS(PROBE_X) PROBE_QUEUE_FLAGS(PROBE_X) };
  * many were written to names (at most max). */
 size_t probe_flag_names(unsigned mask, const char **names, size_t max);
 
+/* The same names joined with commas ("stalled,no-consumers"), "-" for
+ * none. */
+void probe_flags_join(unsigned mask, char *buf, size_t len);
+
 enum probe_health {
 	HEALTH_UNKNOWN,		/* not checked yet */
 	HEALTH_OK,

@@ -5,6 +5,7 @@
  */
 #include "private.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis/async.h>
@@ -108,16 +109,10 @@ static const char depth_script[] =
 "if KEYS[2] ~= '' then p = redis.call('EXISTS', KEYS[2]) end\n"
 "return {t, d, redis.sha1hex(h), p, k}\n";
 
-static int64_t
-now_ms(void)
-{
-	return lk_now_ms();
-}
-
 static void
 sample_done(struct pqueue *q, struct queue_sample *s)
 {
-	s->ts_ms = now_ms();
+	s->ts_ms = lk_now_ms();
 	queue_model_add(&q->model, s);
 	q->busy = false;
 	q->read_once = true;
@@ -412,26 +407,6 @@ redis_read(struct pqueue *q)
 
 /* --- RabbitMQ ------------------------------------------------------------ */
 
-static char *
-url_escape(const char *s)
-{
-	struct lk_buf b = { 0 };
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    c == '.' || c == '~')
-			lk_buf_addc(&b, (char)c);
-		else
-			lk_buf_printf(&b, "%%%02X", c);
-	}
-	if (b.s == NULL)
-		lk_buf_adds(&b, "");
-	return b.s;
-}
-
 static void
 on_rabbit(const struct http_reply *r, void *data)
 {
@@ -470,23 +445,32 @@ static void
 rabbit_read(struct pqueue *q)
 {
 	const char *api = q->cfg->rabbitmq.api;
-	char *vhost = url_escape(q->cfg->rabbitmq.vhost);
-	char *name = url_escape(q->cfg->rabbitmq.name);
+	/* "/" is the default vhost and must travel as %2F. */
+	char *vhost = curl_easy_escape(NULL, q->cfg->rabbitmq.vhost, 0);
+	char *name = curl_easy_escape(NULL, q->cfg->rabbitmq.name, 0);
 	size_t alen = strlen(api);
-	char *url = lk_xasprintf("%.*s/api/queues/%s/%s",
-	    (int)(alen && api[alen - 1] == '/' ? alen - 1 : alen), api, vhost,
-	    name);
-	struct http_request req = { .url = url, .timeout_ms = RABBIT_TIMEOUT_MS,
+	struct http_request req = { .timeout_ms = RABBIT_TIMEOUT_MS,
 	    .connect_timeout_ms = -1, .max_body = 1 << 20,
 	    .user = q->cfg->rabbitmq.user };
+	char *url;
 
+	q->busy = true;
+	if (vhost == NULL || name == NULL) {
+		curl_free(vhost);
+		curl_free(name);
+		sample_fail(q, "out of memory");
+		return;
+	}
+	url = lk_xasprintf("%.*s/api/queues/%s/%s",
+	    (int)(alen && api[alen - 1] == '/' ? alen - 1 : alen), api, vhost,
+	    name);
+	req.url = url;
 	if (q->cfg->rabbitmq.password_env != NULL)
 		req.password = getenv(q->cfg->rabbitmq.password_env);
-	q->busy = true;
 	http_start(probes_http(q->owner), &req, on_rabbit, q);
 	free(url);
-	free(vhost);
-	free(name);
+	curl_free(vhost);
+	curl_free(name);
 }
 
 /* --- command ------------------------------------------------------------- */
@@ -543,7 +527,7 @@ command_exit(struct loop *l, pid_t pid, int wstatus, void *data)
 		return;
 	if (WIFSIGNALED(wstatus)) {
 		sample_fail(q, WTERMSIG(wstatus) == SIGKILL && q->started_ms &&
-		    now_ms() - q->started_ms >= q->cfg->command.timeout_ms ?
+		    lk_now_ms() - q->started_ms >= q->cfg->command.timeout_ms ?
 		    "command timed out after %lld ms" :
 		    "command killed by a signal (%lld ms)",
 		    (long long)(q->cfg->command.timeout_ms));
@@ -612,7 +596,7 @@ command_read(struct pqueue *q)
 	close(fds[1]);
 	q->pid = pid;
 	q->out_fd = fds[0];
-	q->started_ms = now_ms();
+	q->started_ms = lk_now_ms();
 	loop_add_fd(probes_loop(q->owner), fds[0], LOOP_READABLE,
 	    command_output, q);
 	loop_add_child(probes_loop(q->owner), pid, command_exit, q);
@@ -621,12 +605,6 @@ command_read(struct pqueue *q)
 }
 
 /* --- the set ------------------------------------------------------------- */
-
-static struct qset *
-set_of(struct pqueue *q)
-{
-	return q->set;
-}
 
 /* How much history a queue's model is primed with from the timeline. */
 #define PRIME_WINDOW_MS (5 * 60 * 1000)
@@ -660,7 +638,7 @@ prime_from_store(struct pqueue *q, struct store *store)
 	    q->lim.stall_after_ms : PRIME_WINDOW_MS;
 	struct lk_err err = { 0 };
 
-	store_samples_since(store, "queue", q->cfg->name, now_ms() - window -
+	store_samples_since(store, "queue", q->cfg->name, lk_now_ms() - window -
 	    q->lim.interval_ms, prime_one, q, &err);
 }
 
@@ -696,7 +674,7 @@ probe_queues_new(struct probes *p, const struct config *cfg, size_t *n)
 		queue_model_init(&q->model);
 		if (probes_store(p) != NULL)
 			prime_from_store(q, probes_store(p));
-		queue_model_derive(&q->model, &q->lim, now_ms(), &q->st);
+		queue_model_derive(&q->model, &q->lim, lk_now_ms(), &q->st);
 		if (c->source == CONFIG_QUEUE_REDIS)
 			q->conn = redis_conn_get(set, c->redis.url);
 	}
@@ -712,7 +690,7 @@ probe_queues_free(struct pqueue *qs, size_t n)
 
 	if (qs == NULL)
 		return;
-	set = set_of(qs);
+	set = qs->set;
 	set->freeing = true;
 	for (c = set->conns; c != NULL; c = next) {
 		next = c->next;
@@ -765,7 +743,7 @@ probe_queues_read(struct pqueue *qs, size_t n)
 void
 probe_queues_derive(struct pqueue *qs, size_t n)
 {
-	int64_t now = now_ms();
+	int64_t now = lk_now_ms();
 
 	for (size_t i = 0; i < n; i++)
 		queue_model_derive(&qs[i].model, &qs[i].lim, now, &qs[i].st);

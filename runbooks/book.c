@@ -490,8 +490,6 @@ const char *rb_book_description(const struct rb_book *b)
 {
 	return b->description;
 }
-const char *rb_book_path(const struct rb_book *b) { return b->path; }
-const char *rb_book_source(const struct rb_book *b) { return b->source; }
 size_t rb_book_nparams(const struct rb_book *b) { return b->nparams; }
 const struct rb_param *
 rb_book_param(const struct rb_book *b, size_t i)

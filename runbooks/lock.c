@@ -35,7 +35,7 @@ rb_lock_acquire(const char *dir, const char *runbook, const char *params,
 	char *path = lock_path(dir, runbook, params);
 	struct lk_identity id;
 	char iso[LK_ISO_LEN], info[512];
-	int fd;
+	int fd, n;
 
 	holder[0] = '\0';
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -52,9 +52,9 @@ rb_lock_acquire(const char *dir, const char *runbook, const char *params,
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		ssize_t n = pread(fd, info, sizeof info - 1, 0);
+		ssize_t got = pread(fd, info, sizeof info - 1, 0);
 
-		info[n > 0 ? n : 0] = '\0';
+		info[got > 0 ? got : 0] = '\0';
 		info[strcspn(info, "\n")] = '\0';
 		snprintf(holder, len, "%s", info[0] ? info : "another process");
 		close(fd);
@@ -63,15 +63,12 @@ rb_lock_acquire(const char *dir, const char *runbook, const char *params,
 	}
 	lk_identity_detect(&id);
 	lk_iso8601(lk_now_ms(), iso);
-
-	{
-		int n = snprintf(info, sizeof info, "%s%s%s%s%s since %s "
-		    "(pid %ld)\n", id.user, id.from[0] ? " from " : "", id.from,
-		    id.tty[0] ? " on " : "", id.tty, iso, (long)getpid());
-
-		if (ftruncate(fd, 0) != 0 || pwrite(fd, info, (size_t)n, 0) < 0)
-			(void)0;	/* the lock holds even if the note fails */
-	}
+	n = snprintf(info, sizeof info, "%s%s%s%s%s since %s (pid %ld)\n",
+	    id.user, id.from[0] ? " from " : "", id.from,
+	    id.tty[0] ? " on " : "", id.tty, iso, (long)getpid());
+	/* Who holds the lock is a courtesy: the lock holds without it. */
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, info, (size_t)n, 0);
 	free(path);
 	return fd;
 }

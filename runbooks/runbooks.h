@@ -51,8 +51,6 @@ void rb_book_free(struct rb_book **b);
 
 const char *rb_book_name(const struct rb_book *b);
 const char *rb_book_description(const struct rb_book *b);
-const char *rb_book_path(const struct rb_book *b);
-const char *rb_book_source(const struct rb_book *b);
 size_t rb_book_nparams(const struct rb_book *b);
 const struct rb_param *rb_book_param(const struct rb_book *b, size_t i);
 size_t rb_book_nsteps(const struct rb_book *b);

@@ -63,6 +63,7 @@
 	    " outcome = NULL")                                                \
 	X(step_finish, "UPDATE steps SET status = ?3, outcome = ?4,"          \
 	    " finished_at = ?5 WHERE run_id = ?1 AND idx = ?2")               \
+	X(step_name, "SELECT name FROM steps WHERE run_id = ?1 AND idx = ?2") \
 	X(step_list, "SELECT idx, name, status, outcome, started_at,"         \
 	    " finished_at FROM steps WHERE run_id = ?1 ORDER BY idx")         \
 	X(events_range, "SELECT " STORE_EVENT_COLS " FROM events"             \

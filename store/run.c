@@ -252,15 +252,13 @@ store_step_finish(struct store *s, int64_t run_id, int idx, const char *status,
 	char data[96];
 	char name[256] = "";
 	enum lk_code code;
-	int rc;
 
 	/* The step's name, for a timeline row that reads on its own. */
-	sqlite3_bind_int64(s->st_step_list, 1, run_id);
-	while ((rc = sqlite3_step(s->st_step_list)) == SQLITE_ROW)
-		if (sqlite3_column_int(s->st_step_list, 0) == idx)
-			snprintf(name, sizeof name, "%s",
-			    col(s->st_step_list, 1));
-	sqlite3_reset(s->st_step_list);
+	sqlite3_bind_int64(s->st_step_name, 1, run_id);
+	sqlite3_bind_int(s->st_step_name, 2, idx);
+	if (sqlite3_step(s->st_step_name) == SQLITE_ROW)
+		snprintf(name, sizeof name, "%s", col(s->st_step_name, 0));
+	sqlite3_reset(s->st_step_name);
 
 	snprintf(data, sizeof data, "{\"step\":%d,\"status\":\"%s\"}", idx,
 	    status);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -420,9 +419,6 @@ void
 store_event_hash(const struct store_event *ev, struct lk_buf *b,
     char out[STORE_HASH_HEX])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
 	lk_buf_reset(b);
 	lk_buf_adds(b, "lookout-event-v1\n");
 	canon_str(b, ev->prev_hash);
@@ -436,10 +432,7 @@ store_event_hash(const struct store_event *ev, struct lk_buf *b,
 	canon_str(b, ev->subject);
 	canon_str(b, ev->message);
 	canon_str(b, ev->data);
-	EVP_Digest(b->s, b->len, md, &mdlen, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
+	store_sha256_hex(b->s, b->len, out);
 }
 
 static const char *

@@ -25,20 +25,6 @@ static char **last;
 static size_t nlast;
 
 static void
-flags_str(unsigned flags, char *buf, size_t len)
-{
-	const char *names[16];
-	size_t n = probe_flag_names(flags, names, 16), off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-		    i ? "," : "", names[i]);
-	if (n == 0)
-		snprintf(buf, len, "-");
-}
-
-static void
 emit(size_t slot, const char *line)
 {
 	if (slot >= nlast) {
@@ -67,7 +53,7 @@ on_change(struct probes *p, void *data)
 	for (size_t i = 0; i < ns; i++) {
 		const struct probe_service *s = probes_service(p, i);
 
-		flags_str(s->flags, flags, sizeof flags);
+		probe_flags_join(s->flags, flags, sizeof flags);
 		snprintf(line, sizeof line, "S %s %s %s %s %s %s | %s", s->name,
 		    s->active[0] ? s->active : "?", s->sub[0] ? s->sub : "?",
 		    s->enabled[0] ? s->enabled : "-",
@@ -77,7 +63,7 @@ on_change(struct probes *p, void *data)
 	for (size_t i = 0; i < probes_queue_count(p); i++) {
 		const struct probe_queue *q = probes_queue(p, i);
 
-		flags_str(q->flags, flags, sizeof flags);
+		probe_flags_join(q->flags, flags, sizeof flags);
 		snprintf(line, sizeof line, "Q %s %s %lld %lld %s | %s",
 		    q->name, probe_queue_state_name(q->state),
 		    (long long)q->depth, (long long)q->consumers, flags,
