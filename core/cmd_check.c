@@ -22,14 +22,14 @@ static const char check_help[] =
 "Exit 0 when every file is valid, 2 otherwise.\n";
 
 /*
- * A runbook file starts with "return runbook", after blanks and comments.
- * Runbooks belong to the runbook engine; this is where check will hand
- * them over once it exists.
+ * A runbook file hands its table back with a line "return runbook {",
+ * after whatever helpers it defines; a configuration never returns one.
  */
 static int
 is_runbook(const char *path)
 {
-	char buf[4096], *p;
+	static char buf[1 << 20];
+	char *save = NULL;
 	size_t n;
 	FILE *f;
 
@@ -38,27 +38,18 @@ is_runbook(const char *path)
 	n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	p = buf;
-	for (;;) {
-		while (isspace((unsigned char)*p))
-			p++;
-		if (strncmp(p, "--[[", 4) == 0) {
-			if ((p = strstr(p + 4, "]]")) == NULL)
-				return 0;
-			p += 2;
-		} else if (strncmp(p, "--", 2) == 0) {
-			p += strcspn(p, "\n");
-		} else {
-			break;
-		}
+	for (char *line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t");
+		if (strncmp(line, "return", 6) != 0 ||
+		    !isspace((unsigned char)line[6]))
+			continue;
+		line += 6 + strspn(line + 6, " \t");
+		if (strncmp(line, "runbook", 7) == 0 &&
+		    !isalnum((unsigned char)line[7]) && line[7] != '_')
+			return 1;
 	}
-	if (strncmp(p, "return", 6) != 0 || !isspace((unsigned char)p[6]))
-		return 0;
-	p += 6;
-	while (isspace((unsigned char)*p))
-		p++;
-	return strncmp(p, "runbook", 7) == 0 &&
-	    !isalnum((unsigned char)p[7]) && p[7] != '_';
+	return 0;
 }
 
 /* Returns 1 when path is a valid configuration. */

@@ -40,6 +40,14 @@ ninja -C "$build" "fuzz/fuzz_$target" >/dev/null
 work=$(mktemp -d "${TMPDIR:-/tmp}/lookout-fuzz-$target.XXXXXX")
 mkdir "$work/corpus" "$work/artifacts"
 cp "$here/corpus/$target/"* "$work/corpus/"
+# The shipped templates are seeds too, read from where they live.
+case $target in
+config) cp "$root/templates/lookout.example.lua" "$work/corpus/" ;;
+runbook)
+	for f in "$root"/templates/*.lua; do
+		[ "$(basename "$f")" = lookout.example.lua ] || cp "$f" "$work/corpus/"
+	done ;;
+esac
 
 # Leaks are findings; UBSan stops at the first report (see meson.build).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
