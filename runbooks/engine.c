@@ -94,46 +94,48 @@ rb_scrub(const struct rb_run *run, const char *text)
 
 /* --- talking to the front end and the timeline ----------------------------- */
 
+/* fmt formatted, with every secret replaced; caller frees.  NULL only if
+ * formatting failed. */
+static char *
+scrubbed(const struct rb_run *run, const char *fmt, va_list ap)
+{
+	char *line, *clean;
+
+	if (vasprintf(&line, fmt, ap) < 0)
+		return NULL;
+	clean = rb_scrub(run, line);
+	free(line);
+	return clean;
+}
+
 void
 rb_progress(struct rb_run *run, const char *fmt, ...)
 {
-	char *line, *clean;
+	char *line;
 	va_list ap;
-	int n;
 
 	if (run->fe == NULL || run->fe->progress == NULL)
 		return;
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	line = scrubbed(run, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	clean = rb_scrub(run, line);
-	run->fe->progress(run->fe_data, clean);
-	free(clean);
+	if (line != NULL)
+		run->fe->progress(run->fe_data, line);
 	free(line);
 }
 
 void
 rb_plan(struct rb_run *run, const char *fmt, ...)
 {
-	struct lk_buf b = { 0 };
-	char *line, *clean;
+	char *line;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	line = scrubbed(run, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (line == NULL)
 		return;
-	clean = rb_scrub(run, line);
-	if (run->plan != NULL)
-		lk_buf_adds(&b, run->plan);
-	lk_buf_printf(&b, "%s%s", b.len ? "\n" : "", clean);
-	free(run->plan);
-	run->plan = b.s;
-	free(clean);
+	lk_buf_printf(&run->plan, "%s%s", run->plan.len ? "\n" : "", line);
 	free(line);
 }
 
@@ -447,7 +449,7 @@ step_failed(struct rb_run *run, const char *why)
 		run->offered_retry = true;
 		run->awaiting_answer = true;
 		run->fe->confirm(run->fe_data, run, (int)run->step,
-		    run->book->steps[run->step].name, run->plan, true);
+		    run->book->steps[run->step].name, run->plan.s, true);
 		return;
 	}
 	run_finish(run, "failed", 1, "step %zu \"%s\" failed: %s",
@@ -546,15 +548,14 @@ on_step_timeout(struct loop *l, long long id, void *data)
 static void
 plan_step(struct rb_run *run)
 {
-	free(run->plan);
-	run->plan = NULL;
+	lk_buf_reset(&run->plan);
 	run->planning = true;
 	start_coroutine(run);
 	drive(run, 1);
 	run->planning = false;
 	drop_coroutine(run);
-	if (run->plan == NULL)
-		run->plan = lk_xstrdup("(no actions)");
+	if (run->plan.len == 0)
+		lk_buf_adds(&run->plan, "(no actions)");
 }
 
 static void
@@ -569,13 +570,13 @@ run_step(struct rb_run *run)
 	run->last_outcome[0] = '\0';
 	/* Durable before the first action of the step starts. */
 	if (store_step_begin(run->store, run->run_id, (int)run->step, s->name,
-	    run->plan, &err) != LK_OK) {
+	    run->plan.s, &err) != LK_OK) {
 		store_failed(run, "the step was not started", &err);
 		next_step(run);
 		return;
 	}
 	if (run->opts.dry_run) {
-		step_done(run, "dry-run", run->plan);
+		step_done(run, "dry-run", run->plan.s);
 		run->step++;
 		next_step(run);
 		return;
@@ -595,7 +596,7 @@ offer_step(struct rb_run *run)
 
 	plan_step(run);
 	rb_progress(run, "step %zu/%zu \"%s\" will:\n%s", run->step + 1,
-	    run->book->nsteps, s->name, run->plan);
+	    run->book->nsteps, s->name, run->plan.s);
 	if (run->opts.yes || run->opts.dry_run || run->fe == NULL ||
 	    run->fe->confirm == NULL) {
 		run_step(run);
@@ -604,7 +605,7 @@ offer_step(struct rb_run *run)
 	run->offered_retry = false;
 	run->awaiting_answer = true;
 	run->fe->confirm(run->fe_data, run, (int)run->step, s->name,
-	    run->plan, false);
+	    run->plan.s, false);
 }
 
 static long long
@@ -709,7 +710,7 @@ rb_run_answer(struct rb_run *run, enum rb_answer a)
 
 		if (!run->offered_retry && store_step_begin(run->store,
 		    run->run_id, (int)run->step,
-		    run->book->steps[run->step].name, run->plan, &err) !=
+		    run->book->steps[run->step].name, run->plan.s, &err) !=
 		    LK_OK) {
 			store_failed(run, "the skip is not recorded", &err);
 			next_step(run);
@@ -901,7 +902,7 @@ rb_run_free(struct rb_run **rp)
 	}
 	free(run->secrets);
 	free(run->params_json);
-	free(run->plan);
+	lk_buf_free(&run->plan);
 	if (run->lock_fd >= 0)
 		close(run->lock_fd);
 	if (run->book != NULL) {

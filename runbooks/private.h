@@ -6,6 +6,7 @@
 #include <lua.h>
 
 #include "runbooks.h"
+#include "../core/util.h"
 
 /* Memory a runbook's Lua state may use in all. */
 #define RB_MEMORY_LIMIT (64u * 1024 * 1024)
@@ -75,7 +76,6 @@ void rb_actions_install(lua_State *L);
 struct child;
 struct unitctl;
 struct http_pool;
-struct lk_buf;
 
 enum rb_pending_kind { PEND_NONE, PEND_CHILD, PEND_UNIT, PEND_HTTP,
     PEND_SLEEP, PEND_ASK };
@@ -102,8 +102,7 @@ struct rb_run {
 	lua_State *co;			/* the step's coroutine */
 	int co_ref;
 	bool planning;			/* actions describe, do not act */
-	char *plan;			/* what the step will do, one per line */
-	size_t plan_len;
+	struct lk_buf plan;		/* what the step will do, one per line */
 	bool step_failed_action;	/* an action in this step failed */
 	char last_reason[512];
 	char last_outcome[512];		/* of the step's last action */
