@@ -51,7 +51,6 @@ struct term {
 	bool failed;			/* the confirm follows a failure */
 	char line[1024];
 	size_t len;
-	bool json;
 };
 
 static void
@@ -280,7 +279,7 @@ static int
 drive_run(struct session *s, struct rb_book *book, struct rb_run_opts *o,
     bool json)
 {
-	struct term t = { .loop = s->loop, .tty = -1, .json = json };
+	struct term t = { .loop = s->loop, .tty = -1 };
 	struct lk_err err = { 0 };
 	struct rb_run *run = NULL;
 	int rc;

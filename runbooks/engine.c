@@ -827,19 +827,18 @@ rb_run_start(struct loop *loop, struct store *store, struct probes *probes,
 		}
 		run->run_id = r->id;
 		/* From the first step that did not finish ok or skipped. */
-		run->first_step = 0;
+		run->step = 0;
 		for (size_t i = 0; i < r->nsteps; i++) {
 			if ((strcmp(r->steps[i].status, "ok") == 0 ||
 			    strcmp(r->steps[i].status, "skipped") == 0) &&
-			    (size_t)r->steps[i].idx == run->first_step)
-				run->first_step++;
+			    (size_t)r->steps[i].idx == run->step)
+				run->step++;
 			if (strcmp(r->steps[i].status, "started") == 0)
 				rb_progress(run, "step %d \"%s\": started at "
 				    "%lld, outcome unknown", r->steps[i].idx + 1,
 				    r->steps[i].name,
 				    (long long)r->steps[i].started_at);
 		}
-		run->step = run->first_step;
 		/* Resuming is not a replay: do not compare outcomes. */
 		store_run_free(&run->recorded);
 		if (store_run_resume(store, run->run_id, err) != LK_OK)

@@ -98,7 +98,6 @@ struct rb_run {
 	char *params_json;		/* as recorded (secrets by reference) */
 
 	size_t step;			/* the step being planned or run */
-	size_t first_step;		/* where a resumed run starts */
 	lua_State *co;			/* the step's coroutine */
 	int co_ref;
 	bool planning;			/* actions describe, do not act */
