@@ -517,8 +517,6 @@ rb_resume(struct rb_run *run, int nres)
 		next_step(run);
 		return;
 	}
-	if (run->step_timed_out)
-		return;
 	drive(run, nres);
 }
 
@@ -531,7 +529,6 @@ on_step_timeout(struct loop *l, long long id, void *data)
 	(void)l;
 	(void)id;
 	run->step_timer = 0;
-	run->step_timed_out = true;
 	if (run->child != NULL)
 		child_cancel(run->child);
 	rb_pending_clear(run);
@@ -539,7 +536,6 @@ on_step_timeout(struct loop *l, long long id, void *data)
 	    "action was cancelled)", (long long)(run->book->steps[run->step]
 	    .timeout_ms ? run->book->steps[run->step].timeout_ms :
 	    run->opts.step_limit_ms));
-	run->step_timed_out = false;
 	step_failed(run, why);
 	return LOOP_NOMORE;
 }

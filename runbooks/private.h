@@ -114,7 +114,6 @@ struct rb_run {
 	struct child *child;
 	long long timer;		/* sleep, http backoff */
 	long long step_timer;		/* the step's wall-clock limit */
-	bool step_timed_out;
 	void *pend_data;		/* the action's own state */
 	void (*pend_free)(void *);
 

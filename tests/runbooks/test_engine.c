@@ -160,3 +160,27 @@ Test(engine, unknown_and_missing_params_are_refused_before_anything_runs)
 	rb_book_free(&b1);
 	rb_book_free(&b2);
 }
+
+Test(engine, a_step_past_its_timeout_is_cancelled_and_fails)
+{
+	static const char src[] =
+	    "return runbook { name = \"slow\",\n"
+	    "  step \"slow\" { function(p) return sh { \"/bin/sleep\", \"5\" } end,\n"
+	    "    timeout = \"300ms\" } }\n";
+	struct rb_run_opts opts = { .yes = true };
+	struct rb_run *r = NULL;
+	struct lk_err err = { 0 };
+
+	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(src), &opts,
+	    NULL, NULL, &r, &err), LK_OK, "%s", err.msg);
+	while (!rb_run_finished(r))
+		cr_assert_geq(loop_run_once(loop, 100), 0);
+	cr_expect_eq(rb_run_exit_status(r), 1);
+	cr_expect(strstr(rb_run_summary(r), "took longer than 300 ms") != NULL,
+	    "%s", rb_run_summary(r));
+	/* The cancelled child (SIGINT ends sleep at once) still reports in
+	 * through the loop, which must outlive it. */
+	for (int i = 0; i < 10; i++)
+		loop_run_once(loop, 50);
+	rb_run_free(&r);
+}
