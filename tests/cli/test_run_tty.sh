@@ -24,10 +24,16 @@ return runbook {
   end },
 }
 LUA
-S=lookout-tty-$$
-tmux -L "$S" new-session -d -x 150 -y 50 \
-    "env LOOKOUT_DB='$LOOKOUT_DB' LOOKOUT_RUNBOOK_PATH='$T/books' '$LOOKOUT' run steps; echo EXIT=\$? > '$T/rc'; sleep 30"
-trap 'tmux -L "$S" kill-server 2>/dev/null; rm -rf "$T"' EXIT
+# Each run gets its own tmux server: a new session on the socket of a
+# server that kill-server is still taking down fails with "server exited
+# unexpectedly".
+S1=lookout-tty-$$-1 S2=lookout-tty-$$-2 S=$S1
+trap 'tmux -L "$S1" kill-server 2>/dev/null || :; tmux -L "$S2" kill-server 2>/dev/null || :; rm -rf "$T"' EXIT
+start_run() {
+	tmux -L "$S" new-session -d -x 150 -y 50 \
+	    "env LOOKOUT_DB='$LOOKOUT_DB' LOOKOUT_RUNBOOK_PATH='$T/books' '$LOOKOUT' run steps; echo EXIT=\$? > '$T/rc'; sleep 30"
+}
+start_run
 screen() { tmux -L "$S" capture-pane -p -J; }
 # wait_for TEXT: until the screen shows TEXT (at most 10 s).
 wait_for() {
@@ -63,10 +69,10 @@ check "the run ends with exit 0" sh -c 'for i in $(seq 50); do [ "$(cat "$1/rc" 
 check "the timeline has the skip, the failure and the retry" test "$(sqlite3 "$LOOKOUT_DB" "SELECT group_concat(subject || '=' || substr(message, 1, instr(message || ':', ':') - 1), ' ') FROM events WHERE kind = 'step.finished'")" = "one=ok two=skipped flaky=failed flaky=ok name it=ok"
 
 # Abort, in a second run.
-tmux -L "$S" kill-server 2>/dev/null || true
+tmux -L "$S1" kill-server 2>/dev/null || true
 rm -f "$T/rc"
-tmux -L "$S" new-session -d -x 150 -y 50 \
-    "env LOOKOUT_DB='$LOOKOUT_DB' LOOKOUT_RUNBOOK_PATH='$T/books' '$LOOKOUT' run steps; echo EXIT=\$? > '$T/rc'; sleep 30"
+S=$S2
+start_run
 wait_for "Run this step?" >/dev/null
 keys a Enter
 check "abort ends the run with exit 3" sh -c 'for i in $(seq 50); do [ "$(cat "$1/rc" 2>/dev/null)" = EXIT=3 ] && exit 0; sleep 0.1; done; exit 1' _ "$T"

@@ -10,7 +10,7 @@ mkdir -p "$T/books"
 U=$XDG_CONFIG_HOME/systemd/user
 mkdir -p "$U"
 python3 "$here/httpd.py" "$T/port" & httpd=$!
-trap 'kill $httpd 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $httpd 2>/dev/null || :; rm -rf "$T"' EXIT
 for i in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 HTTP=http://127.0.0.1:$(cat "$T/port")
 printf '%s\n' "[Service]" "ExecStart=/bin/sleep 1000" "[Install]" "WantedBy=default.target" > "$U/message-bus.service"
