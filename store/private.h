@@ -87,6 +87,7 @@ struct store {
 	bool broken;
 	int64_t busy_since;	/* when the current wait for the lock began */
 	bool lazy;		/* the next commit may skip its fsync */
+	int wal_frames;		/* frames in the log after our last commit */
 	store_event_cb observer;
 	void *observer_arg;
 	int64_t txn_first_seq;	/* first event appended in this transaction */

@@ -415,3 +415,63 @@ Test(store, samples_read_back_oldest_first_from_a_time)
 	    collect_sample, got, &err), LK_OK);
 	cr_expect_str_eq(got, "stalled:5 ");
 }
+
+static off_t
+wal_size(void)
+{
+	char path[600];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s-wal", fx_path);
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+static void
+reopen(void)
+{
+	struct lk_err err = { 0 };
+
+	cr_assert_eq(store_open(fx_path, &fx_actor, &fx_store, &err), LK_OK,
+	    "%s", err.msg);
+}
+
+Test(store, a_grown_log_is_folded_back_when_its_writer_closes)
+{
+	struct store_verify_report r;
+	struct lk_err err = { 0 };
+
+	/* A few events: the log keeps them and closing costs nothing. */
+	for (int i = 0; i < 3; i++)
+		fx_append("test.event", "small");
+	store_close(&fx_store);
+	cr_expect_gt(wal_size(), 0);
+	/* Hundreds of commits: the next open would have to read them all. */
+	reopen();
+	for (int i = 0; i < 300; i++)
+		fx_append("test.event", "many");
+	store_close(&fx_store);
+	cr_expect_eq(wal_size(), 0);
+	/* Nothing was lost in the fold. */
+	reopen();
+	cr_assert_eq(store_verify(fx_store, 0, &r, &err), LK_OK);
+	cr_expect(r.ok, "%s", r.reason);
+	cr_expect_eq(r.checked, 303);
+}
+
+Test(store, a_log_another_reader_is_using_is_left_alone)
+{
+	sqlite3 *db;
+
+	/* A second console in the middle of reading the timeline. */
+	cr_assert_eq(sqlite3_open(fx_path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "BEGIN; SELECT count(*) FROM events",
+	    NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < 300; i++)
+		fx_append("test.event", "many");
+	/* Closing does not wait for the reader, and leaves the log whole. */
+	store_close(&fx_store);
+	cr_expect_gt(wal_size(), 0);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
+	reopen();
+}
