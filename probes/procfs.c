@@ -12,6 +12,74 @@ static const char *const cgroup_roots[] = {
 	"/sys/fs/cgroup/systemd",	/* legacy: systemd's named v1 tree */
 };
 
+/* The path of a /proc/PID/cgroup line in a hierarchy we read, or NULL:
+ * "0::/a/b" (cgroup2) or "1:name=systemd:/a/b" (systemd's v1 tree). */
+static const char *
+line_path(const char *line, size_t n, bool unified, size_t *plen)
+{
+	const char *c1 = memchr(line, ':', n), *c2;
+
+	if (c1 == NULL || (c2 = memchr(c1 + 1, ':', n - (size_t)(c1 + 1 -
+	    line))) == NULL)
+		return NULL;
+	if (unified ? c2 != c1 + 1 || c1 - line != 1 || *line != '0' :
+	    (size_t)(c2 - c1 - 1) != strlen("name=systemd") ||
+	    strncmp(c1 + 1, "name=systemd", (size_t)(c2 - c1 - 1)) != 0)
+		return NULL;
+	*plen = n - (size_t)(c2 + 1 - line);
+	return c2 + 1;
+}
+
+bool
+procfs_unit_cgroup_parse(const char *text, const char *unit, char *out,
+    size_t len)
+{
+	size_t ulen = strlen(unit);
+
+	if (ulen == 0 || len == 0)
+		return false;
+	/* The unified hierarchy first, as procfs_cgroup_pids reads it. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (const char *l = text; *l != '\0';) {
+			const char *nl = strchr(l, '\n');
+			size_t n = nl ? (size_t)(nl - l) : strlen(l), plen;
+			const char *path = line_path(l, n, pass == 0, &plen);
+
+			for (size_t i = 0; path != NULL && i + ulen < plen;
+			    i++) {
+				const char *end = path + i + 1 + ulen;
+
+				if (path[i] == '/' && memcmp(path + i + 1,
+				    unit, ulen) == 0 && (end == path + plen ||
+				    *end == '/') &&
+				    (size_t)(end - path) < len) {
+					memcpy(out, path, (size_t)(end - path));
+					out[end - path] = '\0';
+					return true;
+				}
+			}
+			l = nl ? nl + 1 : l + n;
+		}
+	}
+	return false;
+}
+
+bool
+procfs_unit_cgroup(pid_t pid, const char *unit, char *out, size_t len)
+{
+	char path[64], text[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/cgroup", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	return procfs_unit_cgroup_parse(text, unit, out, len);
+}
+
 size_t
 procfs_cgroup_pids(const char *cgroup, pid_t *pids, size_t max)
 {

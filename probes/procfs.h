@@ -7,6 +7,7 @@
 #ifndef LK_PROCFS_H
 #define LK_PROCFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -16,6 +17,19 @@
  * Returns how many were written to pids (at most max), 0 if none readable.
  */
 size_t procfs_cgroup_pids(const char *cgroup, pid_t *pids, size_t max);
+
+/*
+ * The cgroup of unit from the text of a /proc/PID/cgroup file of one of its
+ * processes: the path in the unified (or else systemd's named) hierarchy,
+ * cut after the path component that is the unit's name, so that a process
+ * in a sub-cgroup of a delegated unit still gives the unit's own.  Returns
+ * false if no path names the unit (the process is not the unit's).
+ */
+bool procfs_unit_cgroup_parse(const char *text, const char *unit, char *out,
+    size_t len);
+
+/* The same, reading /proc/PID/cgroup.  False if the process is gone. */
+bool procfs_unit_cgroup(pid_t pid, const char *unit, char *out, size_t len);
 
 /*
  * Checks each pid's cwd and exe.  Returns SVC_DELETED_CWD and/or

@@ -13,6 +13,7 @@
 
 #include "../core/loop.h"
 #include "busio.h"
+#include "procfs.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
@@ -257,6 +258,25 @@ struct unit_call {
 	const char *prop;	/* the property asked for, a static string */
 };
 
+static void get_service_prop(struct sysd *s, size_t i, const char *prop);
+
+/*
+ * A running unit's cgroup, read from its main process's /proc/PID/cgroup
+ * when that names the unit: a local read instead of one more call for
+ * systemd to answer.  Otherwise (no main process, or it just exited and its
+ * pid went to another) the manager is asked.
+ */
+static void
+find_cgroup(struct sysd *s, size_t i)
+{
+	struct sysd_unit *u = &s->units[i];
+
+	if (u->main_pid > 0 && procfs_unit_cgroup((pid_t)u->main_pid,
+	    u->name, u->cgroup, sizeof u->cgroup))
+		return;
+	get_service_prop(s, i, "ControlGroup");
+}
+
 static int
 on_service_prop(sd_bus_message *m, void *data, sd_bus_error *ret)
 {
@@ -264,8 +284,11 @@ on_service_prop(sd_bus_message *m, void *data, sd_bus_error *ret)
 	struct sysd *s = c->s;
 
 	(void)ret;
-	if (reply_ok(s, m, "Get") && c->idx < s->n)
+	if (reply_ok(s, m, "Get") && c->idx < s->n) {
 		read_service_value(&s->units[c->idx], c->prop, m);
+		if (strcmp(c->prop, "MainPID") == 0)
+			find_cgroup(s, c->idx);
+	}
 	s->changed = true;
 	return 0;
 }
@@ -345,7 +368,7 @@ get_service_prop(struct sysd *s, size_t i, const char *prop)
  * much less than GetAll, which renders about 150 of them per unit.
  */
 static const char *const props_running[] = {
-	"MainPID", "ControlGroup", "NRestarts", NULL
+	"MainPID", "NRestarts", NULL	/* and the cgroup: find_cgroup */
 };
 static const char *const props_failed[] = {
 	"Result", "ExecMainStatus", "NRestarts", NULL

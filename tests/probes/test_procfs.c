@@ -113,3 +113,58 @@ Test(procfs, cgroup_paths_are_confined)
 	cr_expect_eq(procfs_cgroup_pids("relative", pids, 4), 0u);
 	cr_expect_eq(procfs_cgroup_pids(NULL, pids, 4), 0u);
 }
+
+static const char *
+unit_cgroup(const char *text, const char *unit)
+{
+	static char out[512];
+
+	if (!procfs_unit_cgroup_parse(text, unit, out, sizeof out))
+		return "(none)";
+	return out;
+}
+
+Test(procfs, a_unit_cgroup_from_a_process_cgroup_file)
+{
+	const char *v2 = "0::/user.slice/user-1000.slice/user@1000.service/"
+	    "app.slice/mail.service\n";
+	const char *hybrid = "12:cpu,cpuacct:/user.slice\n"
+	    "1:name=systemd:/system.slice/mail.service\n"
+	    "0::/system.slice/mail.service\n";
+	const char *legacy = "5:memory:/x\n"
+	    "1:name=systemd:/system.slice/mail.service\n";
+
+	cr_expect_str_eq(unit_cgroup(v2, "mail.service"),
+	    "/user.slice/user-1000.slice/user@1000.service/app.slice/"
+	    "mail.service");
+	cr_expect_str_eq(unit_cgroup(hybrid, "mail.service"),
+	    "/system.slice/mail.service");
+	cr_expect_str_eq(unit_cgroup(legacy, "mail.service"),
+	    "/system.slice/mail.service");
+	/* A delegated unit's process in a sub-cgroup gives the unit's own. */
+	cr_expect_str_eq(unit_cgroup("0::/system.slice/ci.service/job/7\n",
+	    "ci.service"), "/system.slice/ci.service");
+}
+
+Test(procfs, a_process_of_another_unit_gives_no_cgroup)
+{
+	/* A pid that was reused, or a name that only ends like the unit's. */
+	cr_expect_str_eq(unit_cgroup("0::/system.slice/cron.service\n",
+	    "mail.service"), "(none)");
+	cr_expect_str_eq(unit_cgroup("0::/system.slice/xmail.service\n",
+	    "mail.service"), "(none)");
+	cr_expect_str_eq(unit_cgroup("0::/system.slice/mail.service.d\n",
+	    "mail.service"), "(none)");
+	/* Only the hierarchies systemd keeps units in count. */
+	cr_expect_str_eq(unit_cgroup("4:memory:/system.slice/mail.service\n",
+	    "mail.service"), "(none)");
+	cr_expect_str_eq(unit_cgroup("", "mail.service"), "(none)");
+}
+
+Test(procfs, a_process_that_is_gone_gives_no_cgroup)
+{
+	char out[512];
+
+	cr_expect(!procfs_unit_cgroup(999999999, "mail.service", out,
+	    sizeof out));
+}
