@@ -2,11 +2,15 @@
  * libcurl multi on the loop: CURLMOPT_SOCKETFUNCTION tells us which fds to
  * watch, CURLMOPT_TIMERFUNCTION when to call back; we answer both with
  * curl_multi_socket_action() and collect finished transfers after each.
+ *
+ * libcurl itself is reached through the table of curldl.h, loaded by the
+ * first http_pool_new(): a command that makes no request never loads it.
  */
 #include "http.h"
 #include "http_eval.h"
 
-#include <curl/curl.h>
+#include "curldl.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +50,7 @@ struct http_xfer {
 
 struct http_pool {
 	struct loop *loop;
+	const struct curldl *curl;
 	CURLM *multi;
 	long long timer;
 	size_t busy;			/* in flight or waiting */
@@ -75,9 +80,11 @@ on_body(char *ptr, size_t size, size_t n, void *data)
 static void
 xfer_free(struct http_xfer *x)
 {
+	const struct curldl *curl = x->pool->curl;
+
 	if (x->easy != NULL)
-		curl_easy_cleanup(x->easy);
-	curl_slist_free_all(x->headers);
+		curl->easy_cleanup(x->easy);
+	curl->slist_free_all(x->headers);
 	lk_buf_free(&x->body);
 	if (x->userpwd != NULL) {
 		/* The password was in here: do not leave it in freed memory. */
@@ -93,11 +100,12 @@ xfer_free(struct http_xfer *x)
 static void
 transfer_reason(struct http_xfer *x, CURLcode rc, char *buf, size_t len)
 {
+	const struct curldl *curl = x->pool->curl;
 	long os_errno = 0, redirects = 0;
 	char size[32];
 
-	curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
-	curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+	curl->easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
+	curl->easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &redirects);
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT:
 		if (os_errno == ECONNREFUSED)
@@ -139,7 +147,7 @@ transfer_reason(struct http_xfer *x, CURLcode rc, char *buf, size_t len)
 		break;
 	default:
 		snprintf(buf, len, "%.200s", x->errbuf[0] ? x->errbuf :
-		    curl_easy_strerror(rc));
+		    curl->easy_strerror(rc));
 		break;
 	}
 }
@@ -147,15 +155,16 @@ transfer_reason(struct http_xfer *x, CURLcode rc, char *buf, size_t len)
 static void
 finish(struct http_xfer *x, CURLcode rc)
 {
+	const struct curldl *curl = x->pool->curl;
 	struct http_reply r = { 0 };
 	char reason[256];
 	double total = 0;
 
-	curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
+	curl->easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &total);
 	r.latency_ms = total * 1000.0;
 	if (rc == CURLE_OK) {
 		r.done = true;
-		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r.status);
+		curl->easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r.status);
 		r.body = x->body.s;
 		r.len = x->body.len;
 	} else {
@@ -207,11 +216,11 @@ start_waiting(struct http_pool *p)
 			refuse(p, x);
 			continue;
 		}
-		curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)left);
-		curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+		p->curl->easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)left);
+		p->curl->easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
 		    (long)(x->connect_timeout_ms < left ?
 		    x->connect_timeout_ms : left));
-		if (curl_multi_add_handle(p->multi, x->easy) != CURLM_OK) {
+		if (p->curl->multi_add_handle(p->multi, x->easy) != CURLM_OK) {
 			x->fail_reason = lk_xstrdup("libcurl refused the "
 			    "request");
 			refuse(p, x);
@@ -232,13 +241,13 @@ collect(struct http_pool *p)
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
+	while ((msg = p->curl->multi_info_read(p->multi, &left)) != NULL) {
 		struct http_xfer *x = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x);
-		curl_multi_remove_handle(p->multi, msg->easy_handle);
+		p->curl->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x);
+		p->curl->multi_remove_handle(p->multi, msg->easy_handle);
 		unlink_active(p, x);
 		finish(x, msg->data.result);
 		xfer_free(x);
@@ -257,7 +266,7 @@ on_socket_ready(struct loop *l, int fd, int mask, void *data)
 		ev |= CURL_CSELECT_IN;
 	if (mask & LOOP_WRITABLE)
 		ev |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(p->multi, fd, ev, &running);
+	p->curl->multi_socket_action(p->multi, fd, ev, &running);
 	collect(p);
 }
 
@@ -270,7 +279,8 @@ on_timeout(struct loop *l, long long id, void *data)
 	(void)l;
 	(void)id;
 	p->timer = 0;
-	curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	p->curl->multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0,
+	    &running);
 	collect(p);
 	return LOOP_NOMORE;
 }
@@ -308,28 +318,26 @@ timer_cb(CURLM *m, long timeout_ms, void *userp)
 enum lk_code
 http_pool_new(struct loop *loop, struct http_pool **out, struct lk_err *err)
 {
+	const struct curldl *curl;
 	struct http_pool *p;
-	static bool curl_ready;
 
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-			return lk_fail(err, LK_EIO, "libcurl could not start");
-		curl_ready = true;
-	}
+	if (curldl_load(&curl, err) != LK_OK)
+		return err->code;
 	p = lk_xcalloc(1, sizeof *p);
 	p->loop = loop;
-	p->multi = curl_multi_init();
+	p->curl = curl;
+	p->multi = curl->multi_init();
 	if (p->multi == NULL) {
 		free(p);
 		return lk_fail(err, LK_ENOMEM, "libcurl: no multi handle");
 	}
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+	curl->multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl->multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+	curl->multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl->multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
 	/* Keep every connection of the running requests open for the next
 	 * ones (see start_waiting). */
-	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS,
+	curl->multi_setopt(p->multi, CURLMOPT_MAXCONNECTS,
 	    (long)HTTP_MAX_CONNECTIONS);
 	*out = p;
 	return LK_OK;
@@ -359,8 +367,9 @@ int
 http_start(struct http_pool *p, const struct http_request *req,
     http_done_cb *cb, void *data)
 {
+	const struct curldl *curl = p->curl;
 	struct http_xfer *x = lk_xcalloc(1, sizeof *x);
-	CURL *e = curl_easy_init();
+	CURL *e = curl->easy_init();
 	int64_t connect = req->connect_timeout_ms >= 0 ?
 	    req->connect_timeout_ms : req->timeout_ms;
 	CURLcode rc = CURLE_OK;
@@ -378,9 +387,9 @@ http_start(struct http_pool *p, const struct http_request *req,
 		goto refused;
 	}
 	for (const char *const *h = req->headers; h != NULL && *h; h++)
-		x->headers = curl_slist_append(x->headers, *h);
+		x->headers = curl->slist_append(x->headers, *h);
 
-#define SET(opt, val) if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val)
+#define SET(opt, val) if (rc == CURLE_OK) rc = curl->easy_setopt(e, opt, val)
 	SET(CURLOPT_URL, req->url);
 	SET(CURLOPT_PRIVATE, x);
 	SET(CURLOPT_ERRORBUFFER, x->errbuf);
@@ -414,7 +423,7 @@ http_start(struct http_pool *p, const struct http_request *req,
 #undef SET
 	if (rc != CURLE_OK) {
 		x->fail_reason = lk_xasprintf("invalid request: %s",
-		    curl_easy_strerror(rc));
+		    curl->easy_strerror(rc));
 		goto refused;
 	}
 	/* Queued, then started in order: see start_waiting. */
@@ -451,7 +460,7 @@ http_pool_free(struct http_pool **pp)
 	while (p->active != NULL) {
 		struct http_xfer *x = p->active;
 
-		curl_multi_remove_handle(p->multi, x->easy);
+		p->curl->multi_remove_handle(p->multi, x->easy);
 		unlink_active(p, x);
 		xfer_free(x);
 	}
@@ -471,7 +480,7 @@ http_pool_free(struct http_pool **pp)
 		loop_del_timer(p->loop, p->timer);
 	if (p->failed_timer)
 		loop_del_timer(p->loop, p->failed_timer);
-	curl_multi_cleanup(p->multi);
+	p->curl->multi_cleanup(p->multi);
 	free(p);
 	*pp = NULL;
 }
@@ -479,21 +488,29 @@ http_pool_free(struct http_pool **pp)
 char *
 http_redact_url(const char *url)
 {
-	CURLU *u = curl_url();
+	const struct curldl *curl;
+	CURLU *u;
 	char *pw = NULL, *out = NULL, *copy;
 
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-		curl_url_cleanup(u);
+	/* Without libcurl the request that follows fails with the reason;
+	 * a URL that is only displayed is not worth a second URL parser. */
+	if (curldl_load(&curl, NULL) != LK_OK)
+		return lk_xstrdup("(URL not shown: " CURLDL_SONAME
+		    " cannot be loaded)");
+	u = curl->url();
+	if (u == NULL || curl->url_set(u, CURLUPART_URL, url, 0) !=
+	    CURLUE_OK) {
+		curl->url_cleanup(u);
 		return lk_xstrdup("(invalid URL)");
 	}
-	if (curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK) {
-		curl_url_set(u, CURLUPART_PASSWORD, "***", 0);
-		curl_free(pw);
+	if (curl->url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK) {
+		curl->url_set(u, CURLUPART_PASSWORD, "***", 0);
+		curl->free(pw);
 	}
-	if (curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
+	if (curl->url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
 		out = NULL;
 	copy = lk_xstrdup(out ? out : "(invalid URL)");
-	curl_free(out);
-	curl_url_cleanup(u);
+	curl->free(out);
+	curl->url_cleanup(u);
 	return copy;
 }

@@ -43,6 +43,11 @@ struct http_reply {
 
 typedef void http_done_cb(const struct http_reply *r, void *data);
 
+/*
+ * The first pool of the process loads libcurl (curldl.h), which costs a few
+ * milliseconds and fails with LK_EIO where libcurl is missing: create a pool
+ * only once something will make a request.
+ */
 enum lk_code http_pool_new(struct loop *loop, struct http_pool **out,
     struct lk_err *err);
 /* Cancels every request in flight (their callbacks are not called). */
@@ -59,7 +64,11 @@ void http_pool_free(struct http_pool **p);
 int http_start(struct http_pool *p, const struct http_request *req,
     http_done_cb *cb, void *data);
 
-/* url with any password in its userinfo replaced by "***"; caller frees. */
+/*
+ * url with any password in its userinfo replaced by "***"; caller frees.
+ * Loads libcurl too; where it cannot, a placeholder that shows nothing of
+ * url.
+ */
 char *http_redact_url(const char *url);
 
 #endif

@@ -10,6 +10,7 @@ struct pqueue;
 
 /* The owner's pieces that the queue sources use. */
 struct loop *probes_loop(const struct probes *p);
+/* NULL unless the configuration makes HTTP requests: see probes_new(). */
 struct http_pool *probes_http(const struct probes *p);
 struct store *probes_store(const struct probes *p);
 /* Marks the state changed: it is re-derived and the subscriber told once,

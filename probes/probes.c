@@ -424,6 +424,19 @@ manager(struct probes *p, bool user, struct lk_err *err)
 	return *slot;
 }
 
+/* Whether cfg makes HTTP requests: endpoint checks, RabbitMQ's API. */
+static bool
+uses_http(const struct config *cfg)
+{
+	for (size_t i = 0; cfg != NULL && i < config_nservices(cfg); i++)
+		if (config_service(cfg, i)->check != NULL)
+			return true;
+	for (size_t i = 0; cfg != NULL && i < config_nqueues(cfg); i++)
+		if (config_queue(cfg, i)->source == CONFIG_QUEUE_RABBITMQ)
+			return true;
+	return false;
+}
+
 enum lk_code
 probes_new(struct loop *loop, const struct config *cfg, struct store *store,
     struct probes **out, struct lk_err *err)
@@ -436,7 +449,9 @@ probes_new(struct loop *loop, const struct config *cfg, struct store *store,
 	p->cfg = cfg;
 	p->store = store;
 	p->interval_ms = cfg ? config_interval_ms(cfg) : 5000;
-	if (http_pool_new(loop, &p->http, err) != LK_OK) {
+	/* The pool loads libcurl: only a configuration that makes requests
+	 * pays for it, or fails without it. */
+	if (uses_http(cfg) && http_pool_new(loop, &p->http, err) != LK_OK) {
 		free(p);
 		return err->code;
 	}

@@ -5,7 +5,6 @@
  */
 #include "private.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis/async.h>
@@ -21,6 +20,7 @@
 #include "../core/config.h"
 #include "../core/loop.h"
 #include "../core/util.h"
+#include "curldl.h"
 #include "http.h"
 #include "queue_model.h"
 #include "../store/store.h"
@@ -445,19 +445,26 @@ static void
 rabbit_read(struct pqueue *q)
 {
 	const char *api = q->cfg->rabbitmq.api;
-	/* "/" is the default vhost and must travel as %2F. */
-	char *vhost = curl_easy_escape(NULL, q->cfg->rabbitmq.vhost, 0);
-	char *name = curl_easy_escape(NULL, q->cfg->rabbitmq.name, 0);
 	size_t alen = strlen(api);
 	struct http_request req = { .timeout_ms = RABBIT_TIMEOUT_MS,
 	    .connect_timeout_ms = -1, .max_body = 1 << 20,
 	    .user = q->cfg->rabbitmq.user };
-	char *url;
+	const struct curldl *curl;
+	struct lk_err err = { 0 };
+	char *vhost, *name, *url;
 
 	q->busy = true;
+	/* Loaded already, with the HTTP pool this request goes through. */
+	if (curldl_load(&curl, &err) != LK_OK) {
+		sample_fail(q, "%s", err.msg);
+		return;
+	}
+	/* "/" is the default vhost and must travel as %2F. */
+	vhost = curl->easy_escape(NULL, q->cfg->rabbitmq.vhost, 0);
+	name = curl->easy_escape(NULL, q->cfg->rabbitmq.name, 0);
 	if (vhost == NULL || name == NULL) {
-		curl_free(vhost);
-		curl_free(name);
+		curl->free(vhost);
+		curl->free(name);
 		sample_fail(q, "out of memory");
 		return;
 	}
@@ -469,8 +476,8 @@ rabbit_read(struct pqueue *q)
 		req.password = getenv(q->cfg->rabbitmq.password_env);
 	http_start(probes_http(q->owner), &req, on_rabbit, q);
 	free(url);
-	curl_free(vhost);
-	curl_free(name);
+	curl->free(vhost);
+	curl->free(name);
 }
 
 /* --- command ------------------------------------------------------------- */

@@ -272,6 +272,20 @@ l_systemctl(lua_State *L)
 
 static void http_attempt(struct wait *w);
 
+/* What http.check returns to the runbook, on every path. */
+static void
+push_http_result(lua_State *L, bool ok, const char *reason, long status,
+    double latency_ms, int tries)
+{
+	push_result(L, ok, ok ? NULL : reason);
+	lua_pushinteger(L, status);
+	lua_setfield(L, -2, "status");
+	lua_pushnumber(L, latency_ms);
+	lua_setfield(L, -2, "latency_ms");
+	lua_pushinteger(L, tries);
+	lua_setfield(L, -2, "tries");
+}
+
 static long long
 http_retry(struct loop *l, long long id, void *data)
 {
@@ -330,13 +344,8 @@ on_http_done(const struct http_reply *r, void *data)
 	json_decref(d);
 	rb_action_finished(run, "http.check", ok, outcome, dj);
 	free(dj);
-	push_result(run->co, ok, ok ? NULL : reason);
-	lua_pushinteger(run->co, r->error ? 0 : r->status);
-	lua_setfield(run->co, -2, "status");
-	lua_pushnumber(run->co, r->latency_ms);
-	lua_setfield(run->co, -2, "latency_ms");
-	lua_pushinteger(run->co, w->tries);
-	lua_setfield(run->co, -2, "tries");
+	push_http_result(run->co, ok, reason, r->error ? 0 : r->status,
+	    r->latency_ms, w->tries);
 	wait_free(w);
 	rb_resume(run, 1);
 }
@@ -346,15 +355,7 @@ http_attempt(struct wait *w)
 {
 	struct rb_run *run = w->run;
 	struct http_request req = { 0 };
-	struct lk_err err = { 0 };
 
-	if (run->http == NULL && http_pool_new(run->loop, &run->http, &err) !=
-	    LK_OK) {
-		struct http_reply r = { .error = err.msg };
-
-		on_http_done(&r, w);
-		return;
-	}
 	w->tries++;
 	req.url = w->url;
 	req.timeout_ms = w->check.timeout_ms;
@@ -434,6 +435,7 @@ l_http_check(lua_State *L)
 	int retries;
 	struct rb_run *run;
 	struct wait *w;
+	struct lk_err err = { 0 };
 	char *shown, what[600], expect[64];
 
 	http_args(L, statuses, &nstatus);
@@ -522,6 +524,18 @@ l_http_check(lua_State *L)
 	if (!rb_action_started(run, "http.check", what, NULL)) {
 		wait_free(w);
 		return luaL_error(L, "%s", run->last_reason);
+	}
+	/*
+	 * The first http.check of a run loads libcurl.  Where it cannot, no
+	 * retry would do better, and the answer is given here, before the
+	 * runbook yields, as systemctl does when systemd cannot be reached.
+	 */
+	if (run->http == NULL && http_pool_new(run->loop, &run->http, &err) !=
+	    LK_OK) {
+		wait_free(w);
+		rb_action_finished(run, "http.check", false, err.msg, NULL);
+		push_http_result(L, false, err.msg, 0, 0, 0);
+		return 1;
 	}
 	run->pending = PEND_HTTP;
 	http_attempt(w);
