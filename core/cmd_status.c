@@ -128,6 +128,8 @@ print_json(const struct probes *p)
 		json_object_set_new(o, "source", json_string(q->source));
 		json_object_set_new(o, "depth", int_or_null(q->depth));
 		json_object_set_new(o, "consumers", int_or_null(q->consumers));
+		json_object_set_new(o, "ready", int_or_null(q->ready));
+		json_object_set_new(o, "unacked", int_or_null(q->unacked));
 		json_object_set_new(o, "rate_in_per_min",
 		    num_or_null(q->rate_in_per_min));
 		json_object_set_new(o, "rate_out_per_min",

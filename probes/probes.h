@@ -95,6 +95,8 @@ struct probe_queue {
 	const char *source;		/* "redis", "rabbitmq", "command" */
 	int64_t depth;			/* -1: unknown */
 	int64_t consumers;		/* -1: unknown (Redis lists cannot say) */
+	int64_t ready;			/* RabbitMQ only; -1: unknown */
+	int64_t unacked;		/* RabbitMQ only; -1: unknown */
 	double rate_in_per_min;		/* < 0: unknown */
 	double rate_out_per_min;	/* < 0: unknown */
 	double drain_minutes;		/* < 0: not draining */

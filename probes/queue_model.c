@@ -121,6 +121,38 @@ is_growing(const struct queue_model *m)
 }
 
 void
+queue_sample_init(struct queue_sample *s, int64_t ts_ms, bool ok)
+{
+	memset(s, 0, sizeof *s);
+	s->ts_ms = ts_ms;
+	s->ok = ok;
+	s->depth = s->consumers = s->ready = s->unacked = -1;
+	s->in_per_min = s->out_per_min = -1;
+}
+
+/* RabbitMQ's queue states in which the queue does its work: "flow" is
+ * running too, with its publishers held back. */
+static bool
+broker_state_ok(const char *state)
+{
+	return state[0] == '\0' || strcmp(state, "running") == 0 ||
+	    strcmp(state, "idle") == 0 || strcmp(state, "flow") == 0;
+}
+
+/* Appends what RabbitMQ says of the waiting messages when some are held
+ * by a consumer that has not acknowledged them: a hung worker. */
+static void
+add_unacked(const struct queue_sample *good, struct probe_queue *q)
+{
+	size_t n = strlen(q->reason);
+
+	if (good->unacked > 0 && good->ready >= 0 && n > 0)
+		snprintf(q->reason + n, sizeof q->reason - n,
+		    " (%lld ready, %lld unacknowledged)",
+		    (long long)good->ready, (long long)good->unacked);
+}
+
+void
 queue_model_derive(const struct queue_model *m, const struct queue_limits *lim,
     int64_t now_ms, struct probe_queue *q)
 {
@@ -133,6 +165,8 @@ queue_model_derive(const struct queue_model *m, const struct queue_limits *lim,
 
 	q->depth = good ? good->depth : -1;
 	q->consumers = good ? good->consumers : -1;
+	q->ready = good ? good->ready : -1;
+	q->unacked = good ? good->unacked : -1;
 	q->rate_in_per_min = q->rate_out_per_min = -1;
 	q->drain_minutes = -1;
 	q->state = QSTATE_UNKNOWN;
@@ -178,7 +212,12 @@ queue_model_derive(const struct queue_model *m, const struct queue_limits *lim,
 	if (is_growing(m))
 		q->flags |= Q_GROWING;
 
-	if (good->paused) {
+	if (!broker_state_ok(good->broker_state)) {
+		q->state = QSTATE_CRIT;
+		snprintf(q->reason, sizeof q->reason, "the broker reports the "
+		    "queue %s, with %lld waiting", good->broker_state,
+		    (long long)q->depth);
+	} else if (good->paused) {
 		q->state = QSTATE_PAUSED;
 		q->flags |= Q_PAUSED;
 		snprintf(q->reason, sizeof q->reason, "paused with %lld "
@@ -201,7 +240,14 @@ queue_model_derive(const struct queue_model *m, const struct queue_limits *lim,
 	} else {
 		q->state = QSTATE_OK;
 	}
+	if (q->state == QSTATE_OK && strcmp(good->broker_state, "flow") == 0) {
+		q->state = QSTATE_WARN;
+		snprintf(q->reason, sizeof q->reason, "%lld waiting, publishers "
+		    "held back by the broker's flow control",
+		    (long long)q->depth);
+	}
 	if (q->state == QSTATE_OK && (q->flags & Q_NO_CONSUMERS))
 		snprintf(q->reason, sizeof q->reason, "%lld waiting and no "
 		    "consumer attached", (long long)q->depth);
+	add_unacked(good, q);
 }

@@ -26,6 +26,12 @@ struct queue_sample {
 	uint64_t head;
 	double in_per_min;		/* reported by the source, < 0: unknown */
 	double out_per_min;
+	/* RabbitMQ splits depth into ready and delivered-but-unacknowledged
+	 * messages, and reports the queue process's state ("running",
+	 * "idle", "flow", "down", "crashed"...).  -1 / "": not reported. */
+	int64_t ready;
+	int64_t unacked;
+	char broker_state[16];
 };
 
 struct queue_limits {
@@ -57,6 +63,9 @@ struct queue_model {
 	bool has_good;			/* last_good holds a reading */
 	struct queue_sample last_good;
 };
+
+/* A sample taken at ts_ms that knows nothing yet: every count -1. */
+void queue_sample_init(struct queue_sample *s, int64_t ts_ms, bool ok);
 
 void queue_model_init(struct queue_model *m);
 void queue_model_add(struct queue_model *m, const struct queue_sample *s);

@@ -126,10 +126,10 @@ sample_fail(struct pqueue *q, const char *fmt, ...)
 static void
 sample_fail(struct pqueue *q, const char *fmt, ...)
 {
-	struct queue_sample s = { .ok = false, .depth = -1, .consumers = -1,
-	    .in_per_min = -1, .out_per_min = -1 };
+	struct queue_sample s;
 	va_list ap;
 
+	queue_sample_init(&s, 0, false);
 	va_start(ap, fmt);
 	vsnprintf(s.error, sizeof s.error, fmt, ap);
 	va_end(ap);
@@ -311,9 +311,9 @@ on_depth(redisAsyncContext *ac, void *r, void *data)
 	struct pqueue *q = data;
 	struct redis_conn *c = q->conn;
 	redisReply *reply = r;
-	struct queue_sample s = { .ok = true, .consumers = -1,
-	    .in_per_min = -1, .out_per_min = -1 };
+	struct queue_sample s;
 
+	queue_sample_init(&s, 0, true);
 	c->outstanding--;
 	if (c->outstanding == 0 && c->deadline) {
 		loop_del_timer(c->loop, c->deadline);
@@ -411,11 +411,12 @@ static void
 on_rabbit(const struct http_reply *r, void *data)
 {
 	struct pqueue *q = data;
-	struct queue_sample s = { .ok = true };
+	struct queue_sample s;
 	char why[128];
 
 	if (q->set->freeing)
 		return;
+	queue_sample_init(&s, 0, true);
 	if (r->error != NULL) {
 		sample_fail(q, "RabbitMQ API: %s", r->error);
 		return;
@@ -506,12 +507,12 @@ static void
 command_exit(struct loop *l, pid_t pid, int wstatus, void *data)
 {
 	struct pqueue *q = data;
-	struct queue_sample s = { .ok = true, .consumers = -1,
-	    .in_per_min = -1, .out_per_min = -1 };
+	struct queue_sample s;
 	char *end;
 	long long v;
 
 	(void)pid;
+	queue_sample_init(&s, 0, true);
 	q->pid = 0;
 	if (q->kill_timer) {
 		loop_del_timer(l, q->kill_timer);
@@ -620,11 +621,11 @@ static void
 prime_one(const struct store_sample *v, void *arg)
 {
 	struct pqueue *q = arg;
-	struct queue_sample s = { .ts_ms = v->ts_ms, .consumers = -1,
-	    .in_per_min = -1, .out_per_min = -1 };
+	struct queue_sample s;
 
 	/* A stored sample keeps the depth and the state, not the details. */
-	s.ok = v->value >= 0 && strcmp(v->state, "unknown") != 0;
+	queue_sample_init(&s, v->ts_ms, v->value >= 0 &&
+	    strcmp(v->state, "unknown") != 0);
 	s.depth = s.ok ? (int64_t)v->value : -1;
 	s.paused = strcmp(v->state, "paused") == 0;
 	if (!s.ok)

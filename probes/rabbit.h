@@ -11,8 +11,9 @@
 #include "queue_model.h"
 
 /*
- * Fills depth (messages), consumers and the publish / deliver rates (per
- * minute; -1 when the broker has none yet) of s from body.  Returns 0, or
+ * Fills depth (messages), ready, unacked, consumers, the queue's state and
+ * the publish / deliver rates (per minute; -1 when the broker has none
+ * yet) of s from body.  Returns 0, or
  * -1 with a reason such as "invalid JSON at byte 0" or "no message count".
  */
 int rabbit_parse_queue(const char *body, size_t len, struct queue_sample *s,

@@ -814,6 +814,8 @@ l_queue_state(lua_State *L)
 		set_str(L, "name", q->name);
 		set_num(L, "depth", (lua_Number)q->depth);
 		set_num(L, "consumers", (lua_Number)q->consumers);
+		set_num(L, "ready", (lua_Number)q->ready);
+		set_num(L, "unacked", (lua_Number)q->unacked);
 		set_str(L, "state", probe_queue_state_name(q->state));
 		set_str(L, "reason", q->reason);
 		set_num(L, "rate_in_per_min", q->rate_in_per_min);

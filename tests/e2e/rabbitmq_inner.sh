@@ -26,11 +26,12 @@ queue "missing" { rabbitmq = { api = "$RABBITMQ_API", vhost = "/", name = "nope"
 LUA
 RABBIT_PASS=$RABBITMQ_PASS run --config "$T/rabbit.lua" status --json
 printf '%s' "$out" > "$T/status.json"
-check "messages and no consumer: depth 3, consumers 0, no-consumers" python3 -c "
+check "messages and no consumer: depth 3 (3 ready, 0 unacked), consumers 0, no-consumers" python3 -c "
 import json
 q = {x['name']: x for x in json.load(open('$T/status.json'))['queues']}
 i = q['inventory']
 assert i['depth'] == 3 and i['consumers'] == 0, i
+assert i['ready'] == 3 and i['unacked'] == 0, i
 assert 'no-consumers' in i['flags'], i
 assert i['source'] == 'rabbitmq', i
 "

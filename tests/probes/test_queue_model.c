@@ -1,5 +1,6 @@
 /* probes: the queue model's rules, one seed failure mode at a time. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "queue_model.h"
@@ -19,10 +20,10 @@ TestSuite(queue_model, .init = setup, .timeout = 10);
 static void
 add(int64_t t_s, int64_t depth)
 {
-	struct queue_sample s = { .ts_ms = t_s * 1000, .ok = true,
-	    .depth = depth, .consumers = -1, .in_per_min = -1,
-	    .out_per_min = -1 };
+	struct queue_sample s;
 
+	queue_sample_init(&s, t_s * 1000, true);
+	s.depth = depth;
 	queue_model_add(&m, &s);
 }
 
@@ -167,6 +168,67 @@ Test(queue_model, reported_rates_win)
 	cr_expect_eq(q.rate_in_per_min, 30);
 	cr_expect_eq(q.rate_out_per_min, 90);
 	cr_expect_eq(q.drain_minutes, 10);
+}
+
+/* A RabbitMQ reading: depth split into ready and unacknowledged. */
+static void
+add_rabbit(int64_t t_s, int64_t ready, int64_t unacked, const char *state)
+{
+	struct queue_sample s;
+
+	queue_sample_init(&s, t_s * 1000, true);
+	s.depth = ready + unacked;
+	s.ready = ready;
+	s.unacked = unacked;
+	s.consumers = 1;
+	snprintf(s.broker_state, sizeof s.broker_state, "%s", state);
+	queue_model_add(&m, &s);
+}
+
+Test(queue_model, a_queue_the_broker_reports_down_is_critical)
+{
+	add_rabbit(0, 40, 0, "down");
+	struct probe_queue q = derive(1);
+
+	cr_expect_eq(q.state, QSTATE_CRIT);
+	cr_expect_str_eq(q.reason, "the broker reports the queue down, with "
+	    "40 waiting");
+}
+
+Test(queue_model, flow_control_is_a_warning)
+{
+	add_rabbit(0, 10, 0, "flow");
+	cr_expect_eq(derive(1).state, QSTATE_WARN);
+	cr_expect_str_eq(derive(1).reason, "10 waiting, publishers held back "
+	    "by the broker's flow control");
+	add_rabbit(5, 10, 0, "running");
+	cr_expect_eq(derive(6).state, QSTATE_OK);
+	add_rabbit(10, 10, 0, "idle");
+	cr_expect_eq(derive(11).state, QSTATE_OK);
+}
+
+Test(queue_model, a_hung_consumer_shows_what_it_holds)
+{
+	/* One consumer took every message and acknowledges none. */
+	for (int64_t t = 0; t <= 360; t += 5)
+		add_rabbit(t, 0, 40, "running");
+	struct probe_queue q = derive(360);
+
+	cr_expect_eq(q.state, QSTATE_STALLED);
+	cr_expect_eq(q.ready, 0);
+	cr_expect_eq(q.unacked, 40);
+	cr_expect_str_eq(q.reason, "40 waiting, none consumed for 6m "
+	    "(0 ready, 40 unacknowledged)");
+}
+
+Test(queue_model, counts_a_source_cannot_give_stay_unknown)
+{
+	add(0, 3);
+	struct probe_queue q = derive(1);
+
+	cr_expect_eq(q.ready, -1);
+	cr_expect_eq(q.unacked, -1);
+	cr_expect_eq(q.consumers, -1);
 }
 
 Test(queue_model, flag_names_are_designs)
