@@ -17,6 +17,7 @@
 #include "http_eval.h"
 #include "procfs.h"
 #include "private.h"
+#include "queue_model.h"
 #include "systemd.h"
 
 #define MAX_PIDS 256
@@ -33,6 +34,7 @@ struct svc {
 	double latency_ms;
 	bool restarts_seen;
 	int64_t restarts_base;
+	int64_t restarts_base_ms;	/* when base was read; 0: at start */
 	unsigned proc_flags;
 	char proc_detail[PROBE_REASON_MAX];
 	struct probes *owner;
@@ -137,6 +139,21 @@ state_is(const char *s, const char *a, const char *b)
 }
 
 static void
+restart_reason(const struct svc *v, int64_t n, char *buf, size_t len)
+{
+	char dur[32];
+
+	if (v->restarts_base_ms == 0) {
+		snprintf(buf, len, "restarted %lld time%s since lookout started",
+		    (long long)n, n == 1 ? "" : "s");
+		return;
+	}
+	queue_fmt_duration(lk_now_ms() - v->restarts_base_ms, dur, sizeof dur);
+	snprintf(buf, len, "restarted %lld time%s in the last %s",
+	    (long long)n, n == 1 ? "" : "s", dur);
+}
+
+static void
 svc_derive(struct svc *v)
 {
 	const struct sysd_unit *u = sysd_unit(v->sd, v->unit);
@@ -164,6 +181,11 @@ svc_derive(struct svc *v)
 	if (u->restarts_read && !v->restarts_seen) {
 		v->restarts_seen = true;
 		v->restarts_base = u->restarts;
+	}
+	/* systemd counts from zero again when the unit is started by hand. */
+	if (u->restarts_read && u->restarts < v->restarts_base) {
+		v->restarts_base = u->restarts;
+		v->restarts_base_ms = lk_now_ms();
 	}
 	if (v->restarts_seen && u->restarts > v->restarts_base)
 		st->flags |= SVC_RESTARTING;
@@ -212,9 +234,8 @@ svc_derive(struct svc *v)
 		snprintf(st->reason, sizeof st->reason, "active but not "
 		    "enabled: it will not start after a reboot");
 	else if (st->flags & SVC_RESTARTING)
-		snprintf(st->reason, sizeof st->reason, "restarted %lld times "
-		    "since lookout started", (long long)(u->restarts -
-		    v->restarts_base));
+		restart_reason(v, u->restarts - v->restarts_base, st->reason,
+		    sizeof st->reason);
 }
 
 static void
@@ -330,6 +351,30 @@ proc_pass(struct probes *p, struct sysd *sd)
 	changed(p);
 }
 
+/*
+ * How far back a restart is still news.  A one-shot `status` takes the
+ * restart count the timeline holds from this window as its base, so a unit
+ * crash-looping between two commands is flagged `restarting` without a
+ * process that watched it; older restarts are history, not news.
+ */
+#define RESTART_WINDOW_MS (10 * 60 * 1000)
+
+static void
+svc_prime_restarts(struct probes *p, struct svc *v)
+{
+	struct lk_err err = { 0 };
+	int64_t ts;
+	double count;
+
+	if (p->store == NULL || store_sample_first_value(p->store, "service",
+	    v->st.name, lk_now_ms() - RESTART_WINDOW_MS, &ts, &count, &err) !=
+	    LK_OK)
+		return;
+	v->restarts_seen = true;
+	v->restarts_base = (int64_t)count;
+	v->restarts_base_ms = ts;
+}
+
 /* In discovery mode the unit list grows as the manager answers. */
 static void
 sync_discovered(struct probes *p)
@@ -351,6 +396,7 @@ sync_discovered(struct probes *p)
 		v->st.unit = v->st.name;
 		v->st.scope = sysd_scope(sd);
 		v->st.latency_ms = -1;
+		svc_prime_restarts(p, v);
 	}
 	/* The array moved: subscribers must re-read pointers, which they
 	 * do on the change callback that follows. */
@@ -487,6 +533,7 @@ probes_new(struct loop *loop, const struct config *cfg, struct store *store,
 				return lk_fail(err, LK_EIO, "%s", sub.msg);
 			}
 			v->unit = sysd_track(v->sd, c->unit);
+			svc_prime_restarts(p, v);
 		}
 		p->queues = probe_queues_new(p, cfg, &p->nq);
 	}
@@ -627,11 +674,16 @@ probes_record_now(struct probes *p)
 	states = lk_xcalloc(n, sizeof *states);
 	for (size_t i = 0; i < p->nsvc; i++, k++) {
 		const struct probe_service *s = &p->svcs[i].st;
+		const struct sysd_unit *u = sysd_unit(p->svcs[i].sd,
+		    p->svcs[i].unit);
 
 		snprintf(states[k], sizeof states[k], "%s/%s %s", s->active,
 		    s->sub, probe_health_name(s->health));
+		/* A service's value is its restart count, the base of the
+		 * next command's `restarting` (svc_prime_restarts). */
 		v[k] = (struct store_sample){ now, "service", s->name,
-		    states[k], -1, s->latency_ms };
+		    states[k], u != NULL && u->restarts_read ?
+		    (double)u->restarts : -1, s->latency_ms };
 	}
 	for (size_t i = 0; i < p->nq; i++, k++) {
 		const struct probe_queue *q = probes_queue(p, i);

@@ -1080,6 +1080,31 @@ store_samples_add(struct store *s, const struct store_sample *v, size_t n,
 }
 
 enum lk_code
+store_sample_first_value(struct store *s, const char *kind,
+    const char *subject, int64_t since_ms, int64_t *ts_ms, double *value,
+    struct lk_err *err)
+{
+	sqlite3_stmt *st = s->st_sample_first_value;
+	int rc;
+
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, since_ms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ts_ms = sqlite3_column_int64(st, 0);
+		*value = sqlite3_column_double(st, 1);
+	}
+	sqlite3_clear_bindings(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return LK_OK;
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "read samples from");
+	return lk_fail(err, LK_ENOTFOUND, "no sample of %s since then", subject);
+}
+
+enum lk_code
 store_samples_since(struct store *s, const char *kind, const char *subject,
     int64_t since_ms, store_sample_cb *cb, void *arg, struct lk_err *err)
 {

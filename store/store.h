@@ -272,6 +272,15 @@ enum lk_code store_samples_since(struct store *s, const char *kind,
     const char *subject, int64_t since_ms, store_sample_cb *cb, void *arg,
     struct lk_err *err);
 
+/*
+ * The oldest sample of subject taken at or after since_ms that has a value:
+ * sets *ts_ms and *value, or leaves them and returns LK_ENOTFOUND when there
+ * is none.  One indexed lookup, however many samples the window holds.
+ */
+enum lk_code store_sample_first_value(struct store *s, const char *kind,
+    const char *subject, int64_t since_ms, int64_t *ts_ms, double *value,
+    struct lk_err *err);
+
 enum store_format { STORE_MD, STORE_JSON, STORE_CSV };
 
 /* Parses "md", "json", "csv". */

@@ -60,6 +60,38 @@ systemctl --user enable idle.service 2>/dev/null
 run --config "$T/idle.lua" status --json
 check "enabled: the flag is gone and status is healthy" sh -c '[ "$1" -eq 0 ] && printf "%s" "$2" | grep -q "\"enabled\":\"enabled\",.*\"flags\":\[\]"' _ "$rc" "$out"
 
+# --- a crash loop between two one-shot commands: restarting --------------
+unit loop.service "[Unit]" "StartLimitIntervalSec=0" "[Service]" \
+    "Restart=always" "RestartSec=100ms" "ExecStart=/bin/sh -c 'sleep 0.2; exit 3'"
+systemctl --user daemon-reload
+systemctl --user start loop.service
+nrestarts() { systemctl --user show -p NRestarts --value loop.service; }
+# wait_restarts N: until systemd has restarted the unit N times (10 s).
+wait_restarts() {
+	for i in $(seq 100); do [ "$(nrestarts)" -ge "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+wait_restarts 1
+cat > "$T/loop.lua" <<LUA
+service "loop" { unit = "loop.service", scope = "user" }
+LUA
+run --config "$T/loop.lua" status --json
+check "restarts from before lookout first looked are not news" sh -c 'printf "%s" "$1" | python3 -c "
+import json, sys
+s = json.load(sys.stdin)[\"services\"][0]
+assert s[\"restarts\"] >= 1 and \"restarting\" not in s[\"flags\"], s
+"' _ "$out"
+wait_restarts $(($(nrestarts) + 2))
+run --config "$T/loop.lua" status --json
+check "two restarts later, the next status says restarting, from the timeline" sh -c 'printf "%s" "$1" | python3 -c "
+import json, re, sys
+s = json.load(sys.stdin)[\"services\"][0]
+assert \"restarting\" in s[\"flags\"], s
+assert re.fullmatch(r\"restarted [0-9]+ times in the last [0-9]+s\", s[\"reason\"]), s
+"' _ "$out"
+check "and counts as degraded" test "$rc" -eq 1
+systemctl --user stop loop.service
+
 # --- an endpoint answering 404 with an empty body -------------------------
 cat > "$T/dash.lua" <<LUA
 service "dashboard" { unit = "idle.service", scope = "user",
