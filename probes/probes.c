@@ -138,6 +138,30 @@ state_is(const char *s, const char *a, const char *b)
 	return strcmp(s, a) == 0 || (b != NULL && strcmp(s, b) == 0);
 }
 
+/*
+ * How far back a restart is still news.  A one-shot `status` takes the
+ * restart count the timeline holds from this window as its base, so a unit
+ * crash-looping between two commands is flagged `restarting` without a
+ * process that watched it; older restarts are history, not news.
+ */
+#define RESTART_WINDOW_MS (10 * 60 * 1000)
+
+static void
+svc_prime_restarts(const struct probes *p, struct svc *v)
+{
+	struct lk_err err = { 0 };
+	int64_t ts;
+	double count;
+
+	if (p->store == NULL || store_sample_first_value(p->store, "service",
+	    v->st.name, lk_now_ms() - RESTART_WINDOW_MS, &ts, &count, &err) !=
+	    LK_OK)
+		return;
+	v->restarts_seen = true;
+	v->restarts_base = (int64_t)count;
+	v->restarts_base_ms = ts;
+}
+
 static void
 restart_reason(const struct svc *v, int64_t n, char *buf, size_t len)
 {
@@ -181,6 +205,10 @@ svc_derive(struct svc *v)
 	if (u->restarts_read && !v->restarts_seen) {
 		v->restarts_seen = true;
 		v->restarts_base = u->restarts;
+		/* Only a unit that has restarted at all can have restarted
+		 * since the timeline's last look: ask it only for those. */
+		if (u->restarts > 0)
+			svc_prime_restarts(v->owner, v);
 	}
 	/* systemd counts from zero again when the unit is started by hand. */
 	if (u->restarts_read && u->restarts < v->restarts_base) {
@@ -351,30 +379,6 @@ proc_pass(struct probes *p, struct sysd *sd)
 	changed(p);
 }
 
-/*
- * How far back a restart is still news.  A one-shot `status` takes the
- * restart count the timeline holds from this window as its base, so a unit
- * crash-looping between two commands is flagged `restarting` without a
- * process that watched it; older restarts are history, not news.
- */
-#define RESTART_WINDOW_MS (10 * 60 * 1000)
-
-static void
-svc_prime_restarts(struct probes *p, struct svc *v)
-{
-	struct lk_err err = { 0 };
-	int64_t ts;
-	double count;
-
-	if (p->store == NULL || store_sample_first_value(p->store, "service",
-	    v->st.name, lk_now_ms() - RESTART_WINDOW_MS, &ts, &count, &err) !=
-	    LK_OK)
-		return;
-	v->restarts_seen = true;
-	v->restarts_base = (int64_t)count;
-	v->restarts_base_ms = ts;
-}
-
 /* In discovery mode the unit list grows as the manager answers. */
 static void
 sync_discovered(struct probes *p)
@@ -396,7 +400,6 @@ sync_discovered(struct probes *p)
 		v->st.unit = v->st.name;
 		v->st.scope = sysd_scope(sd);
 		v->st.latency_ms = -1;
-		svc_prime_restarts(p, v);
 	}
 	/* The array moved: subscribers must re-read pointers, which they
 	 * do on the change callback that follows. */
@@ -533,7 +536,6 @@ probes_new(struct loop *loop, const struct config *cfg, struct store *store,
 				return lk_fail(err, LK_EIO, "%s", sub.msg);
 			}
 			v->unit = sysd_track(v->sd, c->unit);
-			svc_prime_restarts(p, v);
 		}
 		p->queues = probe_queues_new(p, cfg, &p->nq);
 	}
