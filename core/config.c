@@ -1244,6 +1244,53 @@ validate_top(struct loader *ld, lua_State *L, int env)
 	lua_pop(L, 1);
 }
 
+/* A block's kind, name and place, sorted to find names used twice. */
+struct block_key {
+	int kind;
+	const char *name;
+	size_t i;
+};
+
+static int
+block_key_cmp(const void *a, const void *b)
+{
+	const struct block_key *x = a, *y = b;
+	int c = x->kind - y->kind;
+
+	if (c == 0)
+		c = strcmp(x->name, y->name);
+	if (c == 0)
+		c = x->i < y->i ? -1 : x->i > y->i;
+	return c;
+}
+
+/*
+ * For each block, the index of the first block of its kind with its name
+ * (itself if it is the first): sorted, not compared pairwise, so that a
+ * config of a thousand services is checked in a thousand log steps.
+ * Pushed onto L's stack as a userdata.
+ */
+static size_t *
+first_of_names(const struct loader *ld, lua_State *L)
+{
+	struct block_key *k = lk_xcalloc(ld->nblocks + 1, sizeof *k);
+	/* On the Lua stack: a Lua error in the validation that follows
+	 * unwinds past our frame, and the collector frees it then. */
+	size_t *first = lua_newuserdatauv(L, (ld->nblocks + 1) *
+	    sizeof *first, 0);
+
+	for (size_t i = 0; i < ld->nblocks; i++)
+		k[i] = (struct block_key){ ld->blocks[i].kind,
+		    ld->blocks[i].name, i };
+	qsort(k, ld->nblocks, sizeof *k, block_key_cmp);
+	for (size_t i = 0; i < ld->nblocks; i++)
+		first[k[i].i] = i > 0 && k[i - 1].kind == k[i].kind &&
+		    strcmp(k[i - 1].name, k[i].name) == 0 ?
+		    first[k[i - 1].i] : k[i].i;
+	free(k);
+	return first;
+}
+
 /*
  * Runs protected, after the chunk: a memory error here unwinds to the
  * caller, which frees the config whole (every allocation hangs off it).
@@ -1255,28 +1302,25 @@ validate(lua_State *L)
 	struct config *cfg = ld->cfg;
 	int chunk_ok = lua_toboolean(L, 1);
 
+	size_t *first;
+
 	lua_rawgeti(L, LUA_REGISTRYINDEX, ld->env_ref);
 	validate_top(ld, L, lua_gettop(L));
 	lua_pop(L, 1);
 
+	first = first_of_names(ld, L);
 	for (size_t i = 0; i < ld->nblocks; i++) {
 		struct block *b = &ld->blocks[i];
 		const char *kind = b->kind == BLOCK_SERVICE ? "service" :
 		    "queue";
 		struct vctx v = { .ld = ld, .L = L, .line = b->line };
-		int dup = 0;
 
-		for (size_t j = 0; j < i && !dup; j++) {
-			if (ld->blocks[j].kind == b->kind &&
-			    strcmp(ld->blocks[j].name, b->name) == 0) {
-				diag_add(ld, b->line, "%s \"%s\" is already "
-				    "defined at line %d", kind, b->name,
-				    ld->blocks[j].line);
-				dup = 1;
-			}
-		}
-		if (dup)
+		if (first[i] != i) {
+			diag_add(ld, b->line, "%s \"%s\" is already defined "
+			    "at line %d", kind, b->name,
+			    ld->blocks[first[i]].line);
 			continue;
+		}
 		if (b->ref == LUA_NOREF) {
 			/* An error inside the braces stopped the chunk. */
 			if (chunk_ok)
