@@ -255,7 +255,9 @@ read_unit_props(struct sysd_unit *u, sd_bus_message *m)
 struct unit_call {
 	struct sysd *s;
 	size_t idx;
-	const char *prop;	/* the property asked for, a static string */
+	/* The property asked for, or for a file state the reply's type ("v"
+	 * from Properties.Get, "s" from GetUnitFileState): a static string. */
+	const char *prop;
 };
 
 static void get_service_prop(struct sysd *s, size_t i, const char *prop);
@@ -304,7 +306,8 @@ on_file_state(sd_bus_message *m, void *data, sd_bus_error *ret)
 	/* A unit without a file (transient, or not found) has no state. */
 	s->pending--;
 	if (!sd_bus_message_is_method_error(m, NULL) && c->idx < s->n &&
-	    sd_bus_message_read(m, "v", "s", &state) > 0)
+	    (strcmp(c->prop, "v") == 0 ? sd_bus_message_read(m, "v", "s",
+	    &state) : sd_bus_message_read(m, "s", &state)) > 0)
 		copy_str(s->units[c->idx].file_state,
 		    sizeof s->units[c->idx].file_state, state);
 	s->changed = true;
@@ -407,25 +410,42 @@ get_service_props(struct sysd *s, size_t i)
 }
 
 /*
- * One Get per unit, although ListUnitFilesByPatterns could answer for all
- * units in one call: systemd caches a unit's file state after the first
- * Get, while ListUnitFilesByPatterns walks every unit directory and works
- * out every state afresh on each call.  Measured with 200 user units,
- * systemd 252 spends about 180 ms of CPU on the one call and about 20 ms
- * on the 200 cached Gets.
+ * The unit-file state (enabled, disabled, static...), one call per unit,
+ * although ListUnitFilesByPatterns could answer for all units in one call:
+ * systemd caches a loaded unit's file state after the first Get, while
+ * ListUnitFilesByPatterns walks every unit directory and works out every
+ * state afresh on each call.  Measured with 200 user units, systemd 252
+ * spends about 180 ms of CPU on the one call and about 20 ms on the 200
+ * cached Gets.
+ *
+ * A stopped unit is the exception: systemd unloads it once nothing refers
+ * to it, so a Get on its object loads it from disk again (some 200 system
+ * calls: the unit file, every drop-in directory) only to work out its
+ * state uncached.  The manager's GetUnitFileState works the state out by
+ * name without loading the unit: measured with 10 stopped units among
+ * 200, a one-shot status spends 26 ms instead of 34 ms waiting on systemd.
  */
 static void
 get_file_state(struct sysd *s, size_t i)
 {
 	struct sysd_unit *u = &s->units[i];
+	bool stopped = strcmp(u->active, "inactive") == 0;
 	struct unit_call *c;
 	sd_bus_message *msg = NULL;
+	int r;
 
 	if (u->path == NULL)
 		return;
-	if (sd_bus_message_new_method_call(s->bus, &msg, SD_DEST, u->path,
-	    PROPS, "Get") < 0 ||
-	    sd_bus_message_append(msg, "ss", SD_UNIT, "UnitFileState") < 0) {
+	if (stopped)
+		r = sd_bus_message_new_method_call(s->bus, &msg, SD_DEST,
+		    SD_PATH, SD_MANAGER, "GetUnitFileState");
+	else
+		r = sd_bus_message_new_method_call(s->bus, &msg, SD_DEST,
+		    u->path, PROPS, "Get");
+	if (r >= 0)
+		r = stopped ? sd_bus_message_append(msg, "s", u->name) :
+		    sd_bus_message_append(msg, "ss", SD_UNIT, "UnitFileState");
+	if (r < 0) {
 		sd_bus_message_unref(msg);
 		return;
 	}
@@ -433,7 +453,9 @@ get_file_state(struct sysd *s, size_t i)
 	if (c != NULL) {
 		c->s = s;
 		c->idx = i;
-		call_async(s, msg, on_file_state, c, "Get UnitFileState");
+		c->prop = stopped ? "s" : "v";	/* the reply's type */
+		call_async(s, msg, on_file_state, c, stopped ?
+		    "GetUnitFileState" : "Get UnitFileState");
 	}
 	sd_bus_message_unref(msg);
 }

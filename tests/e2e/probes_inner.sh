@@ -60,6 +60,16 @@ systemctl --user enable idle.service 2>/dev/null
 run --config "$T/idle.lua" status --json
 check "enabled: the flag is gone and status is healthy" sh -c '[ "$1" -eq 0 ] && printf "%s" "$2" | grep -q "\"enabled\":\"enabled\",.*\"flags\":\[\]"' _ "$rc" "$out"
 
+# A stopped unit's file state comes by name (systemd unloads stopped units).
+systemctl --user stop idle.service
+run --config "$T/idle.lua" status --json
+check "stopped and enabled: inactive, enabled" sh -c 'printf "%s" "$1" | grep -q "\"active\":\"inactive\",\"sub\":\"dead\",\"enabled\":\"enabled\""' _ "$out"
+systemctl --user disable idle.service 2>/dev/null
+run --config "$T/idle.lua" status --json
+check "stopped and disabled (seed 000 after a reboot): inactive, disabled" sh -c 'printf "%s" "$1" | grep -q "\"active\":\"inactive\",\"sub\":\"dead\",\"enabled\":\"disabled\""' _ "$out"
+# The checks below watch idle.service running and enabled.
+systemctl --user enable --now idle.service 2>/dev/null
+
 # --- a crash loop between two one-shot commands: restarting --------------
 unit loop.service "[Unit]" "StartLimitIntervalSec=0" "[Service]" \
     "Restart=always" "RestartSec=100ms" "ExecStart=/bin/sh -c 'sleep 0.2; exit 3'"
