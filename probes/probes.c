@@ -36,6 +36,7 @@ struct svc {
 	int64_t restarts_base;
 	int64_t restarts_base_ms;	/* when base was read; 0: at start */
 	unsigned proc_flags;
+	unsigned proc_gen;			/* the cgroup_gen checked */
 	char proc_detail[PROBE_REASON_MAX];
 	struct probes *owner;
 };
@@ -62,11 +63,6 @@ struct probes {
 	 */
 	bool dirty;
 	long long notify_timer;
-	/* Set at the start of a cycle, one per manager; the /proc checks
-	 * run once that manager's answers of the cycle are in, and clear
-	 * it. */
-	bool user_proc_due;
-	bool system_proc_due;
 	int64_t interval_ms;
 	bool discover;
 	unsigned long cycles;		/* started so far */
@@ -345,25 +341,34 @@ svc_proc(struct svc *v)
 }
 
 /*
- * Runs the /proc checks of every unit of sd once.  Many services may watch
- * the same unit (one unit, many endpoints): the first service of a unit
- * reads /proc, the others copy its answer.
+ * Runs the /proc checks of the units of sd whose cgroup was read since
+ * their last check: once a refresh for each running unit, each as soon as
+ * systemd has answered for it, while it answers for the others.  (Waiting
+ * for every answer first put all of it, some 2000 system calls for 200
+ * units, after the last one.)  Many services may watch the same unit (one
+ * unit, many endpoints): the first service of a unit reads /proc, the
+ * others copy its answer.
  */
 static void
 proc_pass(struct probes *p, struct sysd *sd)
 {
 	size_t nunits = sysd_count(sd);
-	size_t *first;
+	size_t *first = NULL;
 
-	if (nunits == 0)
-		return;
-	first = lk_xcalloc(nunits, sizeof *first);
-	/* first[u] is 1 + the index of the service that read unit u. */
 	for (size_t i = 0; i < p->nsvc; i++) {
 		struct svc *v = &p->svcs[i];
+		const struct sysd_unit *u;
 
 		if (v->sd != sd || v->unit >= nunits)
 			continue;
+		u = sysd_unit(sd, v->unit);
+		if (u->cgroup_gen == v->proc_gen)
+			continue;
+		v->proc_gen = u->cgroup_gen;
+		/* first[u] is 1 + the index of the service that read unit u
+		 * in this pass. */
+		if (first == NULL)
+			first = lk_xcalloc(nunits, sizeof *first);
 		if (first[v->unit] == 0) {
 			svc_proc(v);
 			first[v->unit] = i + 1;
@@ -376,7 +381,6 @@ proc_pass(struct probes *p, struct sysd *sd)
 		}
 	}
 	free(first);
-	changed(p);
 }
 
 /* In discovery mode the unit list grows as the manager answers. */
@@ -410,19 +414,10 @@ static void
 on_sysd_change(struct sysd *sd, void *data)
 {
 	struct probes *p = data;
-	bool *due = sd == p->user ? &p->user_proc_due : &p->system_proc_due;
 
 	if (p->discover)
 		sync_discovered(p);
-	/*
-	 * /proc is read once a cycle, when every answer of the cycle's
-	 * refresh is in: reading it on each reply would read every
-	 * process's cwd and exe many times a cycle for nothing new.
-	 */
-	if (*due && sysd_idle(sd)) {
-		*due = false;
-		proc_pass(p, sd);
-	}
+	proc_pass(p, sd);
 	changed(p);
 }
 
@@ -441,8 +436,6 @@ on_cycle(struct loop *l, long long id, void *data)
 		sysd_refresh(p->system);
 	for (size_t i = 0; i < p->nsvc; i++)
 		svc_check(p, &p->svcs[i]);
-	p->user_proc_due = p->user != NULL;
-	p->system_proc_due = p->system != NULL;
 	probe_queues_read(p->queues, p->nq);
 	/* A cycle records what the previous one found: the first has
 	 * nothing of its own to record yet. */

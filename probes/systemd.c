@@ -192,8 +192,10 @@ read_service_value(struct sysd_unit *u, const char *key, sd_bus_message *m)
 		u->restarts = v32;
 		u->restarts_read = true;
 	} else if (strcmp(key, "ControlGroup") == 0 &&
-	    sd_bus_message_read(m, "v", "s", &str) > 0)
+	    sd_bus_message_read(m, "v", "s", &str) > 0) {
 		copy_str(u->cgroup, sizeof u->cgroup, str);
+		u->cgroup_gen++;
+	}
 	else if (strcmp(key, "Result") == 0 &&
 	    sd_bus_message_read(m, "v", "s", &str) > 0)
 		copy_str(u->result, sizeof u->result, str);
@@ -274,8 +276,10 @@ find_cgroup(struct sysd *s, size_t i)
 	struct sysd_unit *u = &s->units[i];
 
 	if (u->main_pid > 0 && procfs_unit_cgroup((pid_t)u->main_pid,
-	    u->name, u->cgroup, sizeof u->cgroup))
+	    u->name, u->cgroup, sizeof u->cgroup)) {
+		u->cgroup_gen++;
 		return;
+	}
 	get_service_prop(s, i, "ControlGroup");
 }
 

@@ -32,6 +32,9 @@ struct sysd_unit {
 	char result[32];	/* systemd's Result: "success", "exit-code"... */
 	int exit_status;	/* ExecMainStatus */
 	char cgroup[512];
+	/* Counts the times cgroup was read: once a refresh for a running
+	 * unit, so a reader of the unit's processes can tell a new one. */
+	unsigned cgroup_gen;
 	int64_t main_pid;
 	int64_t restarts;
 	bool known;		/* state read at least once */
