@@ -190,6 +190,7 @@ svc_derive(struct svc *v)
 	snprintf(st->enabled, sizeof st->enabled, "%s", u->file_state);
 	st->main_pid = u->main_pid;
 	st->restarts = u->restarts;
+	st->since_ms = u->since_us / 1000;
 	st->latency_ms = v->checked ? v->latency_ms : -1;
 
 	/*

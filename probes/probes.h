@@ -83,7 +83,10 @@ struct probe_service {
 	char enabled[32];		/* "enabled", "disabled", "static", ... */
 	int64_t main_pid;		/* 0: none */
 	int64_t restarts;		/* NRestarts */
-	int64_t active_since_ms;	/* 0: unknown */
+	/* When the unit entered its active state ("failed" since...), from
+	 * systemd's StateChangeTimestamp; 0: unknown (a stopped unit, which
+	 * systemd has unloaded and so forgotten). */
+	int64_t since_ms;
 	enum probe_health health;
 	char reason[PROBE_REASON_MAX];	/* why not ok, "" when ok */
 	double latency_ms;		/* of the last check, < 0 when none */

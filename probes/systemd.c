@@ -182,9 +182,13 @@ read_service_value(struct sysd_unit *u, const char *key, sd_bus_message *m)
 {
 	uint32_t v32;
 	int32_t i32;
+	uint64_t v64;
 	const char *str;
 
-	if (strcmp(key, "MainPID") == 0 &&
+	if (strcmp(key, "StateChangeTimestamp") == 0 &&
+	    sd_bus_message_read(m, "v", "t", &v64) > 0)
+		u->since_us = (int64_t)v64;
+	else if (strcmp(key, "MainPID") == 0 &&
 	    sd_bus_message_read(m, "v", "u", &v32) > 0)
 		u->main_pid = v32;
 	else if (strcmp(key, "NRestarts") == 0 &&
@@ -237,6 +241,11 @@ read_unit_props(struct sysd_unit *u, sd_bus_message *m)
 
 		if (sd_bus_message_read(m, "s", &key) <= 0)
 			break;
+		if (strcmp(key, "StateChangeTimestamp") == 0) {
+			read_service_value(u, key, m);
+			sd_bus_message_exit_container(m);
+			continue;
+		}
 		if (strcmp(key, "ActiveState") == 0)
 			dst = u->active, len = sizeof u->active;
 		else if (strcmp(key, "SubState") == 0)
@@ -351,9 +360,13 @@ get_service_prop(struct sysd *s, size_t i, const char *prop)
 	struct unit_call *c;
 	sd_bus_message *msg = NULL;
 
+	/* The one Unit property among the Service ones we read. */
+	const char *iface = strcmp(prop, "StateChangeTimestamp") == 0 ?
+	    SD_UNIT : SD_SERVICE;
+
 	if (sd_bus_message_new_method_call(s->bus, &msg, SD_DEST, u->path,
 	    PROPS, "Get") < 0 ||
-	    sd_bus_message_append(msg, "ss", SD_SERVICE, prop) < 0) {
+	    sd_bus_message_append(msg, "ss", iface, prop) < 0) {
 		sd_bus_message_unref(msg);
 		return;
 	}
@@ -368,20 +381,26 @@ get_service_prop(struct sysd *s, size_t i, const char *prop)
 }
 
 /*
- * The Service properties worth reading depend on what the unit is doing.
- * A running unit has a main process and a cgroup to check in /proc; a
- * failed one has a result and an exit status to explain it; a stopped one
- * has neither (its restart count stays as last read).  Asking for these few properties one by one costs systemd
- * much less than GetAll, which renders about 150 of them per unit.
+ * The properties worth reading depend on what the unit is doing.  A
+ * running unit has a main process and a cgroup to check in /proc; a failed
+ * one has a result and an exit status to explain it; both have the time
+ * they entered that state.  A stopped one has none of these (its restart
+ * count stays as last read).  Asking for these few properties one by one
+ * costs systemd much less than GetAll, which renders about 150 of them per
+ * unit.
  */
 static const char *const props_running[] = {
-	"MainPID", "NRestarts", NULL	/* and the cgroup: find_cgroup */
+	"MainPID", "NRestarts", "StateChangeTimestamp", NULL
+	/* and the cgroup: find_cgroup */
 };
 static const char *const props_failed[] = {
-	"Result", "ExecMainStatus", "NRestarts", NULL
+	"Result", "ExecMainStatus", "NRestarts", "StateChangeTimestamp", NULL
 };
+/* A unit that is not a service has no Service properties. */
+static const char *const props_other[] = { "StateChangeTimestamp", NULL };
 /* A stopped unit: nothing.  systemd unloads an unreferenced stopped unit,
- * so every call about it makes the manager load it from disk again. */
+ * so every call about it makes the manager load it from disk again, and
+ * a freshly loaded unit has no timestamps to give. */
 static const char *const props_stopped[] = { NULL };
 
 static void
@@ -391,24 +410,28 @@ get_service_props(struct sysd *s, size_t i)
 	const char *const *props = props_running;
 	size_t len = strlen(u->name);
 
-	if (u->path == NULL || len < 8 || strcmp(u->name + len - 8,
-	    ".service") != 0)
+	if (u->path == NULL)
 		return;
 	/* A unit that does not exist has no properties worth a call. */
 	if (strcmp(u->load, "not-found") == 0) {
 		u->main_pid = 0;
 		u->cgroup[0] = '\0';
+		u->since_us = 0;
 		return;
 	}
-	if (strcmp(u->active, "failed") == 0)
-		props = props_failed;
-	else if (strcmp(u->active, "inactive") == 0)
+	if (strcmp(u->active, "inactive") == 0)
 		props = props_stopped;
+	else if (len < 8 || strcmp(u->name + len - 8, ".service") != 0)
+		props = props_other;
+	else if (strcmp(u->active, "failed") == 0)
+		props = props_failed;
 	/* What is not read is what a unit in this state does not have. */
 	if (props != props_running) {
 		u->main_pid = 0;
 		u->cgroup[0] = '\0';
 	}
+	if (props == props_stopped)
+		u->since_us = 0;
 	for (; *props != NULL; props++)
 		get_service_prop(s, i, *props);
 }

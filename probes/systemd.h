@@ -37,6 +37,7 @@ struct sysd_unit {
 	unsigned cgroup_gen;
 	int64_t main_pid;
 	int64_t restarts;
+	int64_t since_us;	/* StateChangeTimestamp; 0: unknown */
 	bool known;		/* state read at least once */
 	bool restarts_read;	/* NRestarts read at least once */
 };

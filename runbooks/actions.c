@@ -788,6 +788,12 @@ l_service_state(lua_State *L)
 		set_str(L, "reason", s->reason);
 		set_num(L, "main_pid", (lua_Number)s->main_pid);
 		set_num(L, "restarts", (lua_Number)s->restarts);
+		if (s->since_ms > 0) {
+			char iso[LK_ISO_LEN];
+
+			lk_iso8601(s->since_ms, iso);
+			set_str(L, "since", iso);
+		}
 		push_flags(L, s->flags);
 		lua_setfield(L, -2, "flags");
 		return 1;

@@ -40,7 +40,7 @@ for t in $(seq 1 100); do
 	sleep 0.1
 done
 
-PROPS=ActiveState,SubState,LoadState,UnitFileState,MainPID,NRestarts,ControlGroup,Result,ExecMainStatus
+PROPS=ActiveState,SubState,LoadState,UnitFileState,MainPID,NRestarts,ControlGroup,Result,ExecMainStatus,StateChangeTimestamp
 ours="" peer=""
 for r in $(seq 1 "$ROUNDS"); do
 	t=$(now); status_json "$D/lookout.lua" "$D/status.json"; ours="$ours $(elapsed "$t")"
@@ -61,4 +61,4 @@ if [ "$nrun" != "$prun" ] || [ "$nfail" != "$pfail" ]; then
 	exit 1
 fi
 o=$(median $ours); p=$(median $peer)
-echo "BENCH live_units_200 ratio=$(ratio "$o" "$p" 4) target=<=0.02 lookout=$(ratio "$o" 0.001 1)ms peer=$(ratio "$p" 0.001 0)ms (systemctl --user show -p <9 props> UNIT, looped over the same $N units: $prun active, $pfail failed)"
+echo "BENCH live_units_200 ratio=$(ratio "$o" "$p" 4) target=<=0.02 lookout=$(ratio "$o" 0.001 1)ms peer=$(ratio "$p" 0.001 0)ms (systemctl --user show -p <10 props> UNIT, looped over the same $N units: $prun active, $pfail failed)"

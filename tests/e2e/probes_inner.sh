@@ -47,6 +47,15 @@ fi
 run --config "$T/bus.lua" status --json
 check "status exits 1 for a failed service" test "$rc" -eq 1
 check "status says why" sh -c 'printf "%s" "$1" | grep -q "\"reason\":\"failed: exited with status 1\""' _ "$out"
+check "and since when: systemd's time of the failure, within 1 s of the crash" python3 -c "
+import json, sys
+from datetime import datetime
+s = json.loads(sys.argv[1])['services'][0]
+since = datetime.strptime(s['since'], '%Y-%m-%dT%H:%M:%S.%f%z').timestamp() * 1000
+assert abs(since - int(sys.argv[2])) < 1000, (s['since'], sys.argv[2])
+" "$out" "$crash_ms"
+run --config "$T/bus.lua" status
+check "the table shows how long it has been failed" sh -c 'printf "%s" "$1" | grep -Eq "^message-bus +failed +failed +[0-9]+s +static "' _ "$out"
 
 # --- active but not enabled ----------------------------------------------
 cat > "$T/idle.lua" <<LUA
@@ -64,6 +73,7 @@ check "enabled: the flag is gone and status is healthy" sh -c '[ "$1" -eq 0 ] &&
 systemctl --user stop idle.service
 run --config "$T/idle.lua" status --json
 check "stopped and enabled: inactive, enabled" sh -c 'printf "%s" "$1" | grep -q "\"active\":\"inactive\",\"sub\":\"dead\",\"enabled\":\"enabled\""' _ "$out"
+check "a stopped unit has no since: systemd forgot it with the unit" sh -c 'printf "%s" "$1" | grep -q "\"since\":null"' _ "$out"
 systemctl --user disable idle.service 2>/dev/null
 run --config "$T/idle.lua" status --json
 check "stopped and disabled (seed 000 after a reboot): inactive, disabled" sh -c 'printf "%s" "$1" | grep -q "\"active\":\"inactive\",\"sub\":\"dead\",\"enabled\":\"disabled\""' _ "$out"
