@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 int64_t
 lk_now_ms(void)
 {
@@ -90,6 +92,73 @@ lk_buf_printf(struct lk_buf *b, const char *fmt, ...)
 	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+}
+
+/* The length of the well-formed UTF-8 sequence at p (at most n bytes
+ * long), or 0 if there is none. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;		/* overlong */
+		else if (p[0] == 0xed)
+			hi = 0x9f;		/* surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;		/* overlong */
+		else if (p[0] == 0xf4)
+			hi = 0x8f;		/* past U+10FFFF */
+	} else
+		return 0;
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+void
+lk_buf_add_utf8(struct lk_buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t start = i, len;
+
+		while (i < n && (len = utf8_seq(p + i, n - i)) > 0)
+			i += len;
+		lk_buf_add(b, s + start, i - start);
+		if (i < n) {
+			lk_buf_adds(b, "\xef\xbf\xbd");	/* U+FFFD */
+			i++;
+		}
+	}
+}
+
+json_t *
+lk_json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	struct lk_buf b = { 0 };
+
+	if (j != NULL)
+		return j;
+	lk_buf_add_utf8(&b, s, strlen(s));
+	j = json_stringn(b.s ? b.s : "", b.len);
+	lk_buf_free(&b);
+	return j;
 }
 
 void

@@ -31,6 +31,20 @@ void lk_buf_addc(struct lk_buf *b, char c);
 void lk_buf_printf(struct lk_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void lk_buf_reset(struct lk_buf *b);
+/*
+ * Appends the n bytes at s, each byte that is not part of a well-formed
+ * UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing past
+ * U+10FFFF) replaced by U+FFFD.  For text bound for JSON, which must be
+ * UTF-8, that may come from anywhere (a config in Latin-1, a body quoted in
+ * a reason).
+ */
+void lk_buf_add_utf8(struct lk_buf *b, const char *s, size_t n);
+
+/* A JSON string of s (not NULL) that is never NULL: what is not UTF-8 in s
+ * becomes U+FFFD (json_string() would refuse it, and a string made with
+ * json_stringn_nocheck() would make the document fail to dump). */
+struct json_t;
+struct json_t *lk_json_text(const char *s);
 void lk_buf_free(struct lk_buf *b);
 
 /* Who is acting: user name, SSH client address (or NULL), tty (or NULL). */

@@ -445,12 +445,8 @@ export_md(struct store *s, const struct store_incident *inc, FILE *out,
 static json_t *
 json_str_or_null(const char *s)
 {
-	json_t *j = s != NULL ? json_string(s) : NULL;
-
 	/* Text that is not UTF-8 is kept, lossily, rather than dropped. */
-	if (s != NULL && j == NULL)
-		j = json_stringn_nocheck(s, strlen(s));
-	return j != NULL ? j : json_null();
+	return s != NULL ? lk_json_text(s) : json_null();
 }
 
 static json_t *

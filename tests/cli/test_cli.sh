@@ -54,6 +54,16 @@ assert note[\"actor\"][\"from\"] == \"198.51.100.7\", note
 assert d[\"incident\"][\"milestones\"][\"resolved\"]
 '" _ "$out"
 
+# A note typed in Latin-1 is kept; the JSON export stays JSON.
+"$LOOKOUT" --db "$db" incident note 1 "$(printf 'caf\351 au lait')"
+run --db "$db" export 1 --format json
+check "text that is not UTF-8 exports as U+FFFD, in valid JSON" sh -c "printf '%s' \"\$1\" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+notes = [e[\"message\"] for e in d[\"events\"] if e[\"kind\"] == \"incident.note\"]
+assert \"caf\ufffd au lait\" in notes, notes
+'" _ "$out"
+
 run --db "$db" export 1 -o "$T/pm.md"
 check "export -o writes the file" grep -q '^## Root Cause$' "$T/pm.md"
 check "the export file is private" test "$(stat -c %a "$T/pm.md")" = 600

@@ -1,0 +1,58 @@
+/* core/util: text made safe for JSON. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "util.h"
+
+TestSuite(util, .timeout = 10);
+
+static const char *
+repaired(const char *s, size_t n)
+{
+	static char out[256];
+	struct lk_buf b = { 0 };
+
+	lk_buf_add_utf8(&b, s, n);
+	snprintf(out, sizeof out, "%.*s", (int)b.len, b.s ? b.s : "");
+	lk_buf_free(&b);
+	return out;
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+Test(util, well_formed_utf8_passes_unchanged)
+{
+	const char *s = "ascii, caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80";
+
+	cr_expect_str_eq(repaired(s, strlen(s)), s);
+	cr_expect_str_eq(repaired("", 0), "");
+}
+
+Test(util, each_bad_byte_becomes_one_replacement)
+{
+	/* Latin-1 */
+	cr_expect_str_eq(repaired("caf\xe9!", 5), "caf" FFFD "!");
+	/* an overlong "/" and a lone continuation byte */
+	cr_expect_str_eq(repaired("\xc0\xaf" "a\x80", 4), FFFD FFFD "a" FFFD);
+	/* a UTF-16 surrogate, and a code point past U+10FFFF */
+	cr_expect_str_eq(repaired("\xed\xa0\x80", 3), FFFD FFFD FFFD);
+	cr_expect_str_eq(repaired("\xf4\x90\x80\x80", 4),
+	    FFFD FFFD FFFD FFFD);
+	/* a sequence cut short by the end of the text */
+	cr_expect_str_eq(repaired("ok\xe2\x82", 4), "ok" FFFD FFFD);
+}
+
+Test(util, json_text_is_never_null_and_always_dumps)
+{
+	json_t *a = json_array();
+	char *dump;
+
+	json_array_append_new(a, lk_json_text("caf\xe9"));
+	json_array_append_new(a, lk_json_text("plain"));
+	dump = json_dumps(a, JSON_COMPACT);
+	cr_assert_not_null(dump);
+	cr_expect_str_eq(dump, "[\"caf" FFFD "\",\"plain\"]");
+	free(dump);
+	json_decref(a);
+}
