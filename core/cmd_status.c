@@ -59,7 +59,7 @@ flags_json(unsigned flags)
 static json_t *
 str_or_null(const char *s)
 {
-	return s != NULL && *s != '\0' ? json_string(s) : json_null();
+	return s != NULL && *s != '\0' ? lk_json_text(s) : json_null();
 }
 
 static json_t *
@@ -86,35 +86,48 @@ int_or_null(int64_t v)
 	return v >= 0 ? json_integer(v) : json_null();
 }
 
+/* Writes v to stdout, compact. */
+static void
+write_json(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
 /* Writes v to stdout, compact, and drops it. */
 static void
 put_json(json_t *v)
 {
-	json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+	write_json(v);
 	json_decref(v);
 }
 
 /*
  * One JSON object, written a service and a queue at a time: the whole
  * document as one jansson tree would take about as much memory as all the
- * probes' state together, only to be freed a moment later.
+ * probes' state together, only to be freed a moment later.  One object is
+ * refilled for every service (every queue): setting a key that is there
+ * replaces its value in place, which spares building and freeing a hash
+ * table per line of a thousand-service status.  Every value is set on
+ * every turn, and lk_json_text() never fails on text that is not UTF-8, so
+ * nothing of one service can show in the next.
  */
 static void
 print_json(const struct probes *p)
 {
 	char iso[LK_ISO_LEN];
+	json_t *o;
 
 	lk_iso8601(lk_now_ms(), iso);
 	fputs("{\"generated_at\":", stdout);
 	put_json(json_string(iso));
 	fputs(",\"services\":[", stdout);
+	o = json_object();
 	for (size_t i = 0; i < probes_service_count(p); i++) {
 		const struct probe_service *s = probes_service(p, i);
-		json_t *o = json_object();
 
-		json_object_set_new(o, "name", json_string(s->name));
-		json_object_set_new(o, "unit", json_string(s->unit));
-		json_object_set_new(o, "scope", json_string(s->scope));
+		json_object_set_new(o, "name", lk_json_text(s->name));
+		json_object_set_new(o, "unit", lk_json_text(s->unit));
+		json_object_set_new(o, "scope", lk_json_text(s->scope));
 		json_object_set_new(o, "host", json_null());
 		json_object_set_new(o, "load", str_or_null(s->load));
 		json_object_set_new(o, "active", str_or_null(s->active));
@@ -131,15 +144,16 @@ print_json(const struct probes *p)
 		json_object_set_new(o, "flags", flags_json(s->flags));
 		if (i > 0)
 			fputc(',', stdout);
-		put_json(o);
+		write_json(o);
 	}
+	json_decref(o);
 	fputs("],\"queues\":[", stdout);
+	o = json_object();
 	for (size_t i = 0; i < probes_queue_count(p); i++) {
 		const struct probe_queue *q = probes_queue(p, i);
-		json_t *o = json_object();
 
-		json_object_set_new(o, "name", json_string(q->name));
-		json_object_set_new(o, "source", json_string(q->source));
+		json_object_set_new(o, "name", lk_json_text(q->name));
+		json_object_set_new(o, "source", lk_json_text(q->source));
 		json_object_set_new(o, "depth", int_or_null(q->depth));
 		json_object_set_new(o, "consumers", int_or_null(q->consumers));
 		json_object_set_new(o, "ready", int_or_null(q->ready));
@@ -156,8 +170,9 @@ print_json(const struct probes *p)
 		json_object_set_new(o, "flags", flags_json(q->flags));
 		if (i > 0)
 			fputc(',', stdout);
-		put_json(o);
+		write_json(o);
 	}
+	json_decref(o);
 	fputc(']', stdout);
 	if (probes_error(p) != NULL) {
 		fputs(",\"error\":", stdout);

@@ -80,6 +80,15 @@ check "stopped and disabled (seed 000 after a reboot): inactive, disabled" sh -c
 # The checks below watch idle.service running and enabled.
 systemctl --user enable --now idle.service 2>/dev/null
 
+# --- a name that is not UTF-8: valid JSON, and no mix-up -----------------
+printf 'service "caf\351" { unit = "idle.service", scope = "user" }\nservice "plain" { unit = "idle.service", scope = "user" }\n' > "$T/latin1.lua"
+run --config "$T/latin1.lua" status --json
+check "a Latin-1 name shows as U+FFFD, and the next service keeps its own" python3 -c "
+import json, sys
+names = [s['name'] for s in json.loads(sys.argv[1])['services']]
+assert names == ['caf\ufffd', 'plain'], names
+" "$out"
+
 # --- a crash loop between two one-shot commands: restarting --------------
 unit loop.service "[Unit]" "StartLimitIntervalSec=0" "[Service]" \
     "Restart=always" "RestartSec=100ms" "ExecStart=/bin/sh -c 'sleep 0.2; exit 3'"
