@@ -84,6 +84,9 @@ struct loader {
 	long steps;
 	int runaway;
 	int64_t started_ms;	/* when the file began to run */
+	/* A service's scope when it names none.  As the no-config view
+	 * does: root watches the system manager. */
+	enum config_scope default_scope;
 };
 
 static const char *const forbidden[] = {
@@ -1060,8 +1063,7 @@ validate_service(struct vctx *v, int t, struct config_service *s)
 		s->unit = has_unit_suffix(s->name) ? lk_xstrdup(s->name) :
 		    lk_xasprintf("%s.service", s->name);
 	}
-	/* As the no-config view does: root watches the system manager. */
-	s->scope = geteuid() == 0 ? CONFIG_SCOPE_SYSTEM : CONFIG_SCOPE_USER;
+	s->scope = v->ld->default_scope;
 	if (opt_string(v, t, "", "scope", 0, &scope) == 1) {
 		if (strcmp(scope, "user") == 0)
 			s->scope = CONFIG_SCOPE_USER;
@@ -1434,6 +1436,8 @@ config_load_buffer(const char *path, const char *buf, size_t len,
 		    "memory", path);
 	}
 	ld.started_ms = lk_now_ms();
+	ld.default_scope = geteuid() == 0 ? CONFIG_SCOPE_SYSTEM :
+	    CONFIG_SCOPE_USER;
 	lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, HOOK_EVERY);
 	lua_pushcfunction(L, sandbox_setup);
 	if ((rc = lua_pcall(L, 0, 0, 0)) != LUA_OK) {
