@@ -199,8 +199,7 @@ read_service_value(struct sysd_unit *u, const char *key, sd_bus_message *m)
 	    sd_bus_message_read(m, "v", "s", &str) > 0) {
 		copy_str(u->cgroup, sizeof u->cgroup, str);
 		u->cgroup_gen++;
-	}
-	else if (strcmp(key, "Result") == 0 &&
+	} else if (strcmp(key, "Result") == 0 &&
 	    sd_bus_message_read(m, "v", "s", &str) > 0)
 		copy_str(u->result, sizeof u->result, str);
 	else if (strcmp(key, "ExecMainStatus") == 0 &&
@@ -266,12 +265,11 @@ read_unit_props(struct sysd_unit *u, sd_bus_message *m)
 struct unit_call {
 	struct sysd *s;
 	size_t idx;
-	/* The property asked for, or for a file state the reply's type ("v"
-	 * from Properties.Get, "s" from GetUnitFileState): a static string. */
-	const char *prop;
+	const char *prop;	/* the property asked for, a static string */
+	bool by_name;		/* a file state from GetUnitFileState */
 };
 
-static void get_service_prop(struct sysd *s, size_t i, const char *prop);
+static void get_prop(struct sysd *s, size_t i, const char *prop);
 
 /*
  * A running unit's cgroup, read from its main process's /proc/PID/cgroup
@@ -289,7 +287,7 @@ find_cgroup(struct sysd *s, size_t i)
 		u->cgroup_gen++;
 		return;
 	}
-	get_service_prop(s, i, "ControlGroup");
+	get_prop(s, i, "ControlGroup");
 }
 
 static int
@@ -319,8 +317,8 @@ on_file_state(sd_bus_message *m, void *data, sd_bus_error *ret)
 	/* A unit without a file (transient, or not found) has no state. */
 	s->pending--;
 	if (!sd_bus_message_is_method_error(m, NULL) && c->idx < s->n &&
-	    (strcmp(c->prop, "v") == 0 ? sd_bus_message_read(m, "v", "s",
-	    &state) : sd_bus_message_read(m, "s", &state)) > 0)
+	    (c->by_name ? sd_bus_message_read(m, "s", &state) :
+	    sd_bus_message_read(m, "v", "s", &state)) > 0)
 		copy_str(s->units[c->idx].file_state,
 		    sizeof s->units[c->idx].file_state, state);
 	s->changed = true;
@@ -354,12 +352,11 @@ call_async(struct sysd *s, sd_bus_message *msg, sd_bus_message_handler_t cb,
 }
 
 static void
-get_service_prop(struct sysd *s, size_t i, const char *prop)
+get_prop(struct sysd *s, size_t i, const char *prop)
 {
 	struct sysd_unit *u = &s->units[i];
 	struct unit_call *c;
 	sd_bus_message *msg = NULL;
-
 	/* The one Unit property among the Service ones we read. */
 	const char *iface = strcmp(prop, "StateChangeTimestamp") == 0 ?
 	    SD_UNIT : SD_SERVICE;
@@ -375,6 +372,7 @@ get_service_prop(struct sysd *s, size_t i, const char *prop)
 		c->s = s;
 		c->idx = i;
 		c->prop = prop;
+		c->by_name = false;
 		call_async(s, msg, on_service_prop, c, "Get");
 	}
 	sd_bus_message_unref(msg);
@@ -433,7 +431,7 @@ get_service_props(struct sysd *s, size_t i)
 	if (props == props_stopped)
 		u->since_us = 0;
 	for (; *props != NULL; props++)
-		get_service_prop(s, i, *props);
+		get_prop(s, i, *props);
 }
 
 /*
@@ -480,7 +478,8 @@ get_file_state(struct sysd *s, size_t i)
 	if (c != NULL) {
 		c->s = s;
 		c->idx = i;
-		c->prop = stopped ? "s" : "v";	/* the reply's type */
+		c->prop = "UnitFileState";
+		c->by_name = stopped;
 		call_async(s, msg, on_file_state, c, stopped ?
 		    "GetUnitFileState" : "Get UnitFileState");
 	}
