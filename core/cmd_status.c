@@ -9,7 +9,6 @@
 #include "util.h"
 
 #include "../probes/probes.h"
-#include "../probes/queue_model.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -68,18 +67,6 @@ num_or_null(double v)
 	return v >= 0 ? json_real(v) : json_null();
 }
 
-/* An instant as UTC ISO 8601, or null when unknown (0). */
-static json_t *
-iso_or_null(int64_t ms)
-{
-	char iso[LK_ISO_LEN];
-
-	if (ms <= 0)
-		return json_null();
-	lk_iso8601(ms, iso);
-	return json_string(iso);
-}
-
 static json_t *
 int_or_null(int64_t v)
 {
@@ -136,7 +123,7 @@ print_json(const struct probes *p)
 		json_object_set_new(o, "main_pid", s->main_pid > 0 ?
 		    json_integer(s->main_pid) : json_null());
 		json_object_set_new(o, "restarts", json_integer(s->restarts));
-		json_object_set_new(o, "since", iso_or_null(s->since_ms));
+		json_object_set_new(o, "since", lk_json_time(s->since_ms));
 		json_object_set_new(o, "health", json_string(
 		    probe_health_name(s->health)));
 		json_object_set_new(o, "reason", str_or_null(s->reason));
@@ -206,7 +193,7 @@ print_table(const struct probes *p)
 
 		/* How long it has been in that state: "failed 9h 2m". */
 		if (s->since_ms > 0)
-			queue_fmt_duration(lk_now_ms() - s->since_ms, since,
+			lk_fmt_duration(lk_now_ms() - s->since_ms, since,
 			    sizeof since);
 		printf("%-24s %-10s %-12s %-8s %-9s %-8s ", s->name,
 		    s->active[0] ? s->active : "?", s->sub[0] ? s->sub : "?",

@@ -148,6 +148,17 @@ lk_buf_add_utf8(struct lk_buf *b, const char *s, size_t n)
 }
 
 json_t *
+lk_json_time(int64_t ms)
+{
+	char iso[LK_ISO_LEN];
+
+	if (ms <= 0)
+		return json_null();
+	lk_iso8601(ms, iso);
+	return json_string(iso);
+}
+
+json_t *
 lk_json_text(const char *s)
 {
 	json_t *j = json_string(s);
@@ -159,6 +170,20 @@ lk_json_text(const char *s)
 	j = json_stringn(b.s ? b.s : "", b.len);
 	lk_buf_free(&b);
 	return j;
+}
+
+void
+lk_fmt_duration(int64_t ms, char *buf, size_t len)
+{
+	int64_t s = ms / 1000;
+
+	if (s < 120)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (s < 2 * 3600)
+		snprintf(buf, len, "%lldm", (long long)(s / 60));
+	else
+		snprintf(buf, len, "%lldh %lldm", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
 }
 
 void

@@ -14,6 +14,8 @@ int64_t lk_now_ms(void);
 /* Formats ms as UTC ISO 8601 with milliseconds: 2026-11-22T04:00:00.000Z. */
 #define LK_ISO_LEN 32
 void lk_iso8601(int64_t ms, char out[LK_ISO_LEN]);
+/* "90s", "5m", "1h 5m": a short human duration. */
+void lk_fmt_duration(int64_t ms, char *buf, size_t len);
 
 /*
  * A growable byte buffer, always NUL-terminated.  The buffer owns s; reset
@@ -45,6 +47,8 @@ void lk_buf_add_utf8(struct lk_buf *b, const char *s, size_t n);
  * json_stringn_nocheck() would make the document fail to dump). */
 struct json_t;
 struct json_t *lk_json_text(const char *s);
+/* ms as a JSON string in UTC ISO 8601, or null when unknown (0). */
+struct json_t *lk_json_time(int64_t ms);
 void lk_buf_free(struct lk_buf *b);
 
 /* Who is acting: user name, SSH client address (or NULL), tty (or NULL). */

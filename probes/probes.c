@@ -168,7 +168,7 @@ restart_reason(const struct svc *v, int64_t n, char *buf, size_t len)
 		    (long long)n, n == 1 ? "" : "s");
 		return;
 	}
-	queue_fmt_duration(lk_now_ms() - v->restarts_base_ms, dur, sizeof dur);
+	lk_fmt_duration(lk_now_ms() - v->restarts_base_ms, dur, sizeof dur);
 	snprintf(buf, len, "restarted %lld time%s in the last %s",
 	    (long long)n, n == 1 ? "" : "s", dur);
 }

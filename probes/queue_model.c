@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/util.h"
+
 #define DEFAULT_STALL_MS (5 * 60 * 1000)
 /* Rates are measured over this much recent history. */
 #define RATE_WINDOW_MS (5 * 60 * 1000)
@@ -47,20 +49,6 @@ queue_model_add(struct queue_model *m, const struct queue_sample *s)
 	m->last_ok_ms = s->ts_ms;
 	m->last_good = *s;
 	m->has_good = true;
-}
-
-void
-queue_fmt_duration(int64_t ms, char *buf, size_t len)
-{
-	int64_t s = ms / 1000;
-
-	if (s < 120)
-		snprintf(buf, len, "%llds", (long long)s);
-	else if (s < 2 * 3600)
-		snprintf(buf, len, "%lldm", (long long)(s / 60));
-	else
-		snprintf(buf, len, "%lldh %lldm", (long long)(s / 3600),
-		    (long long)(s % 3600 / 60));
 }
 
 /*
@@ -180,7 +168,7 @@ queue_model_derive(const struct queue_model *m, const struct queue_limits *lim,
 	if (!last->ok || good == NULL || now_ms - m->last_ok_ms > stale_ms) {
 		q->flags |= Q_STALE;
 		if (good != NULL) {
-			queue_fmt_duration(now_ms - m->last_ok_ms, dur,
+			lk_fmt_duration(now_ms - m->last_ok_ms, dur,
 			    sizeof dur);
 			snprintf(q->reason, sizeof q->reason, "source not "
 			    "answering: %s (last answer %s ago)",
@@ -225,7 +213,7 @@ queue_model_derive(const struct queue_model *m, const struct queue_limits *lim,
 	} else if (q->depth > 0 && now_ms - m->last_progress_ms >= stall_ms) {
 		q->state = QSTATE_STALLED;
 		q->flags |= Q_STALLED;
-		queue_fmt_duration(now_ms - m->last_progress_ms, dur,
+		lk_fmt_duration(now_ms - m->last_progress_ms, dur,
 		    sizeof dur);
 		snprintf(q->reason, sizeof q->reason, "%lld waiting, none "
 		    "consumed for %s", (long long)q->depth, dur);

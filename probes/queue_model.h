@@ -74,7 +74,4 @@ void queue_model_add(struct queue_model *m, const struct queue_sample *s);
 void queue_model_derive(const struct queue_model *m,
     const struct queue_limits *lim, int64_t now_ms, struct probe_queue *out);
 
-/* "5m", "90s", "1h 5m": a short human duration. */
-void queue_fmt_duration(int64_t ms, char *buf, size_t len);
-
 #endif

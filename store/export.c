@@ -449,17 +449,6 @@ json_str_or_null(const char *s)
 	return s != NULL ? lk_json_text(s) : json_null();
 }
 
-static json_t *
-json_ts(int64_t ms)
-{
-	char iso[LK_ISO_LEN];
-
-	if (ms == 0)
-		return json_null();
-	lk_iso8601(ms, iso);
-	return json_string(iso);
-}
-
 /* The event object of DESIGN.md; also used by `run --json`. */
 static json_t *
 event_json(const struct store_event *ev)
@@ -474,7 +463,7 @@ event_json(const struct store_event *ev)
 	if (ev->data != NULL)
 		data = json_loads(ev->data, JSON_DECODE_ANY, NULL);
 	json_object_set_new(o, "seq", json_integer(ev->seq));
-	json_object_set_new(o, "ts", json_ts(ev->ts_ms));
+	json_object_set_new(o, "ts", lk_json_time(ev->ts_ms));
 	json_object_set_new(o, "incident_id", ev->incident_id ?
 	    json_integer(ev->incident_id) : json_null());
 	json_object_set_new(o, "run_id", ev->run_id ?
@@ -527,12 +516,12 @@ incident_json(const struct store_incident *inc)
 		json_array_append_new(svcs, json_str_or_null(inc->services[i]));
 	for (int m = 0; m < STORE_MILESTONES; m++)
 		json_object_set_new(ms, store_milestone_name(m),
-		    json_ts(inc->milestones[m]));
+		    lk_json_time(inc->milestones[m]));
 	json_object_set_new(o, "id", json_integer(inc->id));
 	json_object_set_new(o, "title", json_str_or_null(inc->title));
 	json_object_set_new(o, "severity", json_string(inc->severity));
 	json_object_set_new(o, "status", json_string(inc->status));
-	json_object_set_new(o, "opened_at", json_ts(inc->opened_at));
+	json_object_set_new(o, "opened_at", lk_json_time(inc->opened_at));
 	json_object_set_new(o, "opened_by", json_str_or_null(inc->opened_by));
 	json_object_set_new(o, "services", svcs);
 	json_object_set_new(o, "milestones", ms);
@@ -572,9 +561,9 @@ export_json(struct store *s, const struct store_incident *inc, FILE *out,
 		    sqlite3_column_int(st, 4)));
 		json_object_set_new(r, "status", json_str_or_null(
 		    (const char *)sqlite3_column_text(st, 5)));
-		json_object_set_new(r, "started_at", json_ts(
+		json_object_set_new(r, "started_at", lk_json_time(
 		    sqlite3_column_int64(st, 6)));
-		json_object_set_new(r, "finished_at", json_ts(
+		json_object_set_new(r, "finished_at", lk_json_time(
 		    sqlite3_column_int64(st, 7)));
 		json_object_set_new(r, "actor", json_str_or_null(
 		    (const char *)sqlite3_column_text(st, 8)));
