@@ -58,6 +58,14 @@ set_error(struct sysd *s, const char *what, const sd_bus_error *e, int r)
 	    e && e->message ? e->message : strerror(r < 0 ? -r : r));
 }
 
+static bool
+is_service(const char *unit)
+{
+	size_t len = strlen(unit);
+
+	return len > 8 && strcmp(unit + len - 8, ".service") == 0;
+}
+
 static void
 copy_str(char *dst, size_t len, const char *src)
 {
@@ -175,10 +183,11 @@ on_list_units(sd_bus_message *m, void *data, sd_bus_error *ret)
 	return 0;
 }
 
-/* Reads the variant at m's position into u if key is a Service property
- * we use, and skips it otherwise. */
+/* Reads the variant at m's position into u if key is a property we use
+ * (the Service ones, and the Unit's StateChangeTimestamp), and skips it
+ * otherwise. */
 static void
-read_service_value(struct sysd_unit *u, const char *key, sd_bus_message *m)
+read_value(struct sysd_unit *u, const char *key, sd_bus_message *m)
 {
 	uint32_t v32;
 	int32_t i32;
@@ -220,7 +229,7 @@ read_service_props(struct sysd_unit *u, sd_bus_message *m)
 	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
 		if (sd_bus_message_read(m, "s", &key) <= 0)
 			break;
-		read_service_value(u, key, m);
+		read_value(u, key, m);
 		sd_bus_message_exit_container(m);
 	}
 	sd_bus_message_exit_container(m);
@@ -241,7 +250,7 @@ read_unit_props(struct sysd_unit *u, sd_bus_message *m)
 		if (sd_bus_message_read(m, "s", &key) <= 0)
 			break;
 		if (strcmp(key, "StateChangeTimestamp") == 0) {
-			read_service_value(u, key, m);
+			read_value(u, key, m);
 			sd_bus_message_exit_container(m);
 			continue;
 		}
@@ -298,7 +307,7 @@ on_service_prop(sd_bus_message *m, void *data, sd_bus_error *ret)
 
 	(void)ret;
 	if (reply_ok(s, m, "Get") && c->idx < s->n) {
-		read_service_value(&s->units[c->idx], c->prop, m);
+		read_value(&s->units[c->idx], c->prop, m);
 		if (strcmp(c->prop, "MainPID") == 0)
 			find_cgroup(s, c->idx);
 	}
@@ -406,7 +415,6 @@ get_service_props(struct sysd *s, size_t i)
 {
 	struct sysd_unit *u = &s->units[i];
 	const char *const *props = props_running;
-	size_t len = strlen(u->name);
 
 	if (u->path == NULL)
 		return;
@@ -419,7 +427,7 @@ get_service_props(struct sysd *s, size_t i)
 	}
 	if (strcmp(u->active, "inactive") == 0)
 		props = props_stopped;
-	else if (len < 8 || strcmp(u->name + len - 8, ".service") != 0)
+	else if (!is_service(u->name))
 		props = props_other;
 	else if (strcmp(u->active, "failed") == 0)
 		props = props_failed;
@@ -556,11 +564,8 @@ sysd_track(struct sysd *s, const char *unit)
 static void
 discover_unit(struct sysd *s, const struct unit_row *r)
 {
-	size_t len = strlen(r->name);
-	bool service = len > 8 && strcmp(r->name + len - 8, ".service") == 0;
-
 	if (strcmp(r->active, "failed") == 0 ||
-	    (service && strcmp(r->sub, "running") == 0))
+	    (is_service(r->name) && strcmp(r->sub, "running") == 0))
 		sysd_track(s, r->name);
 }
 
