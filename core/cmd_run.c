@@ -544,7 +544,7 @@ runs_one(const struct store_run *r, void *arg)
 		json_t *o = json_object();
 
 		json_object_set_new(o, "id", json_integer(r->id));
-		json_object_set_new(o, "runbook", json_string(r->runbook));
+		json_object_set_new(o, "runbook", lk_json_text(r->runbook));
 		json_object_set_new(o, "status", json_string(status));
 		json_object_set_new(o, "dry_run", json_boolean(r->dry_run));
 		json_object_set_new(o, "incident_id", r->incident_id ?
@@ -552,12 +552,12 @@ runs_one(const struct store_run *r, void *arg)
 		json_object_set_new(o, "replay_of", r->replay_of ?
 		    json_integer(r->replay_of) : json_null());
 		json_object_set_new(o, "started_at", json_string(iso));
-		json_object_set_new(o, "actor", json_string(r->actor));
+		json_object_set_new(o, "actor", lk_json_text(r->actor));
 		json_object_set_new(o, "sha256", json_string(r->sha256));
 		json_object_set_new(o, "params", json_loads(r->params, 0,
 		    NULL) ?: json_object());
 		json_object_set_new(o, "summary", r->message ?
-		    json_string(r->message) : json_null());
+		    lk_json_text(r->message) : json_null());
 		json_array_append_new(c->array, o);
 		return 0;
 	}
@@ -635,12 +635,12 @@ list_one(const char *path, void *data)
 			    p->description));
 		}
 		for (size_t i = 0; i < rb_book_nsteps(b); i++)
-			json_array_append_new(st, json_string(
+			json_array_append_new(st, lk_json_text(
 			    rb_book_step_name(b, i)));
-		json_object_set_new(o, "name", json_string(rb_book_name(b)));
+		json_object_set_new(o, "name", lk_json_text(rb_book_name(b)));
 		json_object_set_new(o, "description", rb_book_description(b) ?
-		    json_string(rb_book_description(b)) : json_null());
-		json_object_set_new(o, "path", json_string(path));
+		    lk_json_text(rb_book_description(b)) : json_null());
+		json_object_set_new(o, "path", lk_json_text(path));
 		json_object_set_new(o, "params", ps);
 		json_object_set_new(o, "steps", st);
 		json_array_append_new(c->array, o);

@@ -163,7 +163,7 @@ print_json(const struct probes *p)
 	fputc(']', stdout);
 	if (probes_error(p) != NULL) {
 		fputs(",\"error\":", stdout);
-		put_json(json_string(probes_error(p)));
+		put_json(lk_json_text(probes_error(p)));
 	}
 	fputs("}\n", stdout);
 }

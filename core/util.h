@@ -44,7 +44,9 @@ void lk_buf_add_utf8(struct lk_buf *b, const char *s, size_t n);
 
 /* A JSON string of s (not NULL) that is never NULL: what is not UTF-8 in s
  * becomes U+FFFD (json_string() would refuse it, and a string made with
- * json_stringn_nocheck() would make the document fail to dump). */
+ * json_stringn_nocheck() would make the document fail to dump).  For every
+ * text that comes from outside (config, parameters, argv, paths, names):
+ * a NULL from json_string() silently drops the value it was to hold. */
 struct json_t;
 struct json_t *lk_json_text(const char *s);
 /* ms as a JSON string in UTC ISO 8601, or null when unknown (0). */

@@ -470,7 +470,7 @@ l_http_check(lua_State *L)
 			    json_real(lua_tonumber(L, -1)) :
 			    lua_isboolean(L, -1) ?
 			    json_boolean(lua_toboolean(L, -1)) :
-			    json_string(lua_tostring(L, -1) ?
+			    lk_json_text(lua_tostring(L, -1) ?
 			    lua_tostring(L, -1) : "");
 
 			w->check.json_equals = json_dumps(v, JSON_ENCODE_ANY |
@@ -664,7 +664,7 @@ l_sh(lua_State *L)
 	for (size_t i = 1; i <= argc; i++) {
 		lua_rawgeti(L, 1, (lua_Integer)i);
 		argv[i - 1] = lua_tostring(L, -1);	/* kept alive by the table */
-		json_array_append_new(shown, json_string(argv[i - 1]));
+		json_array_append_new(shown, lk_json_text(argv[i - 1]));
 		lua_pop(L, 1);
 	}
 	nenv = 0;
@@ -674,7 +674,7 @@ l_sh(lua_State *L)
 		while (lua_next(L, -2) != 0) {
 			env[nenv++] = lk_xasprintf("%s=%s", lua_tostring(L, -2),
 			    lua_tostring(L, -1));
-			json_array_append_new(keys, json_string(
+			json_array_append_new(keys, lk_json_text(
 			    lua_tostring(L, -2)));
 			lua_pop(L, 1);
 		}

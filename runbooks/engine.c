@@ -302,7 +302,7 @@ build_params(struct rb_run *run, const char *recorded, struct lk_err *err)
 			json_object_set_new(out, p->name, json_pack("{s:b, s:s?}",
 			    "secret", 1, "env", p->env));
 		} else {
-			json_object_set_new(out, p->name, json_string(v));
+			json_object_set_new(out, p->name, lk_json_text(v));
 		}
 	}
 	run->params_ref = luaL_ref(L, LUA_REGISTRYINDEX);

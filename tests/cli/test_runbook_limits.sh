@@ -72,6 +72,15 @@ return runbook {
 LUA
 run run returns-g --yes
 check "steps that hand _G to the engine fail cleanly" sh -c '[ "$1" -eq 1 ] && printf "%s" "$2" | grep -q "url must be an http"' _ "$rc" "$err"
+# Text that is not UTF-8 (a parameter typed in Latin-1) is recorded as
+# U+FFFD, not dropped from the record of what ran.
+cat > "$T/books/latin1.lua" <<'LUA'
+return runbook { name = "latin1", params = { word = { required = true } },
+  step "echo" { function(p) return sh { "/bin/echo", p.word } end } }
+LUA
+run run latin1 --yes word="$(printf 'caf\351')"
+check "an argv that is not UTF-8 is kept whole in the timeline" test "$(sqlite3 "$LOOKOUT_DB" "SELECT json_array_length(data, '$.argv') || ' ' || (json_extract(data, '$.argv[1]') = 'caf' || char(65533)) FROM events WHERE kind = 'action.started'")" = "2 1"
+check "and so is the parameter" test "$(sqlite3 "$LOOKOUT_DB" "SELECT json_extract(params, '$.word') = 'caf' || char(65533) FROM runs WHERE runbook = 'latin1'")" = 1
 run verify
 check "every failure is in a valid timeline" test "$rc" -eq 0
 done_testing
