@@ -44,7 +44,7 @@ lk_code_text(enum lk_code code)
 	return codes[code].text;
 }
 
-static void
+_Noreturn void
 lk_oom(void)
 {
 	fputs("lookout: out of memory\n", stderr);

@@ -48,6 +48,7 @@ int lk_exit_status(enum lk_code code);
 const char *lk_code_text(enum lk_code code);
 
 /* Out of memory is not an error we can report sensibly: we say so and exit. */
+_Noreturn void lk_oom(void);
 void *lk_xmalloc(size_t n);
 void *lk_xcalloc(size_t n, size_t size);
 void *lk_xrealloc(void *p, size_t n);

@@ -25,6 +25,7 @@
 	X(global_init)							\
 	X(easy_init)							\
 	X(easy_cleanup)							\
+	X(easy_reset)							\
 	X(easy_setopt)							\
 	X(easy_getinfo)							\
 	X(easy_strerror)						\

@@ -30,7 +30,9 @@
 
 struct http_xfer {
 	struct http_pool *pool;
-	CURL *easy;
+	CURL *easy;			/* from when it is sent (easy_get) */
+	char *url;
+	bool insecure;
 	struct curl_slist *headers;
 	struct lk_buf body;
 	int64_t max_body;
@@ -60,7 +62,36 @@ struct http_pool {
 	struct http_xfer *waiting_tail;
 	struct http_xfer *failed;	/* refused at start; reported next pass */
 	long long failed_timer;
+	CURL *spare[HTTP_MAX_CONNECTIONS];	/* easy handles to reuse */
+	size_t nspare;
 };
+
+/*
+ * An easy handle for a request about to be sent.  A cycle may send
+ * thousands of requests but runs at most HTTP_MAX_CONNECTIONS at once, so
+ * a finished request's handle is reset and reused: making one per request
+ * allocates, faults in and frees a receive buffer and the handle's own
+ * state each time.
+ */
+static CURL *
+easy_get(struct http_pool *p)
+{
+	return p->nspare > 0 ? p->spare[--p->nspare] : p->curl->easy_init();
+}
+
+/* Keeps e for the next request, every option back to its default:
+ * curl_easy_reset forgets the URL, credentials and headers of the last. */
+static void
+easy_put(struct http_pool *p, CURL *e)
+{
+	if (e == NULL)
+		return;
+	if (p->nspare < HTTP_MAX_CONNECTIONS) {
+		p->curl->easy_reset(e);
+		p->spare[p->nspare++] = e;
+	} else
+		p->curl->easy_cleanup(e);
+}
 
 static size_t
 on_body(char *ptr, size_t size, size_t n, void *data)
@@ -84,7 +115,11 @@ xfer_free(struct http_xfer *x)
 
 	if (x->easy != NULL)
 		curl->easy_cleanup(x->easy);
+	/* A header may carry a token: do not leave it in freed memory. */
+	for (struct curl_slist *h = x->headers; h != NULL; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
 	curl->slist_free_all(x->headers);
+	free(x->url);
 	lk_buf_free(&x->body);
 	if (x->userpwd != NULL) {
 		/* The password was in here: do not leave it in freed memory. */
@@ -190,6 +225,47 @@ unlink_active(struct http_pool *p, struct http_xfer *x)
 
 static void refuse(struct http_pool *p, struct http_xfer *x);
 
+/* Sets every option of x's request on e, with left ms of its timeout to
+ * go.  Returns curl's verdict on the first option it refused. */
+static CURLcode
+configure(struct http_xfer *x, CURL *e, int64_t left)
+{
+	const struct curldl *curl = x->pool->curl;
+	int64_t connect = x->connect_timeout_ms < left ?
+	    x->connect_timeout_ms : left;
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val) if (rc == CURLE_OK) rc = curl->easy_setopt(e, opt, val)
+	SET(CURLOPT_URL, x->url);
+	SET(CURLOPT_PRIVATE, x);
+	SET(CURLOPT_ERRORBUFFER, x->errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 1L);
+	SET(CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS);
+	SET(CURLOPT_TIMEOUT_MS, (long)left);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
+	/* A server that trickles is cut off by the total timeout; the
+	 * low-speed limit ends a stalled transfer sooner when the timeout is
+	 * long. */
+	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SET(CURLOPT_LOW_SPEED_TIME, (long)(x->timeout_ms / 1000 > 0 ?
+	    x->timeout_ms / 1000 : 1));
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, x);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
+	SET(CURLOPT_SSL_VERIFYPEER, x->insecure ? 0L : 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, x->insecure ? 0L : 2L);
+	SET(CURLOPT_USERAGENT, "lookout/" LOOKOUT_VERSION);
+	SET(CURLOPT_HTTPHEADER, x->headers);
+	SET(CURLOPT_ACCEPT_ENCODING, "");
+	if (x->userpwd != NULL)
+		SET(CURLOPT_USERPWD, x->userpwd);
+#undef SET
+	return rc;
+}
+
 /*
  * Hands waiting requests to curl while fewer than HTTP_MAX_CONNECTIONS
  * run.  The time a request waited counts against its timeout: "timed out
@@ -203,6 +279,8 @@ start_waiting(struct http_pool *p)
 	while (p->waiting != NULL && p->running < HTTP_MAX_CONNECTIONS) {
 		struct http_xfer *x = p->waiting;
 		int64_t left = x->timeout_ms - (loop_now_ms() - x->asked_ms);
+		CURLcode rc;
+		CURL *e;
 
 		p->waiting = x->next;
 		if (p->waiting == NULL)
@@ -216,16 +294,26 @@ start_waiting(struct http_pool *p)
 			refuse(p, x);
 			continue;
 		}
-		p->curl->easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)left);
-		p->curl->easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
-		    (long)(x->connect_timeout_ms < left ?
-		    x->connect_timeout_ms : left));
-		if (p->curl->multi_add_handle(p->multi, x->easy) != CURLM_OK) {
-			x->fail_reason = lk_xstrdup("libcurl refused the "
-			    "request");
+		if ((e = easy_get(p)) == NULL) {
+			x->fail_reason = lk_xstrdup("libcurl: no easy handle");
 			refuse(p, x);
 			continue;
 		}
+		if ((rc = configure(x, e, left)) != CURLE_OK) {
+			x->fail_reason = lk_xasprintf("invalid request: %s",
+			    p->curl->easy_strerror(rc));
+			easy_put(p, e);
+			refuse(p, x);
+			continue;
+		}
+		if (p->curl->multi_add_handle(p->multi, e) != CURLM_OK) {
+			x->fail_reason = lk_xstrdup("libcurl refused the "
+			    "request");
+			easy_put(p, e);
+			refuse(p, x);
+			continue;
+		}
+		x->easy = e;
 		x->next = p->active;
 		if (p->active != NULL)
 			p->active->prev = x;
@@ -243,13 +331,18 @@ collect(struct http_pool *p)
 
 	while ((msg = p->curl->multi_info_read(p->multi, &left)) != NULL) {
 		struct http_xfer *x = NULL;
+		CURLcode rc;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
+		/* msg does not outlive multi_remove_handle. */
+		rc = msg->data.result;
 		p->curl->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x);
-		p->curl->multi_remove_handle(p->multi, msg->easy_handle);
+		p->curl->multi_remove_handle(p->multi, x->easy);
 		unlink_active(p, x);
-		finish(x, msg->data.result);
+		finish(x, rc);
+		easy_put(p, x->easy);
+		x->easy = NULL;
 		xfer_free(x);
 	}
 	start_waiting(p);
@@ -363,70 +456,33 @@ report_failed(struct loop *l, long long id, void *data)
 	return LOOP_NOMORE;
 }
 
-int
+void
 http_start(struct http_pool *p, const struct http_request *req,
     http_done_cb *cb, void *data)
 {
-	const struct curldl *curl = p->curl;
 	struct http_xfer *x = lk_xcalloc(1, sizeof *x);
-	CURL *e = curl->easy_init();
-	int64_t connect = req->connect_timeout_ms >= 0 ?
-	    req->connect_timeout_ms : req->timeout_ms;
-	CURLcode rc = CURLE_OK;
 
 	x->pool = p;
-	x->easy = e;
 	x->cb = cb;
 	x->data = data;
+	x->url = lk_xstrdup(req->url);
+	x->insecure = req->insecure;
 	x->max_body = req->max_body > 0 ? req->max_body : 1 << 20;
 	x->timeout_ms = req->timeout_ms;
-	x->connect_timeout_ms = connect;
+	x->connect_timeout_ms = req->connect_timeout_ms >= 0 ?
+	    req->connect_timeout_ms : req->timeout_ms;
 	x->asked_ms = loop_now_ms();
-	if (e == NULL) {
-		x->fail_reason = lk_xstrdup("libcurl: no easy handle");
-		goto refused;
-	}
-	for (const char *const *h = req->headers; h != NULL && *h; h++)
-		x->headers = curl->slist_append(x->headers, *h);
+	for (const char *const *h = req->headers; h != NULL && *h; h++) {
+		struct curl_slist *l = p->curl->slist_append(x->headers, *h);
 
-#define SET(opt, val) if (rc == CURLE_OK) rc = curl->easy_setopt(e, opt, val)
-	SET(CURLOPT_URL, req->url);
-	SET(CURLOPT_PRIVATE, x);
-	SET(CURLOPT_ERRORBUFFER, x->errbuf);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_FOLLOWLOCATION, 1L);
-	SET(CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS);
-	/* Both timeouts are set again, to what is left, when it is sent. */
-	SET(CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
-	/* A server that trickles is cut off by the total timeout; the
-	 * low-speed limit ends a stalled transfer sooner when the timeout is
-	 * long. */
-	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
-	SET(CURLOPT_LOW_SPEED_TIME, (long)(req->timeout_ms / 1000 > 0 ?
-	    req->timeout_ms / 1000 : 1));
-	SET(CURLOPT_WRITEFUNCTION, on_body);
-	SET(CURLOPT_WRITEDATA, x);
-	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
-	SET(CURLOPT_SSL_VERIFYPEER, req->insecure ? 0L : 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, req->insecure ? 0L : 2L);
-	SET(CURLOPT_USERAGENT, "lookout/" LOOKOUT_VERSION);
-	SET(CURLOPT_HTTPHEADER, x->headers);
-	SET(CURLOPT_ACCEPT_ENCODING, "");
-	if (req->user != NULL) {
+		if (l == NULL)
+			lk_oom();
+		x->headers = l;
+	}
+	if (req->user != NULL)
 		x->userpwd = lk_xasprintf("%s:%s", req->user,
 		    req->password ? req->password : "");
-		SET(CURLOPT_USERPWD, x->userpwd);
-	}
-#undef SET
-	if (rc != CURLE_OK) {
-		x->fail_reason = lk_xasprintf("invalid request: %s",
-		    curl->easy_strerror(rc));
-		goto refused;
-	}
-	/* Queued, then started in order: see start_waiting. */
+	/* Queued, then sent in order: see start_waiting. */
 	if (p->waiting_tail != NULL)
 		p->waiting_tail->next = x;
 	else
@@ -434,10 +490,6 @@ http_start(struct http_pool *p, const struct http_request *req,
 	p->waiting_tail = x;
 	p->busy++;
 	start_waiting(p);
-	return 0;
-refused:
-	refuse(p, x);
-	return -1;
 }
 
 /* Report from the loop, never from inside the caller's own call. */
@@ -480,6 +532,8 @@ http_pool_free(struct http_pool **pp)
 		loop_del_timer(p->loop, p->timer);
 	if (p->failed_timer)
 		loop_del_timer(p->loop, p->failed_timer);
+	while (p->nspare > 0)
+		p->curl->easy_cleanup(p->spare[--p->nspare]);
 	p->curl->multi_cleanup(p->multi);
 	free(p);
 	*pp = NULL;

@@ -57,11 +57,11 @@ void http_pool_free(struct http_pool **p);
  * Starts a request; cb runs exactly once from the loop (never from inside
  * this call), unless the pool is freed first.  The request's strings are
  * copied.  At most a fixed number of requests run at once; the others wait
- * their turn in order, and their timeouts count from when they are sent.
- * Returns 0, or -1 if curl refused the request (cb then runs with the
- * reason on the next pass).
+ * their turn in order, and their timeouts count from this call: "timed out
+ * after 2000 ms" means no answer within 2000 ms of asking, queue or not.
+ * A request curl refuses ends the same way, with the reason.
  */
-int http_start(struct http_pool *p, const struct http_request *req,
+void http_start(struct http_pool *p, const struct http_request *req,
     http_done_cb *cb, void *data);
 
 /*

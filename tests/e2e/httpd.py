@@ -2,7 +2,8 @@
 """A real HTTP server on loopback for the end-to-end tests.
 
 Most routes answer like a healthy or broken backend would (seed 000's
-/api/inbox/joe, and the 404 with an empty body of /api/settings/auth).
+/api/inbox/joe, and the 404 with an empty body of /api/settings/auth);
+/echo/token answers with the X-Token header it was sent.
 The /fault/* routes misbehave on purpose, to inject faults a well-behaved
 server never produces: accepting and never answering, trickling, an endless
 10 MB body, a redirect loop, a redirect to file://.
@@ -40,6 +41,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, b'{"ok": true}')
         elif p == "/api/settings/auth":
             self.send(404)
+        elif p.startswith("/echo/token"):
+            token = self.headers.get("X-Token", "none")
+            self.send(200, json.dumps({"token": token}).encode())
         elif p == "/fault/hang":
             time.sleep(3600)
         elif p == "/fault/trickle":

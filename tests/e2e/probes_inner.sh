@@ -138,6 +138,24 @@ assert d[\"reason\"] == \"HTTP 404 with an empty body (expected 200)\", d
 assert i[\"health\"] == \"ok\" and i[\"flags\"] == [] and i[\"latency_ms\"] > 0, i
 "' _ "$out"
 
+# More checks than run at once (50): later ones are sent on the handles of
+# earlier ones, which must not carry an earlier check's header along.
+: > "$T/tokens.lua"
+for i in $(seq 1 60); do
+	if [ "$i" -le 54 ]; then
+		echo "service \"t$i\" { unit = \"idle.service\", scope = \"user\", check = http { url = \"$HTTP/echo/token?i=$i\", headers = { [\"X-Token\"] = \"s3cret\" }, json_field = { path = \"token\", equals = \"s3cret\" } } }"
+	else
+		echo "service \"t$i\" { unit = \"idle.service\", scope = \"user\", check = http { url = \"$HTTP/echo/token?i=$i\", json_field = { path = \"token\", equals = \"none\" } } }"
+	fi
+done >> "$T/tokens.lua"
+run --config "$T/tokens.lua" status --json
+check "60 checks, 50 at a time: each sent its own headers and no others" sh -c 'printf "%s" "$1" | python3 -c "
+import json, sys
+s = json.load(sys.stdin)[\"services\"]
+bad = [(x[\"name\"], x[\"reason\"]) for x in s if x[\"health\"] != \"ok\"]
+assert len(s) == 60 and not bad, bad
+"' _ "$out"
+
 # --- seed 001: a worker whose directory was deleted under it ---------------
 cat > "$T/worker.lua" <<LUA
 service "worker" { unit = "worker.service", scope = "user" }
