@@ -75,6 +75,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # lookout opens up to 50 connections at once; socketserver's default
+    # backlog of 5 drops the others' SYNs, which are resent a second later.
+    request_queue_size = 128
 
 
 def main():
