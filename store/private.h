@@ -39,9 +39,14 @@
 	X(sample_before, "SELECT ts, kind, state, value FROM samples"         \
 	    " WHERE kind = 'service' AND subject = ?1 AND ts <= ?2"           \
 	    " ORDER BY ts DESC")                                              \
-	X(sample_first_value, "SELECT ts, value FROM samples WHERE kind = ?1" \
-	    " AND subject = ?2 AND ts >= ?3 AND value IS NOT NULL"           \
+	X(sample_value_after, "SELECT ts, value FROM samples WHERE kind = ?1" \
+	    " AND subject = ?2 AND ts > ?3 AND value IS NOT NULL"            \
 	    " ORDER BY ts LIMIT 1")                                           \
+	X(sample_value_before, "SELECT ts, value FROM samples"               \
+	    " WHERE kind = ?1 AND subject = ?2 AND ts <= ?3 AND ts >= ?4"     \
+	    " AND value IS NOT NULL ORDER BY ts DESC LIMIT 1")                \
+	X(sample_last, "SELECT ts, state, value FROM samples WHERE kind = ?1" \
+	    " AND subject = ?2 ORDER BY ts DESC LIMIT 1")                     \
 	X(sample_since, "SELECT ts, state, value, latency_ms FROM samples"    \
 	    " WHERE kind = ?1 AND subject = ?2 AND ts >= ?3 ORDER BY ts")     \
 	X(run_insert, "INSERT INTO runs(incident_id, runbook, source,"         \

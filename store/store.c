@@ -1037,6 +1037,36 @@ store_event_foreach(struct store *s, int64_t incident_id, store_event_cb cb,
 
 /* --- samples --------------------------------------------------------------- */
 
+/*
+ * Sets *same when v says what its subject's last sample says (state and
+ * value) and that sample is less than v->repeat_ms old.  Returns SQLite's
+ * code: SQLITE_DONE when the question was answered.
+ */
+static int
+repeats_last(struct store *s, const struct store_sample *v, bool *same)
+{
+	sqlite3_stmt *st = s->st_sample_last;
+	int rc;
+
+	*same = false;
+	sqlite3_bind_text(st, 1, v->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, v->subject, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *state = (const char *)sqlite3_column_text(st, 1);
+		bool valued = sqlite3_column_type(st, 2) != SQLITE_NULL;
+
+		*same = v->ts_ms - sqlite3_column_int64(st, 0) < v->repeat_ms &&
+		    (state == NULL || v->state == NULL ? state == v->state :
+		    strcmp(state, v->state) == 0) &&
+		    (valued ? v->value >= 0 &&
+		    sqlite3_column_double(st, 2) == v->value : v->value < 0);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 enum lk_code
 store_samples_add(struct store *s, const struct store_sample *v, size_t n,
     int64_t keep_ms, struct lk_err *err)
@@ -1050,6 +1080,11 @@ store_samples_add(struct store *s, const struct store_sample *v, size_t n,
 	if (store_txn_begin(s, err) != LK_OK)
 		return err->code;
 	for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
+		bool same = false;
+
+		if (v[i].repeat_ms > 0 &&
+		    ((rc = repeats_last(s, &v[i], &same)) != SQLITE_DONE || same))
+			continue;
 		sqlite3_bind_int64(st, 1, v[i].ts_ms);
 		sqlite3_bind_text(st, 2, v[i].kind, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, v[i].subject, -1, SQLITE_STATIC);
@@ -1079,29 +1114,45 @@ store_samples_add(struct store *s, const struct store_sample *v, size_t n,
 	return store_txn_commit(s, err);
 }
 
-enum lk_code
-store_sample_first_value(struct store *s, const char *kind,
-    const char *subject, int64_t since_ms, int64_t *ts_ms, double *value,
-    struct lk_err *err)
+/* One row of ts and value from st, bound to kind, subject and the times
+ * given (at, then the other when not 0).  SQLITE_ROW when there is one. */
+static int
+sample_value(sqlite3_stmt *st, const char *kind, const char *subject,
+    int64_t at_ms, int64_t other_ms, int64_t *ts_ms, double *value)
 {
-	sqlite3_stmt *st = s->st_sample_first_value;
 	int rc;
 
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, since_ms);
+	sqlite3_bind_int64(st, 3, at_ms);
+	if (other_ms != 0)
+		sqlite3_bind_int64(st, 4, other_ms);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*ts_ms = sqlite3_column_int64(st, 0);
 		*value = sqlite3_column_double(st, 1);
 	}
-	sqlite3_clear_bindings(st);
 	sqlite3_reset(st);
+	return rc;
+}
+
+enum lk_code
+store_sample_value_at(struct store *s, const char *kind, const char *subject,
+    int64_t at_ms, int64_t stale_ms, int64_t *ts_ms, double *value,
+    struct lk_err *err)
+{
+	int rc = sample_value(s->st_sample_value_before, kind, subject, at_ms,
+	    at_ms - stale_ms, ts_ms, value);
+
+	if (rc == SQLITE_DONE)
+		rc = sample_value(s->st_sample_value_after, kind, subject,
+		    at_ms, 0, ts_ms, value);
 	if (rc == SQLITE_ROW)
 		return LK_OK;
 	if (rc != SQLITE_DONE)
 		return store_db_error(s, err, "read samples from");
-	return lk_fail(err, LK_ENOTFOUND, "no sample of %s since then", subject);
+	return lk_fail(err, LK_ENOTFOUND, "no sample of %s near then",
+	    subject);
 }
 
 enum lk_code

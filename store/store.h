@@ -166,20 +166,28 @@ struct store_verify_report {
 enum lk_code store_verify(struct store *s, int64_t incident_id,
     struct store_verify_report *report, struct lk_err *err);
 
-/* One probe reading, for sparklines and "when did it start". */
+/* One probe reading, for "when did it start" and the models' history. */
 struct store_sample {
 	int64_t ts_ms;
 	const char *kind;	/* "service" or "queue" */
 	const char *subject;	/* the service or queue name */
 	const char *state;	/* "active/running ok", "stalled", ... */
-	double value;		/* queue depth; < 0: none */
+	double value;		/* queue depth, restart count; < 0: none */
 	double latency_ms;	/* endpoint check; < 0: none */
+	/*
+	 * 0: always written.  > 0: a reading whose state and value are those
+	 * of the subject's last sample is written only once that sample is
+	 * repeat_ms old, so the subject's samples are its changes plus a
+	 * pulse that says it was still looked at.
+	 */
+	int64_t repeat_ms;
 };
 
 /*
- * Writes a probe cycle's samples in one transaction and drops samples
- * older than keep_ms in the same one.  Samples are not hash-chained and not
- * fsynced: they are measurements, not the record of what people did.
+ * Writes a probe cycle's samples in one transaction (leaving out those that
+ * only repeat, see repeat_ms) and drops samples older than keep_ms in the
+ * same one.  Samples are not hash-chained and not fsynced: they are
+ * measurements, not the record of what people did.
  */
 enum lk_code store_samples_add(struct store *s, const struct store_sample *v,
     size_t n, int64_t keep_ms, struct lk_err *err);
@@ -273,13 +281,16 @@ enum lk_code store_samples_since(struct store *s, const char *kind,
     struct lk_err *err);
 
 /*
- * The oldest sample of subject taken at or after since_ms that has a value:
- * sets *ts_ms and *value, or leaves them and returns LK_ENOTFOUND when there
- * is none.  One indexed lookup, however many samples the window holds.
+ * The value subject had at at_ms, for samples written on change: that of
+ * its last sample at or before at_ms if that one is at most stale_ms older
+ * (a pulse shows it was still looked at then), else that of its first
+ * sample after at_ms.  Only samples with a value count.  Sets *ts_ms to
+ * that sample's time and *value, or leaves them and returns LK_ENOTFOUND.
+ * Two indexed lookups at most, however many samples there are.
  */
-enum lk_code store_sample_first_value(struct store *s, const char *kind,
-    const char *subject, int64_t since_ms, int64_t *ts_ms, double *value,
-    struct lk_err *err);
+enum lk_code store_sample_value_at(struct store *s, const char *kind,
+    const char *subject, int64_t at_ms, int64_t stale_ms, int64_t *ts_ms,
+    double *value, struct lk_err *err);
 
 enum store_format { STORE_MD, STORE_JSON, STORE_CSV };
 

@@ -224,13 +224,13 @@ Test(export, time_to_detect_comes_from_the_probes_samples)
 	/* Fine, then failed from 9 h before the incident was opened. */
 	struct store_sample v[4] = {
 		{ now - 10 * 3600000LL, "service", "message-bus",
-		    "active/running ok", -1, 3 },
+		    "active/running ok", -1, 3, 0 },
 		{ now - 9 * 3600000LL, "service", "message-bus",
-		    "failed/failed none", -1, -1 },
+		    "failed/failed none", -1, -1, 0 },
 		{ now - 3600000LL, "service", "message-bus",
-		    "failed/failed none", -1, -1 },
+		    "failed/failed none", -1, -1, 0 },
 		{ now - 3600000LL, "service", "other", "failed/failed none",
-		    -1, -1 },
+		    -1, -1, 0 },
 	};
 	char *md;
 

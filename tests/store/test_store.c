@@ -364,12 +364,12 @@ Test(store, samples_are_written_per_cycle_and_pruned_by_age)
 	struct lk_err err = { 0 };
 	int64_t now = lk_now_ms();
 	struct store_sample old[2] = {
-		{ now - 3600 * 1000, "queue", "mail", "stalled", 42, -1 },
-		{ now - 3600 * 1000, "service", "message-bus", "failed", -1, -1 },
+		{ now - 3600 * 1000, "queue", "mail", "stalled", 42, -1, 0 },
+		{ now - 3600 * 1000, "service", "message-bus", "failed", -1, -1, 0 },
 	};
 	struct store_sample fresh[2] = {
-		{ now, "queue", "mail", "ok", 0, -1 },
-		{ now, "service", "message-bus", "active ok", -1, 3.2 },
+		{ now, "queue", "mail", "ok", 0, -1, 0 },
+		{ now, "service", "message-bus", "active ok", -1, 3.2, 0 },
 	};
 	struct store_verify_report r;
 
@@ -386,6 +386,62 @@ Test(store, samples_are_written_per_cycle_and_pruned_by_age)
 	cr_expect_eq(r.checked, 0);
 }
 
+Test(store, samples_with_repeat_ms_are_changes_and_a_pulse)
+{
+	struct lk_err err = { 0 };
+	const int64_t rep = 600 * 1000;
+	struct store_sample v[] = {
+		{ 1000, "service", "bus", "active/running ok", 2, 3, rep },
+		/* The same state and count, a cycle later: left out. */
+		{ 2000, "service", "bus", "active/running ok", 2, 4, rep },
+		/* Another service's first: written. */
+		{ 2000, "service", "web", "active/running ok", -1, -1, rep },
+		/* The count rose: written. */
+		{ 3000, "service", "bus", "active/running ok", 3, 3, rep },
+		/* So did the state: written. */
+		{ 4000, "service", "bus", "failed/failed none", 3, -1, rep },
+		/* No count where there was one: written. */
+		{ 5000, "service", "bus", "failed/failed none", -1, -1, rep },
+		{ 6000, "service", "web", "active/running ok", -1, -1, rep },
+		/* Unchanged, but the last is repeat_ms old: the pulse. */
+		{ 5000 + rep, "service", "bus", "failed/failed none", -1, -1,
+		    rep },
+	};
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		cr_assert_eq(store_samples_add(fx_store, &v[i], 1, 0, &err),
+		    LK_OK, "%s", err.msg);
+	cr_expect_eq(count_samples(), 6);
+}
+
+Test(store, a_value_at_a_time_is_the_one_in_effect_then)
+{
+	struct lk_err err = { 0 };
+	struct store_sample v[] = {
+		{ 1000, "service", "bus", "active/running ok", 2, -1, 0 },
+		{ 1500, "service", "bus", "inactive/dead none", -1, -1, 0 },
+		{ 5000, "service", "bus", "active/running ok", 3, -1, 0 },
+	};
+	int64_t ts = 0;
+	double value = -1;
+
+	cr_assert_eq(store_samples_add(fx_store, v, 3, 0, &err), LK_OK);
+	/* The last valued sample before 4000, no more than 3500 older. */
+	cr_assert_eq(store_sample_value_at(fx_store, "service", "bus", 4000,
+	    3500, &ts, &value, &err), LK_OK, "%s", err.msg);
+	cr_expect_eq(ts, 1000);
+	cr_expect_eq(value, 2);
+	/* Too stale by then: the first one after. */
+	cr_assert_eq(store_sample_value_at(fx_store, "service", "bus", 4000,
+	    2000, &ts, &value, &err), LK_OK);
+	cr_expect_eq(ts, 5000);
+	cr_expect_eq(value, 3);
+	cr_expect_eq(store_sample_value_at(fx_store, "service", "bus", 6000,
+	    500, &ts, &value, &err), LK_ENOTFOUND);
+	cr_expect_eq(store_sample_value_at(fx_store, "service", "web", 0,
+	    500, &ts, &value, &err), LK_ENOTFOUND);
+}
+
 static void
 collect_sample(const struct store_sample *v, void *arg)
 {
@@ -400,9 +456,9 @@ Test(store, samples_read_back_oldest_first_from_a_time)
 {
 	struct lk_err err = { 0 };
 	struct store_sample v[3] = {
-		{ 1000, "queue", "mail", "ok", 3, -1 },
-		{ 2000, "queue", "mail", "stalled", 5, -1 },
-		{ 2000, "queue", "other", "ok", 9, -1 },
+		{ 1000, "queue", "mail", "ok", 3, -1, 0 },
+		{ 2000, "queue", "mail", "stalled", 5, -1, 0 },
+		{ 2000, "queue", "other", "ok", 9, -1, 0 },
 	};
 	char got[256] = "";
 
