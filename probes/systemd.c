@@ -30,6 +30,7 @@ struct sysd {
 	sysd_change_cb *cb;
 	void *cb_data;
 	struct sysd_unit *units;
+	size_t *by_name;	/* indexes into units, in order of name */
 	size_t n, cap;
 	int pending;		/* calls in flight */
 	bool files_stale;	/* unit-file states need reading */
@@ -66,19 +67,49 @@ is_service(const char *unit)
 	return len > 8 && strcmp(unit + len - 8, ".service") == 0;
 }
 
+/* Stopped: systemd may have unloaded it (see props_stopped). */
+static bool
+is_stopped(const struct sysd_unit *u)
+{
+	return strcmp(u->active, "inactive") == 0;
+}
+
 static void
 copy_str(char *dst, size_t len, const char *src)
 {
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
+/* Where name is in s->by_name (*found), or where it would go. */
+static size_t
+name_slot(const struct sysd *s, const char *name, bool *found)
+{
+	size_t lo = 0, hi = s->n;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->units[s->by_name[mid]].name, name);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static struct sysd_unit *
 unit_by_name(struct sysd *s, const char *name)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->units[i].name, name) == 0)
-			return &s->units[i];
-	return NULL;
+	bool found;
+	size_t k = name_slot(s, name, &found);
+
+	return found ? &s->units[s->by_name[k]] : NULL;
 }
 
 static struct sysd_unit *
@@ -425,7 +456,7 @@ get_service_props(struct sysd *s, size_t i)
 		u->since_us = 0;
 		return;
 	}
-	if (strcmp(u->active, "inactive") == 0)
+	if (is_stopped(u))
 		props = props_stopped;
 	else if (!is_service(u->name))
 		props = props_other;
@@ -462,7 +493,7 @@ static void
 get_file_state(struct sysd *s, size_t i)
 {
 	struct sysd_unit *u = &s->units[i];
-	bool stopped = strcmp(u->active, "inactive") == 0;
+	bool stopped = is_stopped(u);
 	struct unit_call *c;
 	sd_bus_message *msg = NULL;
 	int r;
@@ -545,14 +576,21 @@ sysd_refresh(struct sysd *s)
 size_t
 sysd_track(struct sysd *s, const char *unit)
 {
-	struct sysd_unit *u = unit_by_name(s, unit);
+	struct sysd_unit *u;
+	bool found;
+	size_t k = name_slot(s, unit, &found);
 
-	if (u != NULL)
-		return (size_t)(u - s->units);
+	if (found)
+		return s->by_name[k];
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
 		s->units = lk_xrealloc(s->units, s->cap * sizeof *s->units);
+		s->by_name = lk_xrealloc(s->by_name,
+		    s->cap * sizeof *s->by_name);
 	}
+	memmove(&s->by_name[k + 1], &s->by_name[k],
+	    (s->n - k) * sizeof *s->by_name);
+	s->by_name[k] = s->n;
 	u = &s->units[s->n];
 	memset(u, 0, sizeof *u);
 	u->name = lk_xstrdup(unit);
@@ -741,6 +779,7 @@ sysd_free(struct sysd **sp)
 		free(s->units[i].path);
 	}
 	free(s->units);
+	free(s->by_name);
 	free(s);
 	*sp = NULL;
 }
