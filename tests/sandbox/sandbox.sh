@@ -11,7 +11,8 @@
 #
 # COMMAND sees XDG_RUNTIME_DIR, XDG_CONFIG_HOME (and XDG_DATA_HOME,
 # XDG_STATE_HOME, XDG_CACHE_HOME, all under $T), LOOKOUT_SANDBOX (the temp dir),
-# LOOKOUT_SANDBOX_CGROUP (the cgroup dir), DBUS_SESSION_BUS_ADDRESS; with
+# LOOKOUT_SANDBOX_CGROUP (the cgroup dir), LOOKOUT_SANDBOX_SYSTEMD_PID (the
+# manager's PID), DBUS_SESSION_BUS_ADDRESS; with
 # --redis REDIS_SOCKET, REDIS_PORT, REDIS_URL; with --rabbitmq RABBITMQ_API,
 # RABBITMQ_PORT, RABBITMQ_USER, RABBITMQ_PASS.  The exit status is COMMAND's.
 # LOOKOUT_SANDBOX_DEBUG=1 logs the teardown's timing on stderr.
@@ -540,6 +541,8 @@ inner_main() {
 	# others come up while it boots.
 	[ -n "$_LOOKOUT_SANDBOX_RABBITMQ" ] && rabbit_start
 	systemd_start
+	LOOKOUT_SANDBOX_SYSTEMD_PID=$SYSTEMD_PID
+	export LOOKOUT_SANDBOX_SYSTEMD_PID
 	[ -n "$_LOOKOUT_SANDBOX_REDIS" ] && redis_up
 	systemd_wait
 	[ -n "$_LOOKOUT_SANDBOX_RABBITMQ" ] && rabbit_wait
