@@ -82,9 +82,9 @@ parse_opts(const char *what, int argc, char **argv, const char *shorts,
 }
 
 static int
-json_only_opt(int c, const char *optarg, void *arg)
+json_only_opt(int c, const char *val, void *arg)
 {
-	(void)optarg;
+	(void)val;
 	if (c == 'j')
 		*(int *)arg = 1;
 	return 0;
@@ -102,14 +102,14 @@ struct open_opts {
 };
 
 static int
-open_opt(int c, const char *optarg, void *arg)
+open_opt(int c, const char *val, void *arg)
 {
 	struct open_opts *o = arg;
 
 	if (c == 's')
-		o->severity = optarg;
+		o->severity = val;
 	else if (c == 'S')
-		o->services[o->nservices++] = optarg;
+		o->services[o->nservices++] = val;
 	return 0;
 }
 
@@ -312,10 +312,10 @@ incident_show(struct cli *cli, int argc, char **argv)
 }
 
 static int
-no_opt(int c, const char *optarg, void *arg)
+no_opt(int c, const char *val, void *arg)
 {
 	(void)c;
-	(void)optarg;
+	(void)val;
 	(void)arg;
 	return 0;
 }
@@ -433,14 +433,14 @@ struct export_opts {
 };
 
 static int
-export_opt(int c, const char *optarg, void *arg)
+export_opt(int c, const char *val, void *arg)
 {
 	struct export_opts *o = arg;
 
 	if (c == 'f')
-		o->format = optarg;
+		o->format = val;
 	else if (c == 'o')
-		o->output = optarg;
+		o->output = val;
 	return 0;
 }
 
