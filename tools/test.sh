@@ -1,7 +1,9 @@
 #!/bin/sh
 # Runs every test: installs what is missing, builds twice with -Werror
 # (plain, and with AddressSanitizer + UndefinedBehaviorSanitizer), runs the
-# suite in both, and ends with one line: N passed, N failed, N skipped.
+# suite in both, builds once more with clang and the fuzz targets (-Werror
+# too) and replays their corpora, and ends with one line: N passed, N
+# failed, N skipped.
 set -eu
 cd "$(dirname "$0")/.."
 . tools/deps.sh
@@ -31,5 +33,21 @@ for variant in plain asan; do
 	meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || status=1
 	logs="$logs $dir/meson-logs/testlog.json"
 done
+# clang, for its warnings and the fuzz targets, which nothing else builds.
+dir=build-test-fuzz
+opts="-Dwerror=true -Dbuildtype=debugoptimized -Dfuzz=true"
+if [ ! -d "$dir" ]; then
+	CC=clang meson setup "$dir" $opts >/dev/null
+else
+	meson configure "$dir" $opts >/dev/null
+fi
+echo "== build (clang, fuzz targets)"
+if ninja -C "$dir" >/dev/null; then
+	echo "== test (fuzz corpora)"
+	meson test -C "$dir" --print-errorlogs --suite fuzz || status=1
+	logs="$logs $dir/meson-logs/testlog.json"
+else
+	status=1
+fi
 python3 tools/count-tests.py $logs || status=1
 exit $status
