@@ -52,9 +52,11 @@ for r in $(seq 1 "$ROUNDS"); do
 	t=$(now); show_loop; peer="$peer $(elapsed "$t")"
 done
 
-# The manager's own CPU time (utime + stime) while answering each side:
-# what every client asking these questions waits for, however fast it is.
-# Counted over 20 lookout runs and one loop (clock ticks are coarse).
+# The manager's own CPU time (utime + stime) per run of each side: its
+# answers, and its tidying up after them (unloading the stopped units the
+# answers loaded, dropping the connection).  A client asking the same
+# questions waits for most of it, however fast it is itself.  Counted over
+# 20 lookout runs and one loop, since clock ticks are coarse.
 sd_ticks() { awk '{ print $14 + $15 }' "/proc/$LOOKOUT_SANDBOX_SYSTEMD_PID/stat"; }
 tick_ms=$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN { print 1000 / hz }')
 a=$(sd_ticks)
