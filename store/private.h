@@ -44,7 +44,7 @@
 	    " ORDER BY ts LIMIT 1")                                           \
 	X(sample_value_before, "SELECT ts, value FROM samples"               \
 	    " WHERE kind = ?1 AND subject = ?2 AND ts <= ?3 AND ts >= ?4"     \
-	    " AND value IS NOT NULL ORDER BY ts DESC LIMIT 1")                \
+	    " ORDER BY ts DESC LIMIT 1")                                      \
 	X(sample_last, "SELECT ts, state, value FROM samples WHERE kind = ?1" \
 	    " AND subject = ?2 ORDER BY ts DESC LIMIT 1")                     \
 	X(sample_since, "SELECT ts, state, value, latency_ms FROM samples"    \

@@ -1115,7 +1115,8 @@ store_samples_add(struct store *s, const struct store_sample *v, size_t n,
 }
 
 /* One row of ts and value from st, bound to kind, subject and the times
- * given (at, then the other when not 0).  SQLITE_ROW when there is one. */
+ * given (at, then the other when not 0).  SQLITE_ROW when there is one
+ * and it has a value, SQLITE_DONE when not. */
 static int
 sample_value(sqlite3_stmt *st, const char *kind, const char *subject,
     int64_t at_ms, int64_t other_ms, int64_t *ts_ms, double *value)
@@ -1128,6 +1129,8 @@ sample_value(sqlite3_stmt *st, const char *kind, const char *subject,
 	if (other_ms != 0)
 		sqlite3_bind_int64(st, 4, other_ms);
 	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 1) == SQLITE_NULL)
+		rc = SQLITE_DONE;
 	if (rc == SQLITE_ROW) {
 		*ts_ms = sqlite3_column_int64(st, 0);
 		*value = sqlite3_column_double(st, 1);

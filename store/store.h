@@ -283,10 +283,10 @@ enum lk_code store_samples_since(struct store *s, const char *kind,
 /*
  * The value subject had at at_ms, for samples written on change: that of
  * its last sample at or before at_ms if that one is at most stale_ms older
- * (a pulse shows it was still looked at then), else that of its first
- * sample after at_ms.  Only samples with a value count.  Sets *ts_ms to
- * that sample's time and *value, or leaves them and returns LK_ENOTFOUND.
- * Two indexed lookups at most, however many samples there are.
+ * (a pulse shows it was still looked at then) and has a value; else that
+ * of its first sample with a value after at_ms.  Sets *ts_ms to that
+ * sample's time and *value, or leaves them and returns LK_ENOTFOUND.  Two
+ * indexed lookups at most, however many samples there are.
  */
 enum lk_code store_sample_value_at(struct store *s, const char *kind,
     const char *subject, int64_t at_ms, int64_t stale_ms, int64_t *ts_ms,

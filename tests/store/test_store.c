@@ -419,14 +419,15 @@ Test(store, a_value_at_a_time_is_the_one_in_effect_then)
 	struct lk_err err = { 0 };
 	struct store_sample v[] = {
 		{ 1000, "service", "bus", "active/running ok", 2, -1, 0 },
-		{ 1500, "service", "bus", "inactive/dead none", -1, -1, 0 },
 		{ 5000, "service", "bus", "active/running ok", 3, -1, 0 },
+		{ 7000, "service", "bus", "inactive/dead none", -1, -1, 0 },
+		{ 9000, "service", "bus", "active/running ok", 4, -1, 0 },
 	};
 	int64_t ts = 0;
 	double value = -1;
 
-	cr_assert_eq(store_samples_add(fx_store, v, 3, 0, &err), LK_OK);
-	/* The last valued sample before 4000, no more than 3500 older. */
+	cr_assert_eq(store_samples_add(fx_store, v, 4, 0, &err), LK_OK);
+	/* The last sample before 4000, no more than 3500 older. */
 	cr_assert_eq(store_sample_value_at(fx_store, "service", "bus", 4000,
 	    3500, &ts, &value, &err), LK_OK, "%s", err.msg);
 	cr_expect_eq(ts, 1000);
@@ -436,7 +437,13 @@ Test(store, a_value_at_a_time_is_the_one_in_effect_then)
 	    2000, &ts, &value, &err), LK_OK);
 	cr_expect_eq(ts, 5000);
 	cr_expect_eq(value, 3);
-	cr_expect_eq(store_sample_value_at(fx_store, "service", "bus", 6000,
+	/* No value then (stopped: the count may start again from 0), and
+	 * an older one does not stand in for it: the first one after. */
+	cr_assert_eq(store_sample_value_at(fx_store, "service", "bus", 8000,
+	    5000, &ts, &value, &err), LK_OK);
+	cr_expect_eq(ts, 9000);
+	cr_expect_eq(value, 4);
+	cr_expect_eq(store_sample_value_at(fx_store, "service", "bus", 10000,
 	    500, &ts, &value, &err), LK_ENOTFOUND);
 	cr_expect_eq(store_sample_value_at(fx_store, "service", "web", 0,
 	    500, &ts, &value, &err), LK_ENOTFOUND);
