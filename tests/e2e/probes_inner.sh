@@ -119,6 +119,19 @@ assert \"restarting\" in s[\"flags\"], s
 assert re.fullmatch(r\"restarted [0-9]+ times in the last [0-9]+s\", s[\"reason\"]), s
 "' _ "$out"
 check "and counts as degraded" test "$rc" -eq 1
+# A service's samples are its changes and a 10-minute pulse, so the count
+# in effect when the window opened may come from before it: here the only
+# sample is 12 minutes old, and the reason counts from then.
+sqlite3 "$LOOKOUT_DB" "DELETE FROM samples WHERE subject = 'loop';
+    INSERT INTO samples(ts, kind, subject, state, value)
+    VALUES ($(date +%s%3N) - 12 * 60000, 'service', 'loop', 'active/running none', 0)"
+run --config "$T/loop.lua" status --json
+check "a pulse from before the window is the base, and the reason says since when" sh -c 'printf "%s" "$1" | python3 -c "
+import json, re, sys
+s = json.load(sys.stdin)[\"services\"][0]
+assert \"restarting\" in s[\"flags\"], s
+assert re.fullmatch(r\"restarted [0-9]+ times in the last 12m\", s[\"reason\"]), s
+"' _ "$out"
 systemctl --user stop loop.service
 
 # --- an endpoint answering 404 with an empty body -------------------------
