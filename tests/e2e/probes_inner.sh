@@ -168,6 +168,9 @@ s = json.load(sys.stdin)[\"services\"]
 bad = [(x[\"name\"], x[\"reason\"]) for x in s if x[\"health\"] != \"ok\"]
 assert len(s) == 60 and not bad, bad
 "' _ "$out"
+run --config "$T/tokens.lua" status --json
+check "a second status of the same 60 steady services adds no sample" test \
+    "$(sqlite3 "$LOOKOUT_DB" "SELECT count(*) FROM samples WHERE subject GLOB 't[0-9]*'")" = 60
 
 # --- seed 001: a worker whose directory was deleted under it ---------------
 cat > "$T/worker.lua" <<LUA
