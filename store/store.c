@@ -1063,6 +1063,7 @@ repeats_last(struct store *s, const struct store_sample *v, bool *same)
 		    sqlite3_column_double(st, 2) == v->value : v->value < 0);
 		rc = SQLITE_DONE;
 	}
+	sqlite3_clear_bindings(st);
 	sqlite3_reset(st);
 	return rc;
 }
@@ -1115,8 +1116,8 @@ store_samples_add(struct store *s, const struct store_sample *v, size_t n,
 }
 
 /* One row of ts and value from st, bound to kind, subject and the times
- * given (at, then the other when not 0).  SQLITE_ROW when there is one
- * and it has a value, SQLITE_DONE when not. */
+ * given (at, then the other if st takes a fourth parameter).  SQLITE_ROW
+ * when there is one and it has a value, SQLITE_DONE when not. */
 static int
 sample_value(sqlite3_stmt *st, const char *kind, const char *subject,
     int64_t at_ms, int64_t other_ms, int64_t *ts_ms, double *value)
@@ -1126,7 +1127,7 @@ sample_value(sqlite3_stmt *st, const char *kind, const char *subject,
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, at_ms);
-	if (other_ms != 0)
+	if (sqlite3_bind_parameter_count(st) >= 4)
 		sqlite3_bind_int64(st, 4, other_ms);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 1) == SQLITE_NULL)
@@ -1135,6 +1136,7 @@ sample_value(sqlite3_stmt *st, const char *kind, const char *subject,
 		*ts_ms = sqlite3_column_int64(st, 0);
 		*value = sqlite3_column_double(st, 1);
 	}
+	sqlite3_clear_bindings(st);
 	sqlite3_reset(st);
 	return rc;
 }

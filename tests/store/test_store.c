@@ -447,6 +447,11 @@ Test(store, a_value_at_a_time_is_the_one_in_effect_then)
 	    500, &ts, &value, &err), LK_ENOTFOUND);
 	cr_expect_eq(store_sample_value_at(fx_store, "service", "web", 0,
 	    500, &ts, &value, &err), LK_ENOTFOUND);
+	/* A look back to time 0 is a look back like any other. */
+	cr_assert_eq(store_sample_value_at(fx_store, "service", "bus", 1000,
+	    1000, &ts, &value, &err), LK_OK);
+	cr_expect_eq(ts, 1000);
+	cr_expect_eq(value, 2);
 }
 
 static void
