@@ -78,8 +78,6 @@ struct qset {
 	struct pqueue q[];
 };
 
-/* The depth of the queue at KEYS[1] whatever its type, a fingerprint of
- * its oldest message, and whether KEYS[2] (the paused flag) exists. */
 /*
  * The depth of a queue whatever its key's type, a fingerprint of its oldest
  * message, and whether the paused flag exists.  KEYS: the configured key
