@@ -391,11 +391,24 @@ call_async(struct sysd *s, sd_bus_message *msg, sd_bus_message_handler_t cb,
 	s->pending++;
 }
 
+/* Sends msg, a call about unit i, and drops it: the reply reaches cb with
+ * a unit_call that the slot owns (call_async). */
+static void
+call_unit(struct sysd *s, sd_bus_message *msg, sd_bus_message_handler_t cb,
+    size_t i, const char *prop, bool by_name, const char *what)
+{
+	struct unit_call *c = lk_xmalloc(sizeof *c);
+
+	*c = (struct unit_call){ .s = s, .idx = i, .prop = prop,
+	    .by_name = by_name };
+	call_async(s, msg, cb, c, what);
+	sd_bus_message_unref(msg);
+}
+
 static void
 get_prop(struct sysd *s, size_t i, const char *prop)
 {
 	struct sysd_unit *u = &s->units[i];
-	struct unit_call *c;
 	sd_bus_message *msg = NULL;
 	/* The one Unit property among the Service ones we read. */
 	const char *iface = strcmp(prop, "StateChangeTimestamp") == 0 ?
@@ -407,15 +420,7 @@ get_prop(struct sysd *s, size_t i, const char *prop)
 		sd_bus_message_unref(msg);
 		return;
 	}
-	c = malloc(sizeof *c);
-	if (c != NULL) {
-		c->s = s;
-		c->idx = i;
-		c->prop = prop;
-		c->by_name = false;
-		call_async(s, msg, on_service_prop, c, "Get");
-	}
-	sd_bus_message_unref(msg);
+	call_unit(s, msg, on_service_prop, i, prop, false, "Get");
 }
 
 /*
@@ -494,7 +499,6 @@ get_file_state(struct sysd *s, size_t i)
 {
 	struct sysd_unit *u = &s->units[i];
 	bool stopped = is_stopped(u);
-	struct unit_call *c;
 	sd_bus_message *msg = NULL;
 	int r;
 
@@ -513,16 +517,8 @@ get_file_state(struct sysd *s, size_t i)
 		sd_bus_message_unref(msg);
 		return;
 	}
-	c = malloc(sizeof *c);
-	if (c != NULL) {
-		c->s = s;
-		c->idx = i;
-		c->prop = "UnitFileState";
-		c->by_name = stopped;
-		call_async(s, msg, on_file_state, c, stopped ?
-		    "GetUnitFileState" : "Get UnitFileState");
-	}
-	sd_bus_message_unref(msg);
+	call_unit(s, msg, on_file_state, i, "UnitFileState", stopped,
+	    stopped ? "GetUnitFileState" : "Get UnitFileState");
 }
 
 /*
