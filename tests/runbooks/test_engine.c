@@ -52,6 +52,19 @@ book(const char *src)
 	return b;
 }
 
+/* A run of src, started with every step confirmed in advance. */
+static struct rb_run *
+start(const char *src)
+{
+	struct rb_run_opts opts = { .yes = true };
+	struct rb_run *r = NULL;
+	struct lk_err err = { 0 };
+
+	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(src), &opts,
+	    NULL, NULL, &r, &err), LK_OK, "%s", err.msg);
+	return r;
+}
+
 struct order {
 	char events[4096];
 };
@@ -78,18 +91,15 @@ Test(engine, two_runs_are_in_flight_on_one_loop)
 	    "  step \"wait\" { function(p) return sh { \"/bin/sleep\", \"0.3\" } end },\n"
 	    "  step \"again\" { function(p) return sh { \"/bin/true\" } end },\n"
 	    "}\n";
-	struct rb_run_opts opts = { .yes = true };
-	struct rb_run *a = NULL, *b = NULL;
+	struct rb_run *a, *b;
 	struct lk_err err = { 0 };
 	struct order o = { "" };
 	char text[512];
 
 	snprintf(text, sizeof text, src, "first");
-	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(text), &opts,
-	    NULL, NULL, &a, &err), LK_OK, "%s", err.msg);
+	a = start(text);
 	snprintf(text, sizeof text, src, "second");
-	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(text), &opts,
-	    NULL, NULL, &b, &err), LK_OK, "%s", err.msg);
+	b = start(text);
 	while (!rb_run_finished(a) || !rb_run_finished(b))
 		cr_assert_geq(loop_run_once(loop, 1000), 0);
 	cr_expect_eq(rb_run_exit_status(a), 0, "%s", rb_run_summary(a));
@@ -117,14 +127,8 @@ Test(engine, a_runaway_step_stops_and_other_runs_go_on)
 	    "  step \"one\" { function(p) return sh { \"/bin/sleep\", \"0.2\" } end },\n"
 	    "  step \"two\" { function(p) return sh { \"/bin/true\" } end },\n"
 	    "}\n";
-	struct rb_run_opts opts = { .yes = true };
-	struct rb_run *r = NULL, *c = NULL;
-	struct lk_err err = { 0 };
+	struct rb_run *c = start(calm), *r = start(spin);
 
-	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(calm), &opts,
-	    NULL, NULL, &c, &err), LK_OK, "%s", err.msg);
-	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(spin), &opts,
-	    NULL, NULL, &r, &err), LK_OK, "%s", err.msg);
 	while (!rb_run_finished(r) || !rb_run_finished(c))
 		cr_assert_geq(loop_run_once(loop, 50), 0);
 	cr_expect_eq(rb_run_exit_status(r), 1);
@@ -167,12 +171,8 @@ Test(engine, a_step_past_its_timeout_is_cancelled_and_fails)
 	    "return runbook { name = \"slow\",\n"
 	    "  step \"slow\" { function(p) return sh { \"/bin/sleep\", \"5\" } end,\n"
 	    "    timeout = \"300ms\" } }\n";
-	struct rb_run_opts opts = { .yes = true };
-	struct rb_run *r = NULL;
-	struct lk_err err = { 0 };
+	struct rb_run *r = start(src);
 
-	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(src), &opts,
-	    NULL, NULL, &r, &err), LK_OK, "%s", err.msg);
 	while (!rb_run_finished(r))
 		cr_assert_geq(loop_run_once(loop, 100), 0);
 	cr_expect_eq(rb_run_exit_status(r), 1);
