@@ -173,6 +173,17 @@ lk_json_text(const char *s)
 }
 
 void
+lk_fmt_size(long long bytes, char *buf, size_t len)
+{
+	if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
+		snprintf(buf, len, "%lld MiB", bytes / (1024 * 1024));
+	else if (bytes >= 1024 && bytes % 1024 == 0)
+		snprintf(buf, len, "%lld KiB", bytes / 1024);
+	else
+		snprintf(buf, len, "%lld bytes", bytes);
+}
+
+void
 lk_fmt_duration(int64_t ms, char *buf, size_t len)
 {
 	int64_t s = ms / 1000;

@@ -16,6 +16,8 @@ int64_t lk_now_ms(void);
 void lk_iso8601(int64_t ms, char out[LK_ISO_LEN]);
 /* "90s", "5m", "1h 5m": a short human duration. */
 void lk_fmt_duration(int64_t ms, char *buf, size_t len);
+/* "1 MiB", "512 KiB", "300 bytes". */
+void lk_fmt_size(long long bytes, char *buf, size_t len);
 
 /*
  * A growable byte buffer, always NUL-terminated.  The buffer owns s; reset

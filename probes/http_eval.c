@@ -5,17 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void
-http_fmt_size(long long bytes, char *buf, size_t len)
-{
-	if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
-		snprintf(buf, len, "%lld MiB", bytes / (1024 * 1024));
-	else if (bytes >= 1024 && bytes % 1024 == 0)
-		snprintf(buf, len, "%lld KiB", bytes / 1024);
-	else
-		snprintf(buf, len, "%lld bytes", bytes);
-}
-
 static void
 expected_statuses(const struct config_http *c, char *buf, size_t len)
 {

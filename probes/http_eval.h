@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 
 struct http_response {
 	long status;
@@ -25,8 +25,5 @@ struct http_response {
  */
 bool http_eval(const struct config_http *c, const struct http_response *r,
     char *reason, size_t len);
-
-/* "1 MiB", "512 KiB", "300 bytes". */
-void http_fmt_size(long long bytes, char *buf, size_t len);
 
 #endif

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 #include "../core/loop.h"
 #include "../core/util.h"
 #include "../store/store.h"
-#include "http.h"
+#include "../core/http.h"
 #include "http_eval.h"
 #include "procfs.h"
 #include "private.h"

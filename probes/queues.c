@@ -17,11 +17,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 #include "../core/loop.h"
 #include "../core/util.h"
-#include "curldl.h"
-#include "http.h"
+#include "../core/curldl.h"
+#include "../core/http.h"
 #include "queue_model.h"
 #include "../store/store.h"
 #include "rabbit.h"

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../core/loop.h"
-#include "busio.h"
+#include "../core/busio.h"
 #include "procfs.h"
 
 #define SD_DEST "org.freedesktop.systemd1"

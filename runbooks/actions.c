@@ -15,14 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 #include "../core/loop.h"
 #include "../core/util.h"
-#include "../probes/http.h"
+#include "../core/http.h"
 #include "../probes/http_eval.h"
 #include "../probes/probes.h"
 #include "../store/store.h"
-#include "child.h"
+#include "../core/child.h"
 #include "unitctl.h"
 
 #define EXCERPT 2048

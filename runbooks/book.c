@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 #include "../core/util.h"
 
 #define MAX_SOURCE (1 << 20)

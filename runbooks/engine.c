@@ -20,9 +20,9 @@
 
 #include "../core/loop.h"
 #include "../core/util.h"
-#include "../probes/http.h"
+#include "../core/http.h"
 #include "../store/store.h"
-#include "child.h"
+#include "../core/child.h"
 #include "unitctl.h"
 
 /*

@@ -23,7 +23,7 @@
 #include <systemd/sd-bus.h>
 
 #include "../core/loop.h"
-#include "../probes/busio.h"
+#include "../core/busio.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# libcurl is loaded on first use (probes/curldl.h): commands that make no
+# libcurl is loaded on first use (core/curldl.h): commands that make no
 # HTTP request never load it, and where it cannot be loaded, whatever
 # needed it fails with one sentence naming libcurl.so.4 and its package.
 set -eu

@@ -42,7 +42,7 @@ LUA
 printf 'queue "jobs" { command = { argv = { "/bin/echo", "3" } } }\n' > "$T/vg.lua"
 LOOKOUT_RUNBOOK_PATH="$T/books" vg "run (sh, note, wait_until)" run vg --yes
 vg "status (a command queue)" --config "$T/vg.lua" status
-# libcurl is dlopen()ed for this one and kept until exit (probes/curldl.c):
+# libcurl is dlopen()ed for this one and kept until exit (core/curldl.c):
 # what it holds then is still reachable, not lost.
 printf 'queue "q" { rabbitmq = { api = "http://127.0.0.1:9", vhost = "/", name = "q", user = "guest" } }\n' > "$T/vg-rabbit.lua"
 set +e

@@ -56,3 +56,15 @@ Test(util, json_text_is_never_null_and_always_dumps)
 	free(dump);
 	json_decref(a);
 }
+
+Test(util, sizes_read_as_people_write_them)
+{
+	char buf[32];
+
+	lk_fmt_size(1 << 20, buf, sizeof buf);
+	cr_expect_str_eq(buf, "1 MiB");
+	lk_fmt_size(512 * 1024, buf, sizeof buf);
+	cr_expect_str_eq(buf, "512 KiB");
+	lk_fmt_size(300, buf, sizeof buf);
+	cr_expect_str_eq(buf, "300 bytes");
+}

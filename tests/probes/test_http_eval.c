@@ -102,13 +102,3 @@ Test(http_eval, body_contains_and_latency)
 	cr_expect_not(eval(&c, 200, "pong", 2300, reason));
 	cr_expect_str_eq(reason, "slow: 2300 ms (max 1000 ms)");
 }
-
-Test(http_eval, sizes)
-{
-	char buf[32];
-
-	http_fmt_size(1 << 20, buf, sizeof buf);
-	cr_expect_str_eq(buf, "1 MiB");
-	http_fmt_size(300, buf, sizeof buf);
-	cr_expect_str_eq(buf, "300 bytes");
-}

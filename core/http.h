@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/err.h"
+#include "err.h"
 
 #define HTTP_MAX_REDIRECTS 5
 

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "../core/err.h"
 
 /* Errors collected from one file before giving up on it. */
 #define CONFIG_MAX_ERRORS 20

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
-#include "../core/loop.h"
+#include "loop.h"
 
 static void
 on_fd(struct loop *l, int fd, int mask, void *data)

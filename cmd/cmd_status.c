@@ -4,9 +4,9 @@
  * the configuration is broken or no manager can be reached.
  */
 #include "cli.h"
-#include "config.h"
-#include "loop.h"
-#include "util.h"
+#include "../config/config.h"
+#include "../core/loop.h"
+#include "../core/util.h"
 
 #include "../probes/probes.h"
 

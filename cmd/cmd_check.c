@@ -2,9 +2,9 @@
  * lookout check: validates configuration files without running anything.
  */
 #include "cli.h"
-#include "config.h"
+#include "../config/config.h"
 #include "../runbooks/runbooks.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <ctype.h>
 #include <stdio.h>

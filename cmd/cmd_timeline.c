@@ -2,7 +2,7 @@
  * The timeline commands: incident, verify, export.
  */
 #include "cli.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,4 +1,4 @@
-/* Tests of core/config.c: the declarative Lua configuration. */
+/* Tests of config/config.c: the declarative Lua configuration. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

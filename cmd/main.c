@@ -5,7 +5,7 @@
  * before "--"; the first remaining word names the command.
  */
 #include "cli.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>

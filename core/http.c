@@ -7,7 +7,6 @@
  * first http_pool_new(): a command that makes no request never loads it.
  */
 #include "http.h"
-#include "http_eval.h"
 
 #include "curldl.h"
 
@@ -16,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/loop.h"
-#include "../core/util.h"
+#include "loop.h"
+#include "util.h"
 
 /*
  * Requests handed to curl at once; more wait in the pool.  A thousand
@@ -154,7 +153,7 @@ transfer_reason(struct http_xfer *x, CURLcode rc, char *buf, size_t len)
 		    (long long)x->timeout_ms);
 		break;
 	case CURLE_WRITE_ERROR:
-		http_fmt_size(x->max_body, size, sizeof size);
+		lk_fmt_size(x->max_body, size, sizeof size);
 		snprintf(buf, len, x->over_cap ? "body over %s" :
 		    "could not store the body (%s cap)", size);
 		break;

@@ -15,7 +15,7 @@
 
 #include <curl/curl.h>
 
-#include "../core/err.h"
+#include "err.h"
 
 /* The soname of Debian's libcurl4 package. */
 #define CURLDL_SONAME "libcurl.so.4"

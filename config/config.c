@@ -15,7 +15,7 @@
  * under construction first, and the config is freed whole on failure.
  */
 #include "config.h"
-#include "util.h"
+#include "../core/util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -6,9 +6,9 @@
  * lines on stdout with --json.
  */
 #include "cli.h"
-#include "config.h"
-#include "loop.h"
-#include "util.h"
+#include "../config/config.h"
+#include "../core/loop.h"
+#include "../core/util.h"
 
 #include "../probes/probes.h"
 #include "../runbooks/runbooks.h"

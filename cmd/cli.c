@@ -3,7 +3,7 @@
  * points at, with its problems printed the same way everywhere.
  */
 #include "cli.h"
-#include "config.h"
+#include "../config/config.h"
 
 #include <errno.h>
 #include <stdio.h>
