@@ -1,14 +1,70 @@
 /*
- * Helpers every command shares: loading the configuration the command line
- * points at, with its problems printed the same way everywhere.
+ * Helpers every command shares: errors and usage printed the same way
+ * everywhere, options, ids, the timeline and the configuration the command
+ * line points at.
  */
 #include "cli.h"
 #include "../config/config.h"
+#include "../core/util.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int
+cli_error(const struct lk_err *err)
+{
+	fprintf(stderr, "lookout: %s\n", err->msg[0] ? err->msg :
+	    lk_code_text(err->code));
+	return lk_exit_status(err->code);
+}
+
+int
+cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lookout: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see lookout --help)\n", stderr);
+	return 2;
+}
+
+int
+cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+enum lk_code
+cli_open_store(struct cli *cli, struct store **s, struct lk_err *err)
+{
+	struct lk_identity id;
+	struct store_actor actor;
+	char *path = cli->db_path ? lk_xstrdup(cli->db_path) :
+	    store_default_path();
+	enum lk_code code;
+
+	lk_identity_detect(&id);
+	actor.user = id.user;
+	actor.from = id.from[0] ? id.from : NULL;
+	actor.tty = id.tty[0] ? id.tty : NULL;
+	code = store_open(path, &actor, s, err);
+	free(path);
+	return code;
+}
+
 
 int
 cli_load_config(struct cli *cli, struct config **cfg)
@@ -65,4 +121,72 @@ cli_json_only(const char *cmd, int argc, char **argv, const char *help,
 		}
 	}
 	return -1;
+}
+
+/* Joins argv[from..argc) with spaces, so unquoted words still work. */
+char *
+cli_join_words(int argc, char **argv, int from)
+{
+	struct lk_buf b = { 0 };
+
+	for (int i = from; i < argc; i++) {
+		if (i > from)
+			lk_buf_addc(&b, ' ');
+		lk_buf_adds(&b, argv[i]);
+	}
+	if (b.s == NULL)
+		lk_buf_adds(&b, "");
+	return b.s;
+}
+
+/*
+ * Parses options with GNU getopt_long (which moves positional words to the
+ * end), so "incident open disk full --severity P2" works as typed.
+ * Returns -1 on success, else the exit status of a usage error.
+ */
+int
+cli_parse_opts(const char *what, int argc, char **argv, const char *shorts,
+    const struct option *opts, int (*on_opt)(int c, const char *arg, void *),
+    void *arg)
+{
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			if (optopt != 0 && optopt != '?')
+				return cli_usage("%s: option -%c needs a value "
+				    "or is unknown", what, optopt);
+			return cli_usage("%s: unknown option or missing value "
+			    "in \"%s\"", what, argv[optind - 1]);
+		}
+		if (on_opt(c, optarg, arg) != 0)
+			return 2;
+	}
+	return -1;
+}
+
+int
+cli_no_opt(int c, const char *val, void *arg)
+{
+	(void)c;
+	(void)val;
+	(void)arg;
+	return 0;
+}
+
+const struct option cli_no_opts[] = { { NULL, 0, NULL, 0 } };
+
+
+/* A single line of terminal text: control characters cannot move the
+ * cursor or hide the rest of the line. */
+void
+cli_print_text(FILE *out, const char *s)
+{
+	for (; s != NULL && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		fputc(c < 0x20 || c == 0x7f ? ' ' : c, out);
+	}
 }

@@ -1,7 +1,16 @@
-/* The command line: shared state and the commands' entry points. */
+/*
+ * The command line: the command table, the state the commands share, and
+ * their common helpers.  Private to cmd/.
+ */
 #ifndef LK_CLI_H
 #define LK_CLI_H
 
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../runbooks/runbooks.h"
 #include "../store/store.h"
 
 struct cli {
@@ -10,17 +19,39 @@ struct cli {
 	const char *config;	/* --config, or NULL */
 };
 
-/* Each command takes the arguments after its own name and returns the
- * process exit status. */
-int cmd_incident(struct cli *cli, int argc, char **argv);
-int cmd_verify(struct cli *cli, int argc, char **argv);
-int cmd_export(struct cli *cli, int argc, char **argv);
-int cmd_check(struct cli *cli, int argc, char **argv);
-int cmd_status(struct cli *cli, int argc, char **argv);
-int cmd_run(struct cli *cli, int argc, char **argv);
-int cmd_replay(struct cli *cli, int argc, char **argv);
-int cmd_runs(struct cli *cli, int argc, char **argv);
-int cmd_runbooks(struct cli *cli, int argc, char **argv);
+/* The headings of `lookout --help`, in the order they are printed. */
+#define CMD_GROUP_TIMELINE	"Incidents and their timeline"
+#define CMD_GROUP_CONFIG	"State and configuration"
+#define CMD_GROUP_RUNBOOKS	"Runbooks"
+
+/*
+ * One command, as tmux's cmd_entry: main() finds it by name, prints its
+ * usage in `lookout --help` and its help for `lookout NAME --help`, so
+ * adding a command is one file and one row of cmd_table (main.c).  The
+ * man page and the shell completion are checked against the same table.
+ */
+struct cmd_entry {
+	const char *name;
+	const char *group;	/* a CMD_GROUP_* heading */
+	/* Its forms without "lookout ", one per line. */
+	const char *usage;
+	/* What it does, when its usage alone does not say; or NULL.  Lines
+	 * after the first are indented under it. */
+	const char *summary;
+	const char *help;	/* the full text of NAME --help */
+	/* Takes the arguments from its own name on; returns the exit status. */
+	int (*exec)(struct cli *cli, int argc, char **argv);
+};
+
+extern const struct cmd_entry cmd_incident_entry;
+extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_replay_entry;
+extern const struct cmd_entry cmd_runs_entry;
+extern const struct cmd_entry cmd_runbooks_entry;
 
 /* Prints "lookout: <message>" on stderr and returns the exit status. */
 int cli_error(const struct lk_err *err);
@@ -52,5 +83,60 @@ int cli_json_only(const char *cmd, int argc, char **argv, const char *help,
 
 /* True if argv asks for help ("-h" or "--help") before any "--". */
 int cli_wants_help(int argc, char **argv);
+
+/*
+ * Parses options with GNU getopt_long, calling on_opt(c, optarg, arg) for
+ * each; what names the command in errors.  Returns -1 on success (optind
+ * is the first word left), else the exit status of a usage error.
+ */
+int cli_parse_opts(const char *what, int argc, char **argv,
+    const char *shorts, const struct option *opts,
+    int (*on_opt)(int c, const char *arg, void *), void *arg);
+/* For commands without options. */
+extern const struct option cli_no_opts[];
+int cli_no_opt(int c, const char *val, void *arg);
+
+/* argv[from..argc) joined with spaces, so unquoted words still work; the
+ * caller frees it. */
+char *cli_join_words(int argc, char **argv, int from);
+
+/* Writes text from outside (a title, a note) as one line of terminal text:
+ * control characters cannot move the cursor or hide the rest of the line. */
+void cli_print_text(FILE *out, const char *s);
+
+/* --- running runbooks (runner.c) ------------------------------------------ */
+
+/* What run, replay and runs open: config, timeline, loop, probes. */
+struct cli_session {
+	struct config *cfg;
+	struct store *store;
+	struct loop *loop;
+	struct probes *probes;
+	char *lock_dir;
+};
+
+/* Opens config (optional), timeline and loop; starts the probes when
+ * probes is set and the config watches anything.  Returns -1 on success,
+ * else the exit status (the session is then closed). */
+int cli_session_open(struct cli *cli, struct cli_session *s, bool probes);
+void cli_session_close(struct cli_session *s);
+
+/* Runs book (which the run takes) to its end on the terminal; returns the
+ * run's exit status. */
+int cli_drive_run(struct cli_session *s, struct rb_book *book,
+    struct rb_run_opts *o, bool json);
+
+struct cli_run_args {
+	struct rb_run_opts o;
+	bool json;
+	const char **params;	/* owned: free it */
+	const char *runbook;
+	const char *id_text;
+};
+
+/* The arguments of run (replay false) or replay.  Returns -1 to go on,
+ * else the exit status. */
+int cli_parse_run_args(const char *cmd, int argc, char **argv,
+    struct cli_run_args *a, bool replay);
 
 #endif

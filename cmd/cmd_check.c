@@ -95,17 +95,13 @@ check_one(const char *path)
 	return 1;
 }
 
-int
+static int
 cmd_check(struct cli *cli, int argc, char **argv)
 {
 	struct lk_err err = { 0 };
 	char *path = NULL;
 	int ok = 1, files = 0, dashdash = 0;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(check_help, stdout);
-		return 0;
-	}
 	for (int i = 1; i < argc; i++) {
 		if (!dashdash && strcmp(argv[i], "--") == 0) {
 			dashdash = 1;
@@ -132,3 +128,12 @@ cmd_check(struct cli *cli, int argc, char **argv)
 	free(path);
 	return ok ? 0 : 2;
 }
+
+const struct cmd_entry cmd_check_entry = {
+	.name = "check",
+	.group = CMD_GROUP_CONFIG,
+	.usage = "check [FILE ...]",
+	.summary = "validate configuration and runbook files",
+	.help = check_help,
+	.exec = cmd_check,
+};

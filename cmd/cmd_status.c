@@ -233,7 +233,7 @@ print_table(const struct probes *p)
 		printf("\nwarning: %s\n", probes_error(p));
 }
 
-int
+static int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
 	struct config *cfg = NULL;
@@ -288,3 +288,13 @@ done:
 	config_free(&cfg);
 	return rc;
 }
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.group = CMD_GROUP_CONFIG,
+	.usage = "status [--json]",
+	.summary = "one-shot state of services and queues; exit 0 healthy,\n"
+	    "1 degraded, 2 configuration error",
+	.help = status_help,
+	.exec = cmd_status,
+};

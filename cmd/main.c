@@ -2,12 +2,11 @@
  * lookout: the command line entry point.
  *
  * Global options (--db, --config, --help, --version) may appear anywhere
- * before "--"; the first remaining word names the command.
+ * before "--"; the first remaining word names the command, looked up in
+ * cmd_table.
  */
 #include "cli.h"
-#include "../core/util.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,30 +16,21 @@
 #define LOOKOUT_VERSION "0.0.0"
 #endif
 
-static const char usage_text[] =
-"usage: lookout [--db FILE] [--config FILE] COMMAND [ARGS]\n"
-"\n"
-"Incidents and their timeline:\n"
-"  incident open TITLE [--severity P1..P4] [--service NAME ...]\n"
-"  incident list [--json]\n"
-"  incident show ID [--json]\n"
-"  incident note ID TEXT\n"
-"  incident ack|mitigate|resolve|close ID [TEXT]\n"
-"  export ID [--format md|json|csv] [-o FILE]\n"
-"  verify [ID]\n"
-"\n"
-"Configuration:\n"
-"  check [FILE ...]   validate configuration and runbook files\n"
-"  status [--json]    one-shot state of services and queues; exit 0 healthy,\n"
-"                     1 degraded, 2 configuration error\n"
-"\n"
-"Runbooks:\n"
-"  run RUNBOOK [NAME=VALUE ...] [--yes] [--dry-run] [--incident ID] [--json]\n"
-"  run --resume RUN_ID [--yes]\n"
-"  replay RUN_ID [--dry-run] [--yes]\n"
-"  runs [--json]\n"
-"  runbooks [--json]\n"
-"\n"
+/* In `lookout --help` order: by group, then as listed. */
+static const struct cmd_entry *const cmd_table[] = {
+	&cmd_incident_entry,
+	&cmd_export_entry,
+	&cmd_verify_entry,
+	&cmd_status_entry,
+	&cmd_check_entry,
+	&cmd_run_entry,
+	&cmd_replay_entry,
+	&cmd_runs_entry,
+	&cmd_runbooks_entry,
+	NULL
+};
+
+static const char options_text[] =
 "Options:\n"
 "  --db FILE       the timeline (default $LOOKOUT_DB, else\n"
 "                  $XDG_STATE_HOME/lookout/timeline.db)\n"
@@ -51,55 +41,48 @@ static const char usage_text[] =
 "Exit status: 0 success, 1 a check or step failed, 2 usage or data error,\n"
 "3 aborted by the operator, 4 interrupted.\n";
 
-int
-cli_error(const struct lk_err *err)
+/* Prints text indented by indent, each of its lines. */
+static void
+print_indented(FILE *out, const char *text, int indent)
 {
-	fprintf(stderr, "lookout: %s\n", err->msg[0] ? err->msg :
-	    lk_code_text(err->code));
-	return lk_exit_status(err->code);
-}
+	while (*text != '\0') {
+		size_t n = strcspn(text, "\n");
 
-int
-cli_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("lookout: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see lookout --help)\n", stderr);
-	return 2;
-}
-
-int
-cli_wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return 0;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-			return 1;
+		fprintf(out, "%*s%.*s\n", indent, "", (int)n, text);
+		text += n + (text[n] == '\n');
 	}
-	return 0;
 }
 
-enum lk_code
-cli_open_store(struct cli *cli, struct store **s, struct lk_err *err)
+/* The usage of every command, grouped as the table orders them. */
+static void
+usage(FILE *out)
 {
-	struct lk_identity id;
-	struct store_actor actor;
-	char *path = cli->db_path ? lk_xstrdup(cli->db_path) :
-	    store_default_path();
-	enum lk_code code;
+	const char *group = NULL;
 
-	lk_identity_detect(&id);
-	actor.user = id.user;
-	actor.from = id.from[0] ? id.from : NULL;
-	actor.tty = id.tty[0] ? id.tty : NULL;
-	code = store_open(path, &actor, s, err);
-	free(path);
-	return code;
+	fputs("usage: lookout [--db FILE] [--config FILE] COMMAND [ARGS]\n",
+	    out);
+	for (size_t i = 0; cmd_table[i] != NULL; i++) {
+		const struct cmd_entry *e = cmd_table[i];
+
+		if (group == NULL || strcmp(group, e->group) != 0) {
+			group = e->group;
+			fprintf(out, "\n%s:\n", group);
+		}
+		print_indented(out, e->usage, 2);
+		if (e->summary != NULL)
+			print_indented(out, e->summary, 6);
+	}
+	fputc('\n', out);
+	fputs(options_text, out);
+}
+
+static const struct cmd_entry *
+cmd_find(const char *name)
+{
+	for (size_t i = 0; cmd_table[i] != NULL; i++)
+		if (strcmp(cmd_table[i]->name, name) == 0)
+			return cmd_table[i];
+	return NULL;
 }
 
 /*
@@ -157,7 +140,8 @@ int
 main(int argc, char **argv)
 {
 	struct cli cli = { .prog = "lookout" };
-	const char *cmd;
+	const struct cmd_entry *e;
+	const char *name;
 	int rc;
 
 	/* The timeline and exports are private to their owner. */
@@ -166,32 +150,20 @@ main(int argc, char **argv)
 	if ((rc = take_globals(&cli, &argc, argv)) >= 0)
 		return rc;
 	if (argc < 2) {
-		fputs(usage_text, stderr);
+		usage(stderr);
 		return 2;
 	}
-	cmd = argv[1];
-	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
-	    strcmp(cmd, "help") == 0) {
-		fputs(usage_text, stdout);
+	name = argv[1];
+	if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 ||
+	    strcmp(name, "help") == 0) {
+		usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "incident") == 0)
-		return cmd_incident(&cli, argc - 1, argv + 1);
-	if (strcmp(cmd, "verify") == 0)
-		return cmd_verify(&cli, argc - 1, argv + 1);
-	if (strcmp(cmd, "export") == 0)
-		return cmd_export(&cli, argc - 1, argv + 1);
-	if (strcmp(cmd, "check") == 0)
-		return cmd_check(&cli, argc - 1, argv + 1);
-	if (strcmp(cmd, "status") == 0)
-		return cmd_status(&cli, argc - 1, argv + 1);
-	if (strcmp(cmd, "run") == 0)
-		return cmd_run(&cli, argc - 1, argv + 1);
-	if (strcmp(cmd, "replay") == 0)
-		return cmd_replay(&cli, argc - 1, argv + 1);
-	if (strcmp(cmd, "runs") == 0)
-		return cmd_runs(&cli, argc - 1, argv + 1);
-	if (strcmp(cmd, "runbooks") == 0)
-		return cmd_runbooks(&cli, argc - 1, argv + 1);
-	return cli_usage("unknown command \"%s\"", cmd);
+	if ((e = cmd_find(name)) == NULL)
+		return cli_usage("unknown command \"%s\"", name);
+	if (cli_wants_help(argc - 1, argv + 1)) {
+		fputs(e->help, stdout);
+		return 0;
+	}
+	return e->exec(&cli, argc - 1, argv + 1);
 }

@@ -1,5 +1,5 @@
 /*
- * The timeline commands: incident, verify, export.
+ * lookout incident: open, list, show, note, and the milestones.
  */
 #include "cli.h"
 #include "../core/util.h"
@@ -23,66 +23,8 @@ static const char incident_help[] =
 "Milestones only move forward: open, acknowledged, mitigated, resolved,\n"
 "closed; a later one may skip an earlier one.\n";
 
-static const char verify_help[] =
-"usage: lookout verify [ID]\n"
-"\n"
-"Recomputes the hash chain of the timeline (up to incident ID's last event)\n"
-"and names the first event that was edited, deleted or inserted out of\n"
-"order.  Exit 0 when the chain holds, 1 when it is broken.\n";
-
-static const char export_help[] =
-"usage: lookout export ID [--format md|json|csv] [-o FILE]\n"
-"\n"
-"Writes incident ID as a postmortem in Markdown (the default), as JSON with\n"
-"every event and its hashes, or as RFC 4180 CSV.  With -o the file is\n"
-"written whole or not at all, readable only by you.\n";
-
-/* Joins argv[from..argc) with spaces, so unquoted words still work. */
-static char *
-join_words(int argc, char **argv, int from)
-{
-	struct lk_buf b = { 0 };
-
-	for (int i = from; i < argc; i++) {
-		if (i > from)
-			lk_buf_addc(&b, ' ');
-		lk_buf_adds(&b, argv[i]);
-	}
-	if (b.s == NULL)
-		lk_buf_adds(&b, "");
-	return b.s;
-}
-
-/*
- * Parses options with GNU getopt_long (which moves positional words to the
- * end), so "incident open disk full --severity P2" works as typed.
- * Returns -1 on success, else the exit status of a usage error.
- */
 static int
-parse_opts(const char *what, int argc, char **argv, const char *shorts,
-    const struct option *opts, int (*on_opt)(int c, const char *arg, void *),
-    void *arg)
-{
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
-		if (c == '?' || c == ':') {
-			if (optopt != 0 && optopt != '?')
-				return cli_usage("%s: option -%c needs a value "
-				    "or is unknown", what, optopt);
-			return cli_usage("%s: unknown option or missing value "
-			    "in \"%s\"", what, argv[optind - 1]);
-		}
-		if (on_opt(c, optarg, arg) != 0)
-			return 2;
-	}
-	return -1;
-}
-
-static int
-json_only_opt(int c, const char *val, void *arg)
+json_opt(int c, const char *val, void *arg)
 {
 	(void)val;
 	if (c == 'j')
@@ -129,10 +71,10 @@ incident_open(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	o.services = lk_xcalloc((size_t)argc, sizeof *o.services);
-	rc = parse_opts("incident open", argc, argv, "s:", opts, open_opt, &o);
+	rc = cli_parse_opts("incident open", argc, argv, "s:", opts, open_opt, &o);
 	if (rc >= 0)
 		goto done;
-	title = join_words(argc, argv, optind);
+	title = cli_join_words(argc, argv, optind);
 	if (cli_open_store(cli, &s, &err) != LK_OK ||
 	    store_incident_open(s, title, o.severity, o.services, o.nservices,
 	    &id, &err) != LK_OK) {
@@ -155,18 +97,6 @@ print_services(FILE *out, const struct store_incident *inc)
 		fprintf(out, "%s%s", i ? "," : "", inc->services[i]);
 	if (inc->nservices == 0)
 		fputs("-", out);
-}
-
-/* A single line of terminal text: control characters cannot move the
- * cursor or hide the rest of the line. */
-static void
-print_clean(FILE *out, const char *s)
-{
-	for (; s != NULL && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		fputc(c < 0x20 || c == 0x7f ? ' ' : c, out);
-	}
 }
 
 static json_t *
@@ -208,7 +138,7 @@ list_one(const struct store_incident *inc, void *arg)
 	lk_iso8601(inc->opened_at, iso);
 	printf("%-5lld %-3s %-13s %.10s %.8s  ", (long long)inc->id,
 	    inc->severity, inc->status, iso, iso + 11);
-	print_clean(stdout, inc->title);
+	cli_print_text(stdout, inc->title);
 	if (inc->nservices) {
 		fputs(" [", stdout);
 		print_services(stdout, inc);
@@ -226,8 +156,8 @@ incident_list(struct cli *cli, int argc, char **argv)
 	struct lk_err err = { 0 };
 	int json = 0, rc;
 
-	if ((rc = parse_opts("incident list", argc, argv, "", json_opts,
-	    json_only_opt, &json)) >= 0)
+	if ((rc = cli_parse_opts("incident list", argc, argv, "", json_opts,
+	    json_opt, &json)) >= 0)
 		return rc;
 	if (optind < argc)
 		return cli_usage("incident list: unexpected \"%s\"",
@@ -262,10 +192,10 @@ show_event(const struct store_event *ev, void *arg)
 	printf("%6lld  %s  %-8s %-20s ", (long long)ev->seq, iso,
 	    ev->actor_user, ev->kind);
 	if (ev->subject != NULL) {
-		print_clean(stdout, ev->subject);
+		cli_print_text(stdout, ev->subject);
 		fputs(ev->message ? ": " : "", stdout);
 	}
-	print_clean(stdout, ev->message);
+	cli_print_text(stdout, ev->message);
 	fputc('\n', stdout);
 	return 0;
 }
@@ -279,8 +209,8 @@ incident_show(struct cli *cli, int argc, char **argv)
 	int64_t id;
 	int json = 0, rc;
 
-	if ((rc = parse_opts("incident show", argc, argv, "", json_opts,
-	    json_only_opt, &json)) >= 0)
+	if ((rc = cli_parse_opts("incident show", argc, argv, "", json_opts,
+	    json_opt, &json)) >= 0)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage("incident show takes one incident ID");
@@ -300,7 +230,7 @@ incident_show(struct cli *cli, int argc, char **argv)
 		return rc;
 	}
 	printf("incident %lld: ", (long long)inc->id);
-	print_clean(stdout, inc->title);
+	cli_print_text(stdout, inc->title);
 	printf("\nseverity %s, %s, services ", inc->severity, inc->status);
 	print_services(stdout, inc);
 	fputs("\n\n", stdout);
@@ -310,17 +240,6 @@ incident_show(struct cli *cli, int argc, char **argv)
 	store_close(&s);
 	return rc;
 }
-
-static int
-no_opt(int c, const char *val, void *arg)
-{
-	(void)c;
-	(void)val;
-	(void)arg;
-	return 0;
-}
-
-static const struct option no_opts[] = { { NULL, 0, NULL, 0 } };
 
 /* note, ack, mitigate, resolve, close: ID then free text. */
 static int
@@ -333,7 +252,7 @@ incident_update(struct cli *cli, const char *verb, int milestone, int argc,
 	int64_t id;
 	int rc;
 
-	if ((rc = parse_opts(verb, argc, argv, "", no_opts, no_opt, NULL)) >= 0)
+	if ((rc = cli_parse_opts(verb, argc, argv, "", cli_no_opts, cli_no_opt, NULL)) >= 0)
 		return rc;
 	if (argc - optind < 1)
 		return cli_usage("incident %s needs an incident ID", verb);
@@ -341,7 +260,7 @@ incident_update(struct cli *cli, const char *verb, int milestone, int argc,
 		return cli_usage("incident note needs an ID and the note text");
 	if (cli_parse_id("incident id", argv[optind], &id, &err) != LK_OK)
 		return cli_error(&err);
-	text = join_words(argc, argv, optind + 1);
+	text = cli_join_words(argc, argv, optind + 1);
 	if (cli_open_store(cli, &s, &err) != LK_OK)
 		rc = cli_error(&err);
 	else if (milestone < 0)
@@ -355,7 +274,7 @@ incident_update(struct cli *cli, const char *verb, int milestone, int argc,
 	return rc;
 }
 
-int
+static int
 cmd_incident(struct cli *cli, int argc, char **argv)
 {
 	static const struct {
@@ -371,9 +290,9 @@ cmd_incident(struct cli *cli, int argc, char **argv)
 	};
 	const char *verb;
 
-	if (argc < 2 || cli_wants_help(argc, argv)) {
-		fputs(incident_help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		fputs(incident_help, stderr);
+		return 2;
 	}
 	verb = argv[1];
 	if (strcmp(verb, "open") == 0)
@@ -389,136 +308,15 @@ cmd_incident(struct cli *cli, int argc, char **argv)
 	return cli_usage("incident: unknown action \"%s\"", verb);
 }
 
-int
-cmd_verify(struct cli *cli, int argc, char **argv)
-{
-	struct store_verify_report r;
-	struct store *s = NULL;
-	struct lk_err err = { 0 };
-	int64_t id = 0;
-	int rc;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(verify_help, stdout);
-		return 0;
-	}
-	if ((rc = parse_opts("verify", argc, argv, "", no_opts, no_opt,
-	    NULL)) >= 0)
-		return rc;
-	if (argc - optind > 1)
-		return cli_usage("verify takes at most one incident ID");
-	if (argc - optind == 1 && cli_parse_id("incident id", argv[optind], &id, &err) != LK_OK)
-		return cli_error(&err);
-	if (cli_open_store(cli, &s, &err) != LK_OK)
-		return cli_error(&err);
-	if (store_verify(s, id, &r, &err) != LK_OK) {
-		rc = cli_error(&err);
-	} else if (r.ok) {
-		printf("ok: %lld events verified in %s, last hash %s\n",
-		    (long long)r.checked, store_path(s), r.head_hash);
-		rc = 0;
-	} else {
-		printf("BROKEN: %s\n", r.reason);
-		fprintf(stderr, "lookout: verify %s: %s\n", store_path(s),
-		    r.reason);
-		rc = 1;
-	}
-	store_close(&s);
-	return rc;
-}
-
-struct export_opts {
-	const char *format;
-	const char *output;
+const struct cmd_entry cmd_incident_entry = {
+	.name = "incident",
+	.group = CMD_GROUP_TIMELINE,
+	.usage = "incident open TITLE [--severity P1..P4] [--service NAME ...]\n"
+	    "incident list [--json]\n"
+	    "incident show ID [--json]\n"
+	    "incident note ID TEXT\n"
+	    "incident ack|mitigate|resolve|close ID [TEXT]",
+	.help = incident_help,
+	.exec = cmd_incident,
 };
-
-static int
-export_opt(int c, const char *val, void *arg)
-{
-	struct export_opts *o = arg;
-
-	if (c == 'f')
-		o->format = val;
-	else if (c == 'o')
-		o->output = val;
-	return 0;
-}
-
-/*
- * Writes to a temporary file beside the target and renames it into place,
- * so an interrupted export never leaves half a postmortem under the name.
- */
-static int
-export_to_file(struct store *s, int64_t id, enum store_format f,
-    const char *path, struct lk_err *err)
-{
-	char *tmp = lk_xasprintf("%s.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	FILE *out;
-	enum lk_code code;
-
-	if (fd < 0) {
-		lk_fail(err, LK_EIO, "write %s: %s", path, strerror(errno));
-		free(tmp);
-		return cli_error(err);
-	}
-	out = fdopen(fd, "w");
-	code = store_export(s, id, f, out, err);
-	if (code == LK_OK && (fflush(out) != 0 || fsync(fd) != 0))
-		code = lk_fail(err, LK_EIO, "write %s: %s", path,
-		    strerror(errno));
-	if (fclose(out) != 0 && code == LK_OK)
-		code = lk_fail(err, LK_EIO, "write %s: %s", path,
-		    strerror(errno));
-	if (code == LK_OK && rename(tmp, path) != 0)
-		code = lk_fail(err, LK_EIO, "write %s: %s", path,
-		    strerror(errno));
-	if (code != LK_OK)
-		unlink(tmp);
-	free(tmp);
-	return code == LK_OK ? 0 : cli_error(err);
-}
-
-int
-cmd_export(struct cli *cli, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct export_opts o = { .format = "md" };
-	enum store_format f;
-	struct store *s = NULL;
-	struct lk_err err = { 0 };
-	int64_t id;
-	int rc;
-
-	if (cli_wants_help(argc, argv)) {
-		fputs(export_help, stdout);
-		return 0;
-	}
-	if ((rc = parse_opts("export", argc, argv, "f:o:", opts, export_opt,
-	    &o)) >= 0)
-		return rc;
-	if (argc - optind != 1)
-		return cli_usage("export takes one incident ID");
-	if (cli_parse_id("incident id", argv[optind], &id, &err) != LK_OK ||
-	    store_format_parse(o.format, &f, &err) != LK_OK)
-		return cli_error(&err);
-	if (cli_open_store(cli, &s, &err) != LK_OK)
-		return cli_error(&err);
-	if (o.output != NULL && strcmp(o.output, "-") != 0) {
-		rc = export_to_file(s, id, f, o.output, &err);
-	} else {
-		rc = store_export(s, id, f, stdout, &err) == LK_OK ? 0 :
-		    cli_error(&err);
-		if (rc == 0 && fflush(stdout) != 0) {
-			lk_fail(&err, LK_EIO, "write standard output: %s",
-			    strerror(errno));
-			rc = cli_error(&err);
-		}
-	}
-	store_close(&s);
-	return rc;
-}
