@@ -255,7 +255,7 @@ cli_drive_run(struct cli_session *s, struct rb_book *book, struct rb_run_opts *o
 	struct term t = { .loop = s->loop, .tty = -1 };
 	struct lk_err err = { 0 };
 	struct rb_run *run = NULL;
-	int rc;
+	int rc, sub = 0;
 
 	if (!o->yes && !o->dry_run) {
 		t.tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -271,7 +271,7 @@ cli_drive_run(struct cli_session *s, struct rb_book *book, struct rb_run_opts *o
 	loop_add_signal(s->loop, SIGTERM, on_signal, &t);
 	loop_add_signal(s->loop, SIGHUP, on_signal, &t);
 	if (json)
-		store_set_observer(s->store, print_event, NULL);
+		sub = store_subscribe(s->store, STORE_OWN, print_event, NULL);
 	o->lock_dir = s->lock_dir;
 	if (rb_run_start(s->loop, s->store, s->probes, s->cfg, book, o,
 	    &term_fe, &t, &run, &err) != LK_OK) {
@@ -291,7 +291,7 @@ cli_drive_run(struct cli_session *s, struct rb_book *book, struct rb_run_opts *o
 		loop_del_fd(s->loop, t.tty, LOOP_READABLE);
 		close(t.tty);
 	}
-	store_set_observer(s->store, NULL, NULL);
+	store_unsubscribe(s->store, sub);
 	rb_run_free(&run);
 	return rc;
 }

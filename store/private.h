@@ -76,6 +76,7 @@
 	    " finished_at FROM steps WHERE run_id = ?1 ORDER BY idx")         \
 	X(events_range, "SELECT " STORE_EVENT_COLS " FROM events"             \
 	    " WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")                      \
+	X(data_version, "PRAGMA data_version")                                \
 	X(events_run, "SELECT " STORE_EVENT_COLS " FROM events"               \
 	    " WHERE run_id = ?1 ORDER BY seq")                                \
 	X(runs_incident, "SELECT id, runbook, source_sha256, params, dry_run,"\
@@ -96,8 +97,15 @@ struct store {
 	int64_t busy_since;	/* when the current wait for the lock began */
 	bool lazy;		/* the next commit may skip its fsync */
 	int wal_frames;		/* frames in the log after our last commit */
-	store_event_cb observer;
-	void *observer_arg;
+	/* The change feed (feed.c). */
+	struct store_sub *subs;
+	size_t nsubs;
+	int last_sub_id;
+	int64_t feed_seq;	/* the last event handed to STORE_ALL */
+	int64_t data_version;	/* PRAGMA data_version when last read */
+	struct loop *watch_loop;
+	long long watch_timer;
+	int64_t watch_ms;
 	int64_t txn_first_seq;	/* first event appended in this transaction */
 	int64_t txn_last_seq;
 #define STORE_X(name, sql) sqlite3_stmt *st_##name;
@@ -130,6 +138,11 @@ void store_txn_rollback(struct store *s);
 enum lk_code store_txn_commit(struct store *s, struct lk_err *err);
 enum lk_code store_append_locked(struct store *s,
     const struct store_new_event *ev, int64_t *seq, struct lk_err *err);
+
+/* feed.c: hands the events of the transaction just committed to the
+ * subscribers.  store.c: the busy handler back on after store_poll. */
+void store_feed_committed(struct store *s);
+void store_busy_wait_on(struct store *s);
 
 /* The canonical hash of an event given its prev_hash. out: 64 hex + NUL. */
 void store_event_hash(const struct store_event *ev, struct lk_buf *scratch,

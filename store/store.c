@@ -241,6 +241,12 @@ busy_wait(void *arg, int count)
 	return 1;
 }
 
+void
+store_busy_wait_on(struct store *s)
+{
+	sqlite3_busy_handler(s->db, busy_wait, s);
+}
+
 static enum lk_code
 exec_sql(struct store *s, const char *sql, struct lk_err *err, const char *what)
 {
@@ -386,7 +392,7 @@ store_open(const char *path, const struct store_actor *actor,
 	 * log back only once it has grown (see on_wal_commit). */
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_wal_hook(s->db, on_wal_commit, s);
-	sqlite3_busy_handler(s->db, busy_wait, s);
+	store_busy_wait_on(s);
 
 	/* Check the version before anything writes to the file. */
 	if (read_user_version(s, &version, err) != LK_OK)
@@ -425,6 +431,8 @@ store_close(struct store **sp)
 #define STORE_X(name, sql) sqlite3_finalize(s->st_##name);
 	STORE_STMTS(STORE_X)
 #undef STORE_X
+	store_unwatch(s);
+	free(s->subs);
 	if (s->db != NULL)
 		fold_wal(s);
 	sqlite3_close(s->db);
@@ -542,31 +550,6 @@ store_txn_rollback(struct store *s)
 	lazy_reset(s);
 }
 
-/* Tells the observer about the events of the transaction just committed. */
-static void
-notify_observer(struct store *s)
-{
-	sqlite3_stmt *st = s->st_events_range;
-	struct store_event ev;
-
-	if (s->observer == NULL || s->txn_first_seq == 0)
-		return;
-	sqlite3_bind_int64(st, 1, s->txn_first_seq);
-	sqlite3_bind_int64(st, 2, s->txn_last_seq);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		store_event_from_row(st, &ev);
-		s->observer(&ev, s->observer_arg);
-	}
-	sqlite3_reset(st);
-}
-
-void
-store_set_observer(struct store *s, store_event_cb cb, void *arg)
-{
-	s->observer = cb;
-	s->observer_arg = arg;
-}
-
 /* Must come before store_txn_begin(): SQLite reads the setting when the
  * transaction starts. */
 void
@@ -593,7 +576,7 @@ store_txn_commit(struct store *s, struct lk_err *err)
 	sqlite3_reset(s->st_commit);
 	lazy_reset(s);
 	if (rc == SQLITE_DONE) {
-		notify_observer(s);
+		store_feed_committed(s);
 		s->txn_first_seq = s->txn_last_seq = 0;
 		return LK_OK;
 	}

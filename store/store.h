@@ -108,10 +108,39 @@ enum lk_code store_open(const char *path, const struct store_actor *actor,
     struct store **out, struct lk_err *err);
 
 /*
- * Calls cb with every event this handle appends, once it is durable (after
- * its commit): `run --json` prints them as they happen.  NULL stops it.
+ * The change feed.  A subscriber of STORE_OWN gets the events this handle
+ * appends, each once it is durable (`run --json` prints them as they
+ * happen).  A subscriber of STORE_ALL gets every event appended to the
+ * file from the moment it subscribed, by this handle or by another process
+ * (a second engineer's console, a `lookout run` in a script), each once and
+ * in seq order: this handle's at their commit, the others' when
+ * store_poll() finds them.  History is read with store_event_foreach();
+ * an event appended between subscribing and reading it may come both ways,
+ * so a subscriber that reads history keeps the highest seq it has shown.
+ * Callbacks may append, subscribe and unsubscribe.  Returns an id for
+ * store_unsubscribe().
  */
-void store_set_observer(struct store *s, store_event_cb cb, void *arg);
+enum store_sub_kind { STORE_OWN, STORE_ALL };
+int store_subscribe(struct store *s, enum store_sub_kind kind,
+    store_event_cb cb, void *arg);
+void store_unsubscribe(struct store *s, int id);
+
+/*
+ * Hands the events other processes appended since the last look to the
+ * STORE_ALL subscribers.  Costs one read of PRAGMA data_version while
+ * nothing changed.  Never waits for a lock: a busy timeline is looked at
+ * again next time (LK_OK).
+ */
+enum lk_code store_poll(struct store *s, struct lk_err *err);
+
+/* Calls store_poll() from a timer on loop every interval_ms (<= 0: 250),
+ * until store_unwatch() or store_close(). */
+struct loop;
+void store_watch(struct store *s, struct loop *loop, int64_t interval_ms);
+void store_unwatch(struct store *s);
+
+/* The seq of the last event in the file (0: none). */
+int64_t store_head_seq(struct store *s);
 
 /* Writes ev as DESIGN's event object, one line of JSON. */
 void store_event_write_json(const struct store_event *ev, FILE *out);
