@@ -24,25 +24,6 @@ static const char status_help[] =
 "Exit 0 all healthy, 1 something is failing or degraded, 2 configuration\n"
 "error.\n";
 
-/* Flags that mean "look at me"; insecure is only informational. */
-#define SVC_DEGRADED (SVC_FAILED | SVC_INACTIVE | SVC_NOT_ENABLED | \
-	SVC_UNHEALTHY | SVC_DELETED_CWD | SVC_DELETED_EXE | SVC_RESTARTING)
-#define Q_DEGRADED (Q_STALLED | Q_PAUSED | Q_NO_CONSUMERS | Q_STALE)
-
-static bool
-svc_degraded(const struct probe_service *s)
-{
-	return (s->flags & SVC_DEGRADED) || s->health == HEALTH_FAILING ||
-	    s->health == HEALTH_UNKNOWN || s->load[0] == '\0' ||
-	    strcmp(s->load, "not-found") == 0;
-}
-
-static bool
-queue_degraded(const struct probe_queue *q)
-{
-	return q->state != QSTATE_OK || (q->flags & Q_DEGRADED);
-}
-
 static json_t *
 flags_json(unsigned flags)
 {
@@ -276,10 +257,10 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	probes_record_now(p);
 	rc = 0;
 	for (size_t i = 0; i < probes_service_count(p); i++)
-		if (svc_degraded(probes_service(p, i)))
+		if (probe_service_degraded(probes_service(p, i)))
 			rc = 1;
 	for (size_t i = 0; i < probes_queue_count(p); i++)
-		if (queue_degraded(probes_queue(p, i)))
+		if (probe_queue_degraded(probes_queue(p, i)))
 			rc = 1;
 done:
 	probes_free(&p);

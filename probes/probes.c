@@ -41,6 +41,12 @@ struct svc {
 	struct probes *owner;
 };
 
+struct probes_sub {
+	int id;			/* 0: unsubscribed */
+	probes_change_cb *cb;
+	void *data;
+};
+
 struct probes {
 	struct loop *loop;
 	const struct config *cfg;
@@ -52,8 +58,13 @@ struct probes {
 	size_t nsvc;
 	struct pqueue *queues;
 	size_t nq;
-	probes_change_cb *cb;
-	void *cb_data;
+	struct probes_sub *subs;
+	size_t nsubs;
+	int last_sub_id;
+	/* The states as the subscribers were last told, to say what changed. */
+	struct probe_service *told_svc;
+	size_t ntold_svc;
+	struct probe_queue *told_q;
 	long long timer;
 	/*
 	 * Set when a source changed what the probes know and the derived
@@ -95,6 +106,85 @@ derive_if_dirty(const struct probes *cp)
 		derive_all(p);
 }
 
+static bool
+svc_same(const struct probe_service *a, const struct probe_service *b)
+{
+	return a->name == b->name && strcmp(a->load, b->load) == 0 &&
+	    strcmp(a->active, b->active) == 0 && strcmp(a->sub, b->sub) == 0 &&
+	    strcmp(a->enabled, b->enabled) == 0 &&
+	    a->main_pid == b->main_pid && a->restarts == b->restarts &&
+	    a->since_ms == b->since_ms && a->health == b->health &&
+	    strcmp(a->reason, b->reason) == 0 &&
+	    a->latency_ms == b->latency_ms && a->flags == b->flags;
+}
+
+static bool
+queue_same(const struct probe_queue *a, const struct probe_queue *b)
+{
+	return a->depth == b->depth && a->consumers == b->consumers &&
+	    a->ready == b->ready && a->unacked == b->unacked &&
+	    a->rate_in_per_min == b->rate_in_per_min &&
+	    a->rate_out_per_min == b->rate_out_per_min &&
+	    a->drain_minutes == b->drain_minutes && a->state == b->state &&
+	    a->flags == b->flags && strcmp(a->reason, b->reason) == 0;
+}
+
+/*
+ * Tells every subscriber what changed since they were last told.  The
+ * comparison is with a copy of what they were told, not with the previous
+ * derivation: a state that changes and changes back between two passes is
+ * no news.
+ */
+static void
+notify(struct probes *p)
+{
+	struct probes_change c = { 0 };
+	size_t *si = NULL, *qi = NULL;
+
+	derive_if_dirty(p);
+	if (p->nsvc > p->ntold_svc) {
+		p->told_svc = lk_xrealloc(p->told_svc, p->nsvc *
+		    sizeof *p->told_svc);
+		memset(p->told_svc + p->ntold_svc, 0, (p->nsvc -
+		    p->ntold_svc) * sizeof *p->told_svc);
+		c.added = p->ntold_svc > 0 || p->discover;
+		p->ntold_svc = p->nsvc;
+	}
+	if (p->told_q == NULL && p->nq > 0)
+		p->told_q = lk_xcalloc(p->nq, sizeof *p->told_q);
+	for (size_t i = 0; i < p->nsvc; i++) {
+		if (svc_same(&p->svcs[i].st, &p->told_svc[i]))
+			continue;
+		if (si == NULL)
+			si = lk_xcalloc(p->nsvc, sizeof *si);
+		si[c.nservices++] = i;
+		p->told_svc[i] = p->svcs[i].st;
+	}
+	for (size_t i = 0; i < p->nq; i++) {
+		const struct probe_queue *q = probe_queue_state(p->queues,
+		    p->nq, i);
+
+		if (queue_same(q, &p->told_q[i]))
+			continue;
+		if (qi == NULL)
+			qi = lk_xcalloc(p->nq, sizeof *qi);
+		qi[c.nqueues++] = i;
+		p->told_q[i] = *q;
+	}
+	c.services = si;
+	c.queues = qi;
+	/* A callback may subscribe (the array may move) or unsubscribe. */
+	for (size_t i = 0; (c.nservices || c.nqueues || c.added) &&
+	    i < p->nsubs; i++) {
+		struct probes_sub sub = p->subs[i];
+
+		if (sub.id != 0)
+			sub.cb(p, &c, sub.data);
+	}
+	free(si);
+	free(qi);
+}
+
 static long long
 on_notify(struct loop *l, long long id, void *data)
 {
@@ -105,10 +195,11 @@ on_notify(struct loop *l, long long id, void *data)
 	p->notify_timer = 0;
 	/* Without a subscriber (`status`), the accessors derive on demand:
 	 * nobody looks in between, so there is nothing to derive for. */
-	if (p->cb != NULL) {
-		derive_if_dirty(p);
-		p->cb(p, p->cb_data);
-	}
+	for (size_t i = 0; i < p->nsubs; i++)
+		if (p->subs[i].id != 0) {
+			notify(p);
+			break;
+		}
 	return LOOP_NOMORE;
 }
 
@@ -565,15 +656,32 @@ probes_free(struct probes **pp)
 	sysd_free(&p->user);
 	sysd_free(&p->system);
 	free(p->svcs);
+	free(p->subs);
+	free(p->told_svc);
+	free(p->told_q);
 	free(p);
 	*pp = NULL;
 }
 
-void
+int
 probes_subscribe(struct probes *p, probes_change_cb *cb, void *data)
 {
-	p->cb = cb;
-	p->cb_data = data;
+	size_t i;
+
+	for (i = 0; i < p->nsubs && p->subs[i].id != 0; i++)
+		;
+	if (i == p->nsubs)
+		p->subs = lk_xrealloc(p->subs, ++p->nsubs * sizeof *p->subs);
+	p->subs[i] = (struct probes_sub){ ++p->last_sub_id, cb, data };
+	return p->subs[i].id;
+}
+
+void
+probes_unsubscribe(struct probes *p, int id)
+{
+	for (size_t i = 0; id != 0 && i < p->nsubs; i++)
+		if (p->subs[i].id == id)
+			p->subs[i].id = 0;
 }
 
 bool

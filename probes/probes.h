@@ -108,13 +108,49 @@ struct probe_queue {
 	unsigned flags;
 };
 
+/*
+ * The one rule for "needs a look" (rules.c): `status` exits 1 when any
+ * service or queue is degraded, the console sorts by severity, worst
+ * first, and `watch` raises on it.
+ */
+bool probe_service_degraded(const struct probe_service *s);
+bool probe_queue_degraded(const struct probe_queue *q);
+
+enum {
+	PROBE_SEV_OK,		/* nothing to see */
+	PROBE_SEV_UNKNOWN,	/* not read or checked yet */
+	PROBE_SEV_WARN,		/* works, but will not for long: not-enabled,
+				   restarting, a queue over warn */
+	PROBE_SEV_BROKEN,	/* does not do its job: inactive, unhealthy,
+				   deleted cwd/exe, stalled, paused */
+	PROBE_SEV_DOWN,		/* failed, not found, a queue over crit */
+};
+int probe_service_severity(const struct probe_service *s);
+int probe_queue_severity(const struct probe_queue *q);
+
 struct loop;
 struct config;
 struct store;
 struct probes;
 
-/* Called (from the loop) after any state changed. */
-typedef void probes_change_cb(struct probes *p, void *data);
+/*
+ * What one change notification covers: the services and queues whose
+ * state differs from the last notification (by index, ascending), and
+ * whether services were added (discovery without a config finds units
+ * as the manager answers; the state pointers of every service may then
+ * have moved).  Valid only during the callback.
+ */
+struct probes_change {
+	const size_t *services;
+	size_t nservices;
+	const size_t *queues;
+	size_t nqueues;
+	bool added;
+};
+
+/* Called from the loop, at most once a pass, when some state changed. */
+typedef void probes_change_cb(struct probes *p,
+    const struct probes_change *c, void *data);
 
 /*
  * Sets up probes for everything cfg names (cfg may be NULL: then the
@@ -126,7 +162,13 @@ enum lk_code probes_new(struct loop *loop, const struct config *cfg,
     struct store *store, struct probes **out, struct lk_err *err);
 void probes_free(struct probes **p);
 
-void probes_subscribe(struct probes *p, probes_change_cb *cb, void *data);
+/*
+ * Several subscribers may watch one set of probes (the console's views,
+ * the watcher's rules); each gets every change.  Returns an id for
+ * probes_unsubscribe(), which a callback may call.
+ */
+int probes_subscribe(struct probes *p, probes_change_cb *cb, void *data);
+void probes_unsubscribe(struct probes *p, int id);
 
 /* Starts the first cycle now and one every interval after it. */
 void probes_start(struct probes *p);

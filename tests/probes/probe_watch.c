@@ -44,11 +44,12 @@ emit(size_t slot, const char *line)
 }
 
 static void
-on_change(struct probes *p, void *data)
+on_change(struct probes *p, const struct probes_change *c, void *data)
 {
 	size_t ns = probes_service_count(p);
 	char line[1024], flags[256];
 
+	(void)c;
 	(void)data;
 	for (size_t i = 0; i < ns; i++) {
 		const struct probe_service *s = probes_service(p, i);
