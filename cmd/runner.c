@@ -11,6 +11,7 @@
 #include "../probes/probes.h"
 #include "../runbooks/runbooks.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,7 +30,6 @@ struct term {
 	int tty;			/* -1: no terminal */
 	struct rb_run *run;
 	enum { WAIT_NONE, WAIT_CONFIRM, WAIT_ASK } waiting;
-	bool failed;			/* the confirm follows a failure */
 	char line[1024];
 	size_t len;
 };
@@ -58,11 +58,13 @@ fe_progress(void *data, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
+/* The prompt names the answers the engine takes now, by their keys. */
 static void
 prompt_confirm(struct term *t)
 {
-	tty_write(t, t->failed ? "The step failed. [r]etry, [s]kip it and go "
-	    "on, or [a]bort? " : "Run this step? [y]es, [s]kip, [a]bort: ");
+	tty_write(t, rb_run_answers(t->run) & RB_ANSWER(RB_RETRY) ?
+	    "The step failed. [r]etry, [s]kip it and go on, or [a]bort? " :
+	    "Run this step? [y]es, [s]kip, [a]bort: ");
 }
 
 static void
@@ -71,12 +73,12 @@ fe_confirm(void *data, struct rb_run *run, int step, const char *name,
 {
 	struct term *t = data;
 
-	(void)run;
 	(void)step;
 	(void)name;
 	(void)plan;
+	(void)failed;
+	t->run = run;
 	t->waiting = WAIT_CONFIRM;
-	t->failed = failed;
 	prompt_confirm(t);
 }
 
@@ -101,11 +103,11 @@ fe_done(void *data, struct rb_run *run)
 	loop_stop(t->loop);
 }
 
+/* A line typed at the prompt: its first letter names an answer ("y"es,
+ * "s"kip, "r"etry, "a"bort); the engine says whether it takes it now. */
 static void
 answer_line(struct term *t, const char *line)
 {
-	enum rb_answer a;
-
 	if (t->waiting == WAIT_ASK) {
 		t->waiting = WAIT_NONE;
 		rb_run_reply(t->run, line);
@@ -113,30 +115,14 @@ answer_line(struct term *t, const char *line)
 	}
 	if (t->waiting != WAIT_CONFIRM)
 		return;
-	switch (line[0]) {
-	case 'y': case 'Y':
-		if (t->failed)
-			goto again;
-		a = RB_YES;
-		break;
-	case 'r': case 'R':
-		if (!t->failed)
-			goto again;
-		a = RB_RETRY;
-		break;
-	case 's': case 'S':
-		a = RB_SKIP;
-		break;
-	case 'a': case 'A':
-		a = RB_ABORT;
-		break;
-	default:
-		goto again;
+	for (enum rb_answer a = RB_YES; a <= RB_ABORT; a++) {
+		if (tolower((unsigned char)line[0]) != rb_answer_name(a)[0])
+			continue;
+		t->waiting = WAIT_NONE;
+		if (rb_run_answer(t->run, a))
+			return;
+		t->waiting = WAIT_CONFIRM;
 	}
-	t->waiting = WAIT_NONE;
-	rb_run_answer(t->run, a);
-	return;
-again:
 	prompt_confirm(t);
 }
 

@@ -71,6 +71,8 @@ struct child {
 	struct child_stream	 out;
 	struct child_stream	 err;
 	size_t			 max_output;
+	void			(*on_output)(void *, int, const char *, size_t);
+	void			*output_data;
 
 	int			 status_fd;	/* -1 once read */
 	struct child_report	 report;	/* stage 0: exec worked */
@@ -348,6 +350,9 @@ child_read_cb(struct loop *l, int fd, int mask, void *data)
 	/* One read per pass, so a chatty command cannot starve the loop. */
 	n = read(fd, buf, sizeof buf);
 	if (n > 0) {
+		if (c->on_output != NULL)
+			c->on_output(c->output_data, s == &c->out ? 1 : 2, buf,
+			    (size_t)n);
 		keep = c->max_output - s->buf.len;
 		if (keep > (size_t)n)
 			keep = (size_t)n;
@@ -773,6 +778,8 @@ child_start(struct loop *loop, const struct child_opts *o, child_done_cb *cb,
 	c->cwd = o->cwd != NULL ? lk_xstrdup(o->cwd) : NULL;
 	c->started = loop_now_ms();
 	c->max_output = o->max_output > 0 ? o->max_output : CHILD_MAX_OUTPUT;
+	c->on_output = o->on_output;
+	c->output_data = o->output_data;
 	c->grace_ms = o->grace_ms > 0 ? o->grace_ms : CHILD_GRACE_MS;
 	c->out.c = c;
 	c->out.fd = po[0];

@@ -52,6 +52,14 @@ struct child_opts {
 	 */
 	int64_t			 grace_ms;
 	size_t			 max_output;	/* per stream; 0: CHILD_MAX_OUTPUT */
+	/*
+	 * Optional: called from the loop with each chunk read from stdout
+	 * (stream 1) or stderr (stream 2) as it arrives, whether or not it
+	 * is kept, for a screen that shows the command at work.
+	 */
+	void			(*on_output)(void *data, int stream,
+				    const char *buf, size_t len);
+	void			*output_data;
 };
 
 /* Valid only during the done callback, which must copy what it keeps. */

@@ -257,10 +257,10 @@ l_systemctl(lua_State *L)
 	}
 	unitctl_set_settle(uc, settle);
 	w = wait_new(run, action);
-	run->pending = PEND_UNIT;
+	rb_pending_set(run, PEND_UNIT, action);
 	if (unitctl_run(uc, op, unit, timeout, on_unit_done, w) != 0) {
 		wait_free(w);
-		run->pending = PEND_NONE;
+		rb_pending_clear(run);
 		rb_action_finished(run, action, false, "could not ask systemd",
 		    NULL);
 		return push_result(L, false, "could not ask systemd");
@@ -294,6 +294,9 @@ http_retry(struct loop *l, long long id, void *data)
 	(void)l;
 	(void)id;
 	w->run->timer = 0;
+	/* In flight again: the reply's callback owns w from here. */
+	w->run->pend_data = NULL;
+	w->run->pend_free = NULL;
 	http_attempt(w);
 	return LOOP_NOMORE;
 }
@@ -328,6 +331,10 @@ on_http_done(const struct http_reply *r, void *data)
 		    reason);
 		run->timer = loop_add_timer(run->loop, w->backoff_ms,
 		    http_retry, w);
+		/* Between two tries only the timer holds w: a step timeout
+		 * or a cancel (rb_pending_clear) frees it. */
+		run->pend_data = w;
+		run->pend_free = (void (*)(void *))wait_free;
 		return;
 	}
 	rb_pending_clear(run);
@@ -537,7 +544,7 @@ l_http_check(lua_State *L)
 		push_http_result(L, false, err.msg, 0, 0, 0);
 		return 1;
 	}
-	run->pending = PEND_HTTP;
+	rb_pending_set(run, PEND_HTTP, "http.check");
 	http_attempt(w);
 	return lua_yield(L, 0);
 }
@@ -564,6 +571,10 @@ on_child_done(const struct child_result *r, void *data)
 	    !r->cancelled;
 	if (r->spawn_error)
 		snprintf(outcome, sizeof outcome, "%s", r->spawn_error);
+	else if (r->cancelled)
+		snprintf(outcome, sizeof outcome, "cancelled by the operator "
+		    "after %lld ms (ended by signal %d)",
+		    (long long)r->duration_ms, r->term_signal);
 	else if (r->timed_out)
 		snprintf(outcome, sizeof outcome, "timed out after %lld ms "
 		    "(ended by signal %d)", (long long)r->duration_ms,
@@ -598,6 +609,14 @@ on_child_done(const struct child_result *r, void *data)
 	lua_setfield(run->co, -2, "timed_out");
 	wait_free(w);
 	rb_resume(run, 1);
+}
+
+/* Both streams, in the order they arrive, as a terminal would show them. */
+static void
+sh_output(void *data, int stream, const char *buf, size_t len)
+{
+	(void)stream;
+	rb_output(data, buf, len);
 }
 
 static int
@@ -706,12 +725,14 @@ l_sh(lua_State *L)
 	o.stdin_data = stdin_data;
 	o.stdin_len = stdin_len;
 	o.timeout_ms = timeout;
+	o.on_output = sh_output;
+	o.output_data = run;
 	w = wait_new(run, "sh");
-	run->pending = PEND_CHILD;
+	rb_pending_set(run, PEND_CHILD, "sh");
 	if (child_start(run->loop, &o, on_child_done, w, &run->child, &err) !=
 	    LK_OK) {
 		wait_free(w);
-		run->pending = PEND_NONE;
+		rb_pending_clear(run);
 		rb_action_finished(run, "sh", false, err.msg, NULL);
 		for (size_t i = 0; env[i]; i++)
 			free((char *)env[i]);
@@ -880,7 +901,10 @@ l_ask(lua_State *L)
 		return luaL_error(L, "ask: no operator to answer \"%s\"",
 		    prompt);
 	}
-	run->pending = PEND_ASK;
+	rb_pending_set(run, PEND_ASK, "ask");
+	free(run->question);
+	run->question = lk_xstrdup(prompt);
+	rb_changed(run);
 	run->fe->ask(run->fe_data, run, prompt);
 	return lua_yield(L, 0);
 }
@@ -906,7 +930,7 @@ l_sleep(lua_State *L)
 
 	if (run->planning)
 		return 0;
-	run->pending = PEND_SLEEP;
+	rb_pending_set(run, PEND_SLEEP, "sleep");
 	run->timer = loop_add_timer(run->loop, ms > 0 ? ms : 0, on_sleep, run);
 	return lua_yield(L, 0);
 }
@@ -965,6 +989,43 @@ l_finish(lua_State *L)
 	return 0;
 }
 
+/* --- cancel ------------------------------------------------------------------ */
+
+void
+rb_action_cancel(struct rb_run *run)
+{
+	char action[sizeof run->pend_action];
+	const char *why = "cancelled by the operator";
+
+	/* A command is stopped for real; its callback says how it ended. */
+	if (run->pending == PEND_CHILD) {
+		if (run->child != NULL)
+			child_cancel(run->child);
+		return;
+	}
+	snprintf(action, sizeof action, "%s", run->pend_action);
+	if (run->pending == PEND_UNIT)
+		why = "cancelled by the operator; the systemd job, if any, "
+		    "goes on in systemd";
+	if (run->pending == PEND_ASK) {
+		free(run->question);
+		run->question = NULL;
+	}
+	/* Late callbacks are ignored from here (rb_pending_clear). */
+	rb_pending_clear(run);
+	/* A sleep is wait_until's pause between two checks: it returns
+	 * false and wait_until says how it ended. */
+	if (strcmp(action, "sleep") == 0) {
+		lua_pushboolean(run->co, 0);
+		lua_pushstring(run->co, why);
+		rb_resume(run, 2);
+		return;
+	}
+	rb_action_finished(run, action, false, why, NULL);
+	push_result(run->co, false, why);
+	rb_resume(run, 1);
+}
+
 static const char wait_until_lua[] =
 "local begin_, finish_, sleep_, now_, duration_ = ...\n"
 "function wait_until(o)\n"
@@ -989,7 +1050,11 @@ static const char wait_until_lua[] =
 "      finish_('wait_until', false, reason)\n"
 "      return { ok = false, reason = reason, checks = checks }\n"
 "    end\n"
-"    sleep_(interval)\n"
+"    local awake, why_ = sleep_(interval)\n"
+"    if awake == false then\n"
+"      finish_('wait_until', false, why_)\n"
+"      return { ok = false, reason = why_, checks = checks }\n"
+"    end\n"
 "  end\n"
 "end\n";
 

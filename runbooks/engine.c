@@ -211,8 +211,79 @@ rb_pending_clear(struct rb_run *run)
 	run->pend_data = NULL;
 	run->pend_free = NULL;
 	run->pending = PEND_NONE;
+	run->pend_action[0] = '\0';
 	run->child = NULL;
 	run->gen++;
+}
+
+void
+rb_pending_set(struct rb_run *run, enum rb_pending_kind kind,
+    const char *action)
+{
+	run->pending = kind;
+	snprintf(run->pend_action, sizeof run->pend_action, "%s", action);
+}
+
+/* --- what the front end shows --------------------------------------------- */
+
+void
+rb_changed(struct rb_run *run)
+{
+	if (run->fe != NULL && run->fe->changed != NULL)
+		run->fe->changed(run->fe_data, run);
+}
+
+void
+rb_output(struct rb_run *run, const char *buf, size_t len)
+{
+	struct lk_buf *o = &run->output;
+
+	lk_buf_add(o, buf, len);
+	if (o->len > RB_OUTPUT_TAIL) {
+		size_t cut = o->len - RB_OUTPUT_TAIL;
+
+		memmove(o->s, o->s + cut, o->len - cut + 1);
+		o->len -= cut;
+	}
+	rb_changed(run);
+}
+
+/* The state a step's recorded status means. */
+static enum rb_step_state
+state_of(const char *status)
+{
+	static const struct {
+		const char *status;
+		enum rb_step_state state;
+	} map[] = {
+		{ "ok", RB_STEP_OK }, { "failed", RB_STEP_FAILED },
+		{ "skipped", RB_STEP_SKIPPED },
+		{ "interrupted", RB_STEP_INTERRUPTED },
+		{ "dry-run", RB_STEP_DRY_RUN }, { "started", RB_STEP_RUNNING },
+	};
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(status, map[i].status) == 0)
+			return map[i].state;
+	return RB_STEP_PENDING;
+}
+
+static void
+track_set(struct rb_run *run, enum rb_step_state state)
+{
+	struct rb_step_track *t = &run->track[run->step];
+
+	t->state = state;
+	if (state == RB_STEP_RUNNING) {
+		t->started_ms = lk_now_ms();
+		t->finished_ms = 0;
+		free(t->outcome);
+		t->outcome = NULL;
+		lk_buf_reset(&run->output);
+	} else if (state != RB_STEP_WAITING) {
+		t->finished_ms = lk_now_ms();
+	}
+	rb_changed(run);
 }
 
 /* --- parameters ---------------------------------------------------------- */
@@ -428,6 +499,9 @@ step_done(struct rb_run *run, const char *status, const char *why)
 	rb_progress(run, "step %zu \"%s\": %s%s%s", run->step + 1,
 	    run->book->steps[run->step].name, status, w ? ": " : "",
 	    w ? w : "");
+	free(run->track[run->step].outcome);
+	run->track[run->step].outcome = w ? lk_xstrdup(w) : NULL;
+	track_set(run, state_of(status));
 	if (!run->store_broken && store_step_finish(run->store, run->run_id,
 	    (int)run->step, status, w, &err) != LK_OK)
 		store_failed(run, "the step's outcome is not recorded", &err);
@@ -552,6 +626,8 @@ plan_step(struct rb_run *run)
 	drop_coroutine(run);
 	if (run->plan.len == 0)
 		lk_buf_adds(&run->plan, "(no actions)");
+	free(run->track[run->step].plan);
+	run->track[run->step].plan = lk_xstrdup(run->plan.s);
 }
 
 static void
@@ -579,6 +655,7 @@ run_step(struct rb_run *run)
 	}
 	rb_progress(run, "step %zu/%zu \"%s\"", run->step + 1,
 	    run->book->nsteps, s->name);
+	track_set(run, RB_STEP_RUNNING);
 	run->step_timer = loop_add_timer(run->loop, limit, on_step_timeout,
 	    run);
 	start_coroutine(run);
@@ -600,6 +677,7 @@ offer_step(struct rb_run *run)
 	}
 	run->offered_retry = false;
 	run->awaiting_answer = true;
+	track_set(run, RB_STEP_WAITING);
 	run->fe->confirm(run->fe_data, run, (int)run->step, s->name,
 	    run->plan.s, false);
 }
@@ -678,24 +756,52 @@ run_finish(struct rb_run *run, const char *status, int exit_status,
 	}
 	rb_progress(run, "run %lld %s: %s", (long long)run->run_id, status,
 	    run->summary);
+	rb_changed(run);
 	if (run->fe && run->fe->done)
 		run->fe->done(run->fe_data, run);
 }
 
-void
-rb_run_answer(struct rb_run *run, enum rb_answer a)
+const char *
+rb_answer_name(enum rb_answer a)
+{
+	static const char *const names[] = { "yes", "skip", "retry", "abort" };
+
+	return (unsigned)a < 4 ? names[a] : "?";
+}
+
+const char *
+rb_step_state_name(enum rb_step_state st)
+{
+	static const char *const names[] = {
+#define RB_X(e, name) name,
+		RB_STEP_STATES(RB_X)
+#undef RB_X
+	};
+
+	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+/* Before a step: run it, skip it or stop.  After it failed: run it again,
+ * go on without it, or stop; "yes" would not say which. */
+unsigned
+rb_run_answers(const struct rb_run *run)
 {
 	if (!run->awaiting_answer || run->finished)
-		return;
+		return 0;
+	if (run->offered_retry)
+		return RB_ANSWER(RB_RETRY) | RB_ANSWER(RB_SKIP) |
+		    RB_ANSWER(RB_ABORT);
+	return RB_ANSWER(RB_YES) | RB_ANSWER(RB_SKIP) | RB_ANSWER(RB_ABORT);
+}
+
+bool
+rb_run_answer(struct rb_run *run, enum rb_answer a)
+{
+	if ((unsigned)a > RB_ABORT || !(rb_run_answers(run) & RB_ANSWER(a)))
+		return false;
 	run->awaiting_answer = false;
 	switch (a) {
 	case RB_YES:
-		if (run->offered_retry) {
-			/* After a failure, "yes" moves on past the step. */
-			run->step++;
-			next_step(run);
-			return;
-		}
 		run_step(run);
 		break;
 	case RB_RETRY:
@@ -710,7 +816,7 @@ rb_run_answer(struct rb_run *run, enum rb_answer a)
 		    LK_OK) {
 			store_failed(run, "the skip is not recorded", &err);
 			next_step(run);
-			return;
+			return true;
 		}
 		if (!run->offered_retry)
 			step_done(run, "skipped", "by the operator");
@@ -724,6 +830,7 @@ rb_run_answer(struct rb_run *run, enum rb_answer a)
 		    run->book->steps[run->step].name);
 		break;
 	}
+	return true;
 }
 
 void
@@ -778,6 +885,9 @@ rb_run_start(struct loop *loop, struct store *store, struct probes *probes,
 	run->params_ref = LUA_NOREF;
 	run->co_ref = LUA_NOREF;
 	run->lock_fd = -1;
+	run->ntrack = book->nsteps;
+	run->track = lk_xcalloc(book->nsteps ? book->nsteps : 1,
+	    sizeof *run->track);
 	if (run->opts.lua_limit_ms <= 0)
 		run->opts.lua_limit_ms = DEFAULT_LUA_LIMIT_MS;
 	if (run->opts.step_limit_ms <= 0)
@@ -827,8 +937,16 @@ rb_run_start(struct loop *loop, struct store *store, struct probes *probes,
 		for (size_t i = 0; i < r->nsteps; i++) {
 			if ((strcmp(r->steps[i].status, "ok") == 0 ||
 			    strcmp(r->steps[i].status, "skipped") == 0) &&
-			    (size_t)r->steps[i].idx == run->step)
+			    (size_t)r->steps[i].idx == run->step) {
+				struct rb_step_track *t = &run->track[run->step];
+
+				t->state = state_of(r->steps[i].status);
+				t->outcome = r->steps[i].outcome ?
+				    lk_xstrdup(r->steps[i].outcome) : NULL;
+				t->started_ms = r->steps[i].started_at;
+				t->finished_ms = r->steps[i].finished_at;
 				run->step++;
+			}
 			if (strcmp(r->steps[i].status, "started") == 0)
 				rb_progress(run, "step %d \"%s\": started at "
 				    "%lld, outcome unknown", r->steps[i].idx + 1,
@@ -862,10 +980,49 @@ rb_run_reply(struct rb_run *run, const char *text)
 {
 	if (run->pending != PEND_ASK)
 		return;
+	free(run->question);
+	run->question = NULL;
 	rb_pending_clear(run);
 	rb_action_finished(run, "ask", true, text, NULL);
 	lua_pushstring(run->co, text);
 	rb_resume(run, 1);
+}
+
+const char *
+rb_run_question(const struct rb_run *run)
+{
+	return run->pending == PEND_ASK ? run->question : NULL;
+}
+
+void
+rb_run_cancel(struct rb_run *run)
+{
+	if (run->finished || run->planning || run->pending == PEND_NONE)
+		return;
+	rb_action_cancel(run);
+}
+
+size_t rb_run_nsteps(const struct rb_run *run) { return run->book->nsteps; }
+size_t rb_run_current(const struct rb_run *run) { return run->step; }
+const char *rb_run_runbook(const struct rb_run *run) { return run->book->name; }
+
+void
+rb_run_step_info(const struct rb_run *run, size_t i, struct rb_step_info *out)
+{
+	const struct rb_step_track *t = &run->track[i];
+
+	out->name = run->book->steps[i].name;
+	out->state = t->state;
+	out->plan = t->plan;
+	out->outcome = t->outcome;
+	out->started_ms = t->started_ms;
+	out->finished_ms = t->finished_ms;
+}
+
+char *
+rb_run_output(const struct rb_run *run)
+{
+	return run->output.len > 0 ? rb_scrub(run, run->output.s) : NULL;
 }
 
 bool rb_run_finished(const struct rb_run *run) { return run->finished; }
@@ -898,6 +1055,13 @@ rb_run_free(struct rb_run **rp)
 	free(run->secrets);
 	free(run->params_json);
 	lk_buf_free(&run->plan);
+	for (size_t i = 0; i < run->ntrack; i++) {
+		free(run->track[i].plan);
+		free(run->track[i].outcome);
+	}
+	free(run->track);
+	lk_buf_free(&run->output);
+	free(run->question);
 	if (run->lock_fd >= 0)
 		close(run->lock_fd);
 	if (run->book != NULL) {

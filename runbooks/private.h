@@ -80,6 +80,18 @@ struct http_pool;
 enum rb_pending_kind { PEND_NONE, PEND_CHILD, PEND_UNIT, PEND_HTTP,
     PEND_SLEEP, PEND_ASK };
 
+/* Where a step stands, for the front end (rb_run_step_info). */
+struct rb_step_track {
+	enum rb_step_state state;
+	char *plan;			/* scrubbed; NULL until planned */
+	char *outcome;			/* scrubbed; NULL until it ended */
+	int64_t started_ms;
+	int64_t finished_ms;
+};
+
+/* How much of the running command's output the front end can show. */
+#define RB_OUTPUT_TAIL 8192
+
 struct rb_run {
 	struct loop *loop;
 	struct store *store;
@@ -108,8 +120,14 @@ struct rb_run {
 	bool awaiting_answer;
 	bool offered_retry;
 
+	struct rb_step_track *track;	/* one per step of the book */
+	size_t ntrack;
+	struct lk_buf output;		/* the tail of the command's output */
+	char *question;			/* an ask() awaiting rb_run_reply */
+
 	/* The one operation in flight; gen invalidates late callbacks. */
 	enum rb_pending_kind pending;
+	char pend_action[32];		/* its name, for a cancel */
 	unsigned gen;
 	struct child *child;
 	long long timer;		/* sleep, http backoff */
@@ -158,3 +176,12 @@ void rb_progress(struct rb_run *run, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Forgets the operation in flight (its late callback is ignored). */
 void rb_pending_clear(struct rb_run *run);
+/* Marks action (a name for rb_run_cancel) in flight as kind. */
+void rb_pending_set(struct rb_run *run, enum rb_pending_kind kind,
+    const char *action);
+/* actions.c: ends the action in flight as cancelled (see rb_run_cancel). */
+void rb_action_cancel(struct rb_run *run);
+/* Tells the front end that what it shows changed. */
+void rb_changed(struct rb_run *run);
+/* Keeps the tail of the running command's output for the front end. */
+void rb_output(struct rb_run *run, const char *buf, size_t len);

@@ -72,6 +72,39 @@ enum lk_code rb_find(const struct config *cfg, const char *name, char **path,
 /* --- running ------------------------------------------------------------- */
 
 enum rb_answer { RB_YES, RB_SKIP, RB_RETRY, RB_ABORT };
+#define RB_ANSWER(a) (1u << (a))
+
+/* "yes", "skip", "retry", "abort". */
+const char *rb_answer_name(enum rb_answer a);
+
+/* X(enum, name): where each step of a run stands. */
+#define RB_STEP_STATES(X)                                               \
+	X(RB_STEP_PENDING, "pending")		/* not reached yet */      \
+	X(RB_STEP_WAITING, "waiting")		/* planned, awaiting an answer */ \
+	X(RB_STEP_RUNNING, "running")                                   \
+	X(RB_STEP_OK, "ok")                                             \
+	X(RB_STEP_FAILED, "failed")                                     \
+	X(RB_STEP_SKIPPED, "skipped")                                   \
+	X(RB_STEP_INTERRUPTED, "interrupted")                           \
+	X(RB_STEP_DRY_RUN, "dry-run")
+
+enum rb_step_state {
+#define RB_X(e, name) e,
+	RB_STEP_STATES(RB_X)
+#undef RB_X
+};
+const char *rb_step_state_name(enum rb_step_state s);
+
+/* One step as a front end shows it; strings belong to the run and are
+ * valid until its next change (see rb_frontend.changed). */
+struct rb_step_info {
+	const char *name;
+	enum rb_step_state state;
+	const char *plan;	/* its actions, one per line; NULL until planned */
+	const char *outcome;	/* one line, once it ended (or NULL) */
+	int64_t started_ms;	/* wall clock; 0 until it ran */
+	int64_t finished_ms;
+};
 
 /* What the engine tells its front end (the CLI, the console). */
 struct rb_frontend {
@@ -79,8 +112,8 @@ struct rb_frontend {
 	void (*progress)(void *data, const char *line);
 	/*
 	 * A step is about to run; plan lists its actions, one per line.
-	 * Answer later with rb_run_answer().  failed is set when offering a
-	 * retry after a failure.
+	 * Answer later with rb_run_answer(), one of rb_run_answers().
+	 * failed is set when offering a retry after a failure.
 	 */
 	void (*confirm)(void *data, struct rb_run *run, int step,
 	    const char *name, const char *plan, bool failed);
@@ -88,6 +121,10 @@ struct rb_frontend {
 	void (*ask)(void *data, struct rb_run *run, const char *prompt);
 	/* The run is over (rb_run_exit_status says how). */
 	void (*done)(void *data, struct rb_run *run);
+	/* Optional: something rb_run_step_info() or rb_run_output() shows
+	 * changed (a step's state, the running action's output).  Called
+	 * from the loop; a front end marks itself dirty and reads later. */
+	void (*changed)(void *data, struct rb_run *run);
 };
 
 struct rb_run_opts {
@@ -121,17 +158,45 @@ enum lk_code rb_run_start(struct loop *loop, struct store *store,
     struct probes *probes, const struct config *cfg, struct rb_book *book,
     const struct rb_run_opts *opts, const struct rb_frontend *fe,
     void *fe_data, struct rb_run **out, struct lk_err *err);
-void rb_run_answer(struct rb_run *run, enum rb_answer a);
+/*
+ * The answers the engine takes now, as RB_ANSWER() bits: yes, skip or
+ * abort before a step; retry, skip or abort after one failed; 0 when it
+ * asks nothing.  rb_run_answer() refuses any other (false), so every front
+ * end follows the same rules.
+ */
+unsigned rb_run_answers(const struct rb_run *run);
+bool rb_run_answer(struct rb_run *run, enum rb_answer a);
+/* The question of an ask() waiting for rb_run_reply(), or NULL. */
+const char *rb_run_question(const struct rb_run *run);
 void rb_run_reply(struct rb_run *run, const char *text);
+/*
+ * Cancels the action in flight: a command gets SIGINT, SIGTERM, SIGKILL in
+ * turn; a wait for systemd or an endpoint is given up (a systemd job goes
+ * on in systemd).  The action ends failed, "cancelled by the operator",
+ * and the step's function goes on from there as after any failure.
+ * Nothing happens when no action is in flight.
+ */
+void rb_run_cancel(struct rb_run *run);
 /* Lost the terminal or got a signal: the running action finishes, its
  * outcome is recorded, no further step starts. */
 void rb_run_interrupt(struct rb_run *run);
 bool rb_run_finished(const struct rb_run *run);
 int64_t rb_run_id(const struct rb_run *run);
+const char *rb_run_runbook(const struct rb_run *run);
 /* 0 succeeded, 1 a step failed, 2 runbook error, 3 aborted, 4 interrupted */
 int rb_run_exit_status(const struct rb_run *run);
 /* One line on how the run ended. */
 const char *rb_run_summary(const struct rb_run *run);
+
+/* The steps, and the one being offered or run (== nsteps once past the
+ * last). */
+size_t rb_run_nsteps(const struct rb_run *run);
+size_t rb_run_current(const struct rb_run *run);
+void rb_run_step_info(const struct rb_run *run, size_t i,
+    struct rb_step_info *out);
+/* The last output of the running (or last) command, secrets replaced;
+ * the caller frees it.  NULL when there is none. */
+char *rb_run_output(const struct rb_run *run);
 void rb_run_free(struct rb_run **run);
 
 #endif
