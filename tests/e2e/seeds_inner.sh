@@ -25,6 +25,17 @@ ln -sfn "$T/releases/65" "$T/current"
 printf '%s\n' "[Service]" "WorkingDirectory=$T/current" "ExecStart=$T/worker.sh" > "$U/mail-worker.service"
 systemctl --user daemon-reload
 systemctl --user start mail-worker.service
+# A Type=simple start is done once systemd has forked: the worker enters
+# its directory a moment later.  The deploy must come after that, or the
+# worker starts in the new release and nothing is stale.
+worker_cwd() {
+	pid=$(systemctl --user show -p MainPID --value mail-worker.service)
+	readlink "/proc/$pid/cwd" 2>/dev/null
+}
+for i in $(seq 100); do
+	[ "$(worker_cwd)" = "$T/releases/65" ] && break
+	sleep 0.05
+done
 cat > "$T/lookout.lua" <<LUA
 interval = "200ms"
 service "mail-worker" { unit = "mail-worker.service", scope = "user" }
