@@ -27,5 +27,7 @@ bool probe_queues_settled(const struct pqueue *q, size_t n);
 int64_t probe_queues_max_wait(const struct pqueue *q, size_t n, int64_t floor);
 const struct probe_queue *probe_queue_state(const struct pqueue *q, size_t n,
     size_t i);
+size_t probe_queue_history(const struct pqueue *q, size_t n, size_t i,
+    int64_t *depths, size_t max);
 
 #endif

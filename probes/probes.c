@@ -735,6 +735,34 @@ probes_queue(const struct probes *p, size_t i)
 	return probe_queue_state(p->queues, p->nq, i);
 }
 
+size_t
+probes_queue_history(const struct probes *p, size_t i, int64_t *depths,
+    size_t max)
+{
+	return probe_queue_history(p->queues, p->nq, i, depths, max);
+}
+
+size_t
+probes_service_procs(const struct probes *p, size_t i, struct probe_proc *out,
+    size_t max)
+{
+	const struct sysd_unit *u;
+	pid_t pids[MAX_PIDS];
+	size_t n, k = 0;
+
+	if (i >= p->nsvc || (u = sysd_unit(p->svcs[i].sd, p->svcs[i].unit)) ==
+	    NULL)
+		return 0;
+	n = procfs_cgroup_pids(u->cgroup[0] ? u->cgroup : NULL, pids,
+	    MAX_PIDS);
+	if (n == 0 && u->main_pid > 0)
+		pids[n++] = (pid_t)u->main_pid;
+	for (size_t j = 0; j < n && k < max; j++)
+		if (procfs_describe(pids[j], &out[k]))
+			k++;
+	return k;
+}
+
 const char *
 probes_error(const struct probes *p)
 {

@@ -185,6 +185,29 @@ const struct probe_service *probes_service(const struct probes *p, size_t i);
 size_t probes_queue_count(const struct probes *p);
 const struct probe_queue *probes_queue(const struct probes *p, size_t i);
 
+/* The depths queue i read last, oldest first, at most max of them (-1:
+ * the source did not answer then); returns how many.  For sparklines. */
+size_t probes_queue_history(const struct probes *p, size_t i,
+    int64_t *depths, size_t max);
+
+/* One process of a service's unit, as /proc describes it. */
+struct probe_proc {
+	long pid;
+	char comm[32];
+	char cwd[512];		/* "" when it may not be read */
+	char exe[512];
+	bool cwd_deleted;
+	bool exe_deleted;
+};
+
+/*
+ * The processes of service i's unit now (its cgroup, or its main process),
+ * at most max; returns how many.  Reads /proc, which is local and quick:
+ * for a detail view, not for a cycle over every service.
+ */
+size_t probes_service_procs(const struct probes *p, size_t i,
+    struct probe_proc *out, size_t max);
+
 /* Writes the current state to the store's samples now (status does, once
  * it has its answers).  Nothing happens without a store. */
 void probes_record_now(struct probes *p);

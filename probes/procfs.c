@@ -106,10 +106,13 @@ procfs_cgroup_pids(const char *cgroup, pid_t *pids, size_t max)
 	return n;
 }
 
-/* Returns true if /proc/pid/<what> points at something deleted, with the
- * path (without the " (deleted)" suffix) in target. */
+/*
+ * Reads /proc/pid/<what> into target: 1 if it points at something
+ * deleted (target then without the " (deleted)" suffix), 0 if not, -1 if
+ * it could not be read.
+ */
 static int
-link_deleted(pid_t pid, const char *what, char *target, size_t len)
+read_link(pid_t pid, const char *what, char *target, size_t len)
 {
 	static const char suffix[] = " (deleted)";
 	char path[64];
@@ -118,13 +121,42 @@ link_deleted(pid_t pid, const char *what, char *target, size_t len)
 
 	snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, what);
 	n = readlink(path, target, len - 1);
-	if (n < 0)
-		return 0;
+	if (n < 0) {
+		target[0] = '\0';
+		return -1;
+	}
 	target[n] = '\0';
 	if ((size_t)n <= sl || strcmp(target + n - sl, suffix) != 0)
 		return 0;
 	target[n - sl] = '\0';
 	return 1;
+}
+
+static int
+link_deleted(pid_t pid, const char *what, char *target, size_t len)
+{
+	return read_link(pid, what, target, len) == 1;
+}
+
+bool
+procfs_describe(pid_t pid, struct probe_proc *p)
+{
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	memset(p, 0, sizeof *p);
+	p->pid = pid;
+	snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	n = fread(p->comm, 1, sizeof p->comm - 1, f);
+	fclose(f);
+	p->comm[n] = '\0';
+	p->comm[strcspn(p->comm, "\n")] = '\0';
+	p->cwd_deleted = read_link(pid, "cwd", p->cwd, sizeof p->cwd) == 1;
+	p->exe_deleted = read_link(pid, "exe", p->exe, sizeof p->exe) == 1;
+	return true;
 }
 
 unsigned

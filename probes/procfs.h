@@ -40,4 +40,9 @@ bool procfs_unit_cgroup(pid_t pid, const char *unit, char *out, size_t len);
 unsigned procfs_check_deleted(const pid_t *pids, size_t n, char *detail,
     size_t len);
 
+/* Fills p for pid (where it runs, from what binary); false if the process
+ * is gone. */
+struct probe_proc;
+bool procfs_describe(pid_t pid, struct probe_proc *p);
+
 #endif

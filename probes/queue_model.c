@@ -24,6 +24,19 @@ nth_newest(const struct queue_model *m, size_t i)
 	return i < m->n ? &m->ring[idx] : NULL;
 }
 
+size_t
+queue_model_history(const struct queue_model *m, int64_t *depths, size_t max)
+{
+	size_t n = m->n < max ? m->n : max;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct queue_point *x = nth_newest(m, n - 1 - i);
+
+		depths[i] = x->ok ? x->depth : -1;
+	}
+	return n;
+}
+
 void
 queue_model_add(struct queue_model *m, const struct queue_sample *s)
 {

@@ -70,6 +70,11 @@ void queue_sample_init(struct queue_sample *s, int64_t ts_ms, bool ok);
 void queue_model_init(struct queue_model *m);
 void queue_model_add(struct queue_model *m, const struct queue_sample *s);
 
+/* The depths of the last max samples, oldest first (-1: the source did not
+ * answer); returns how many were written. */
+size_t queue_model_history(const struct queue_model *m, int64_t *depths,
+    size_t max);
+
 /* Fills out's depth, consumers, rates, state, reason and flags as of now. */
 void queue_model_derive(const struct queue_model *m,
     const struct queue_limits *lim, int64_t now_ms, struct probe_queue *out);

@@ -781,6 +781,13 @@ probe_queues_max_wait(const struct pqueue *qs, size_t n, int64_t floor)
 	return max;
 }
 
+size_t
+probe_queue_history(const struct pqueue *q, size_t n, size_t i,
+    int64_t *depths, size_t max)
+{
+	return i < n ? queue_model_history(&q[i].model, depths, max) : 0;
+}
+
 const struct probe_queue *
 probe_queue_state(const struct pqueue *qs, size_t n, size_t i)
 {

@@ -168,3 +168,29 @@ Test(procfs, a_process_that_is_gone_gives_no_cgroup)
 	cr_expect(!procfs_unit_cgroup(999999999, "mail.service", out,
 	    sizeof out));
 }
+
+Test(procfs, a_process_described_with_its_deleted_directory)
+{
+	char release[256];
+	struct probe_proc p;
+
+	snprintf(release, sizeof release, "%s/releases-66", dir);
+	cr_assert_eq(mkdir(release, 0700), 0);
+	spawn_sleep(release, "/bin/sleep");
+	cr_assert(procfs_describe(child, &p));
+	cr_expect_eq(p.pid, child);
+	cr_expect_str_eq(p.comm, "sleep");
+	cr_expect(strstr(p.cwd, "releases-66") != NULL, "%s", p.cwd);
+	cr_expect(strstr(p.exe, "sleep") != NULL, "%s", p.exe);
+	cr_expect_not(p.cwd_deleted);
+	cr_assert_eq(rmdir(release), 0);
+	cr_assert(procfs_describe(child, &p));
+	cr_expect(p.cwd_deleted);
+	cr_expect(strstr(p.cwd, "releases-66") != NULL &&
+	    strstr(p.cwd, "(deleted)") == NULL, "%s", p.cwd);
+	cr_expect_not(p.exe_deleted);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	cr_expect_not(procfs_describe(child, &p), "a reaped process is gone");
+	child = 0;
+}

@@ -242,3 +242,24 @@ Test(queue_model, flag_names_are_designs)
 	cr_expect_str_eq(names[1], "stalled");
 	cr_expect_str_eq(names[2], "no-consumers");
 }
+
+Test(queue_model, history_is_the_last_depths_oldest_first)
+{
+	struct queue_sample s;
+	int64_t d[8];
+	size_t n;
+
+	cr_expect_eq(queue_model_history(&m, d, 8), 0);
+	add(0, 3);
+	add(5, 4);
+	queue_sample_init(&s, 10000, false);	/* the source did not answer */
+	queue_model_add(&m, &s);
+	add(15, 9);
+	n = queue_model_history(&m, d, 8);
+	cr_assert_eq(n, 4);
+	cr_expect(d[0] == 3 && d[1] == 4 && d[2] == -1 && d[3] == 9);
+	n = queue_model_history(&m, d, 2);
+	cr_assert_eq(n, 2);
+	cr_expect(d[0] == -1 && d[1] == 9, "the newest two: %lld %lld",
+	    (long long)d[0], (long long)d[1]);
+}
