@@ -179,14 +179,15 @@ cli_no_opt(int c, const char *val, void *arg)
 const struct option cli_no_opts[] = { { NULL, 0, NULL, 0 } };
 
 
-/* A single line of terminal text: control characters cannot move the
- * cursor or hide the rest of the line. */
 void
 cli_print_text(FILE *out, const char *s)
 {
-	for (; s != NULL && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	struct lk_buf b = { 0 };
 
-		fputc(c < 0x20 || c == 0x7f ? ' ' : c, out);
-	}
+	if (s == NULL)
+		return;
+	lk_buf_add_term(&b, s, strlen(s), true);
+	if (b.s != NULL)
+		fputs(b.s, out);
+	lk_buf_free(&b);
 }

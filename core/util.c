@@ -147,6 +147,64 @@ lk_buf_add_utf8(struct lk_buf *b, const char *s, size_t n)
 	}
 }
 
+/* The code point of the well-formed sequence of len bytes at p. */
+static uint32_t
+utf8_decode(const unsigned char *p, size_t len)
+{
+	uint32_t c = len == 1 ? p[0] : p[0] & (0x7f >> len);
+
+	for (size_t i = 1; i < len; i++)
+		c = c << 6 | (p[i] & 0x3f);
+	return c;
+}
+
+/*
+ * Code points that steer a terminal or the reading of a line rather than
+ * show a glyph: C0 and C1 controls (ESC starts every escape sequence, and
+ * 0x9b is a one-byte CSI to some terminals), DEL, the line and paragraph
+ * separators, and the bidirectional overrides and isolates, which can make
+ * a line read as something else than it is.
+ */
+static bool
+steers(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+	    c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f ||
+	    c == 0x061c;
+}
+
+void
+lk_buf_add_term(struct lk_buf *b, const char *s, size_t n, bool utf8)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t len = utf8_seq(p + i, n - i);
+		uint32_t c;
+
+		if (len == 0) {
+			/* Not UTF-8: the byte, written so it shows. */
+			lk_buf_printf(b, utf8 ? "\\x%02x" : "?", p[i]);
+			i++;
+			continue;
+		}
+		c = utf8_decode(p + i, len);
+		if (c == '\t')
+			lk_buf_addc(b, ' ');
+		else if (c < 0x20 || c == 0x7f)
+			lk_buf_printf(b, "^%c", (char)(c ^ 0x40));
+		else if (steers(c))
+			lk_buf_printf(b, "<U+%04X>", (unsigned)c);
+		else if (c >= 0x80 && !utf8)
+			lk_buf_addc(b, '?');
+		else
+			lk_buf_add(b, s + i, len);
+		i += len;
+	}
+}
+
 json_t *
 lk_json_time(int64_t ms)
 {

@@ -5,6 +5,7 @@
 #ifndef LK_UTIL_H
 #define LK_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,18 @@ void lk_buf_reset(struct lk_buf *b);
  * a reason).
  */
 void lk_buf_add_utf8(struct lk_buf *b, const char *s, size_t n);
+
+/*
+ * Appends the n bytes at s as text that is safe to send to a terminal and
+ * reads as one line: every control character (ESC, BEL, CR, LF, the C1
+ * range, DEL) and every code point that reorders a line (bidirectional
+ * overrides) is written visibly ("^[", "^G", "<U+202E>"), a tab as a
+ * space, and a byte that is not UTF-8 as "\xNN".  Without utf8 (LANG=C,
+ * a terminal that is not UTF-8), every non-ASCII character becomes "?".
+ * Every path from outside text (names, notes, output, HTTP reasons,
+ * journal lines) to a terminal goes through here.
+ */
+void lk_buf_add_term(struct lk_buf *b, const char *s, size_t n, bool utf8);
 
 /* A JSON string of s (not NULL) that is never NULL: what is not UTF-8 in s
  * becomes U+FFFD (json_string() would refuse it, and a string made with

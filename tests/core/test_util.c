@@ -68,3 +68,38 @@ Test(util, sizes_read_as_people_write_them)
 	lk_fmt_size(300, buf, sizeof buf);
 	cr_expect_str_eq(buf, "300 bytes");
 }
+
+static const char *
+term(const char *s, size_t n, bool utf8)
+{
+	static char out[512];
+	struct lk_buf b = { 0 };
+
+	lk_buf_add_term(&b, s, n, utf8);
+	snprintf(out, sizeof out, "%s", b.s ? b.s : "");
+	lk_buf_free(&b);
+	return out;
+}
+
+Test(util, terminal_text_shows_every_control_and_sends_none)
+{
+	/* A window title, a screen clear, a bell, a newline. */
+	const char *s = "a\x1b]2;pwned\x07" "b\x1b[2Jc\r\nd";
+
+	cr_expect_str_eq(term(s, strlen(s), true), "a^[]2;pwned^Gb^[[2Jc^M^Jd");
+	/* C1 CSI, DEL, a bidi override, a tab. */
+	cr_expect_str_eq(term("x\xc2\x9b" "1m\x7f\xe2\x80\xae" "y\tz", 12, true),
+	    "x<U+009B>1m^?<U+202E>y z");
+	cr_expect_str_eq(term("caf\xc3\xa9 \xe2\x82\xac", 9, true),
+	    "caf\xc3\xa9 \xe2\x82\xac");
+	/* Bytes that are not UTF-8, among them a lone 0x9b (a CSI to some
+	 * terminals), are named, not sent. */
+	cr_expect_str_eq(term("\x9b" "2J\xff", 4, true), "\\x9b2J\\xff");
+}
+
+Test(util, terminal_text_in_ascii_for_lang_c)
+{
+	cr_expect_str_eq(term("caf\xc3\xa9 \xe2\x82\xac \x1b", 11, false),
+	    "caf? ? ^[");
+	cr_expect_str_eq(term("\x9b", 1, false), "?");
+}
