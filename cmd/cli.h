@@ -20,6 +20,7 @@ struct cli {
 };
 
 /* The headings of `lookout --help`, in the order they are printed. */
+#define CMD_GROUP_CONSOLE	"The console"
 #define CMD_GROUP_TIMELINE	"Incidents and their timeline"
 #define CMD_GROUP_CONFIG	"State and configuration"
 #define CMD_GROUP_RUNBOOKS	"Runbooks"
@@ -43,6 +44,7 @@ struct cmd_entry {
 	int (*exec)(struct cli *cli, int argc, char **argv);
 };
 
+extern const struct cmd_entry cmd_console_entry;
 extern const struct cmd_entry cmd_incident_entry;
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_verify_entry;

@@ -35,41 +35,6 @@ export_opt(int c, const char *val, void *arg)
 	return 0;
 }
 
-/*
- * Writes to a temporary file beside the target and renames it into place,
- * so an interrupted export never leaves half a postmortem under the name.
- */
-static int
-export_to_file(struct store *s, int64_t id, enum store_format f,
-    const char *path, struct lk_err *err)
-{
-	char *tmp = lk_xasprintf("%s.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	FILE *out;
-	enum lk_code code;
-
-	if (fd < 0) {
-		lk_fail(err, LK_EIO, "write %s: %s", path, strerror(errno));
-		free(tmp);
-		return cli_error(err);
-	}
-	out = fdopen(fd, "w");
-	code = store_export(s, id, f, out, err);
-	if (code == LK_OK && (fflush(out) != 0 || fsync(fd) != 0))
-		code = lk_fail(err, LK_EIO, "write %s: %s", path,
-		    strerror(errno));
-	if (fclose(out) != 0 && code == LK_OK)
-		code = lk_fail(err, LK_EIO, "write %s: %s", path,
-		    strerror(errno));
-	if (code == LK_OK && rename(tmp, path) != 0)
-		code = lk_fail(err, LK_EIO, "write %s: %s", path,
-		    strerror(errno));
-	if (code != LK_OK)
-		unlink(tmp);
-	free(tmp);
-	return code == LK_OK ? 0 : cli_error(err);
-}
-
 static int
 cmd_export(struct cli *cli, int argc, char **argv)
 {
@@ -96,7 +61,8 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	if (cli_open_store(cli, &s, &err) != LK_OK)
 		return cli_error(&err);
 	if (o.output != NULL && strcmp(o.output, "-") != 0) {
-		rc = export_to_file(s, id, f, o.output, &err);
+		rc = store_export_file(s, id, f, o.output, &err) == LK_OK ? 0 :
+		    cli_error(&err);
 	} else {
 		rc = store_export(s, id, f, stdout, &err) == LK_OK ? 0 :
 		    cli_error(&err);

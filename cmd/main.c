@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef LOOKOUT_VERSION
 #define LOOKOUT_VERSION "0.0.0"
@@ -18,6 +19,7 @@
 
 /* In `lookout --help` order: by group, then as listed. */
 static const struct cmd_entry *const cmd_table[] = {
+	&cmd_console_entry,
 	&cmd_incident_entry,
 	&cmd_export_entry,
 	&cmd_verify_entry,
@@ -59,7 +61,7 @@ usage(FILE *out)
 {
 	const char *group = NULL;
 
-	fputs("usage: lookout [--db FILE] [--config FILE] COMMAND [ARGS]\n",
+	fputs("usage: lookout [--db FILE] [--config FILE] [COMMAND [ARGS]]\n",
 	    out);
 	for (size_t i = 0; cmd_table[i] != NULL; i++) {
 		const struct cmd_entry *e = cmd_table[i];
@@ -149,11 +151,20 @@ main(int argc, char **argv)
 
 	if ((rc = take_globals(&cli, &argc, argv)) >= 0)
 		return rc;
+	/* No command: the console, when there is a terminal to show it. */
 	if (argc < 2) {
-		usage(stderr);
-		return 2;
+		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+			usage(stderr);
+			return 2;
+		}
+		return cmd_console_entry.exec(&cli, 1, (char *[]){ "console",
+		    NULL });
 	}
 	name = argv[1];
+	/* `lookout --readonly` is the console's option without its name. */
+	if (strcmp(name, "--readonly") == 0)
+		return cmd_console_entry.exec(&cli, argc, (argv[0] = "console",
+		    argv));
 	if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 ||
 	    strcmp(name, "help") == 0) {
 		usage(stdout);

@@ -7,9 +7,12 @@
  */
 #include "private.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum lk_code
 store_format_parse(const char *name, enum store_format *f, struct lk_err *err)
@@ -659,5 +662,40 @@ store_export(struct store *s, int64_t id, enum store_format f, FILE *out,
 	}
 	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	store_incident_free(&inc);
+	return code;
+}
+
+/*
+ * Writes to a temporary file beside the target and renames it into place,
+ * so an interrupted export never leaves half a postmortem under the name.
+ */
+enum lk_code
+store_export_file(struct store *s, int64_t id, enum store_format f,
+    const char *path, struct lk_err *err)
+{
+	char *tmp = lk_xasprintf("%s.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	FILE *out;
+	enum lk_code code;
+
+	if (fd < 0) {
+		lk_fail(err, LK_EIO, "write %s: %s", path, strerror(errno));
+		free(tmp);
+		return err->code;
+	}
+	out = fdopen(fd, "w");
+	code = store_export(s, id, f, out, err);
+	if (code == LK_OK && (fflush(out) != 0 || fsync(fd) != 0))
+		code = lk_fail(err, LK_EIO, "write %s: %s", path,
+		    strerror(errno));
+	if (fclose(out) != 0 && code == LK_OK)
+		code = lk_fail(err, LK_EIO, "write %s: %s", path,
+		    strerror(errno));
+	if (code == LK_OK && rename(tmp, path) != 0)
+		code = lk_fail(err, LK_EIO, "write %s: %s", path,
+		    strerror(errno));
+	if (code != LK_OK)
+		unlink(tmp);
+	free(tmp);
 	return code;
 }

@@ -331,4 +331,10 @@ enum lk_code store_format_parse(const char *name, enum store_format *f,
 enum lk_code store_export(struct store *s, int64_t id, enum store_format f,
     FILE *out, struct lk_err *err);
 
+/* The same into the file at path, written whole or not at all (a
+ * temporary file beside it, renamed into place), readable only by its
+ * owner. */
+enum lk_code store_export_file(struct store *s, int64_t id,
+    enum store_format f, const char *path, struct lk_err *err);
+
 #endif
