@@ -77,6 +77,7 @@ struct probes {
 	int64_t interval_ms;
 	bool discover;
 	unsigned long cycles;		/* started so far */
+	int64_t synced_ms;		/* the last full read of the managers */
 	char error[512];
 };
 
@@ -454,7 +455,7 @@ svc_proc(struct svc *v)
  * others copy its answer.
  */
 static void
-proc_pass(struct probes *p, struct sysd *sd)
+proc_pass(struct probes *p, struct sysd *sd, bool all)
 {
 	size_t nunits = sysd_count(sd);
 	size_t *first = NULL;
@@ -466,7 +467,7 @@ proc_pass(struct probes *p, struct sysd *sd)
 		if (v->sd != sd || v->unit >= nunits)
 			continue;
 		u = sysd_unit(sd, v->unit);
-		if (u->cgroup_gen == v->proc_gen)
+		if (u->cgroup_gen == v->proc_gen && !all)
 			continue;
 		v->proc_gen = u->cgroup_gen;
 		/* first[u] is 1 + the index of the service that read unit u
@@ -521,23 +522,52 @@ on_sysd_change(struct sysd *sd, void *data)
 
 	if (p->discover)
 		sync_discovered(p);
-	proc_pass(p, sd);
+	proc_pass(p, sd, false);
 	changed(p);
 }
 
 /* --- the cycle ----------------------------------------------------------- */
 
+/*
+ * How often a process that keeps watching (the console, `watch`) reads
+ * every unit from systemd again.  Between two reads the manager's signals
+ * carry every change (a crash shows within a second), so the full read is
+ * only a safety net; reading 200 units costs the manager some 30 ms of
+ * CPU, which a console polling every cycle would make it spend all day.
+ */
+#define SYSTEMD_RESYNC_MS (10 * 60 * 1000)
+
+/* A manager that failed (or whose connection did) is read again every
+ * cycle until it answers. */
+static void
+sync_manager(struct probes *p, struct sysd *sd, bool resync)
+{
+	if (sd == NULL)
+		return;
+	if (resync || sysd_error(sd) != NULL)
+		sysd_refresh(sd);
+	else
+		/* /proc changes without a word from systemd: a deploy deletes
+		 * the directory a worker runs in (seed 001). */
+		proc_pass(p, sd, true);
+}
+
 static long long
 on_cycle(struct loop *l, long long id, void *data)
 {
 	struct probes *p = data;
+	int64_t now = loop_now_ms();
+	bool resync = p->cycles == 0 || now - p->synced_ms >=
+	    SYSTEMD_RESYNC_MS;
 
 	(void)l;
 	(void)id;
-	if (p->user != NULL)
-		sysd_refresh(p->user);
-	if (p->system != NULL)
-		sysd_refresh(p->system);
+	sync_manager(p, p->user, resync);
+	sync_manager(p, p->system, resync);
+	if (resync)
+		p->synced_ms = now;
+	else
+		changed(p);
 	for (size_t i = 0; i < p->nsvc; i++)
 		svc_check(p, &p->svcs[i]);
 	probe_queues_read(p->queues, p->nq);

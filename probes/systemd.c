@@ -663,6 +663,25 @@ on_unit_files_changed(sd_bus_message *m, void *data, sd_bus_error *ret)
 	return 0;
 }
 
+/*
+ * A daemon-reload can change any unit without a PropertiesChanged for it
+ * (a unit file that appeared makes a not-found unit loaded): once the
+ * manager says the reload is over, everything is read again.
+ */
+static int
+on_reloading(sd_bus_message *m, void *data, sd_bus_error *ret)
+{
+	struct sysd *s = data;
+	int active = 0;
+
+	(void)ret;
+	if (sd_bus_message_read(m, "b", &active) > 0 && !active) {
+		s->files_stale = true;
+		sysd_refresh(s);
+	}
+	return 0;
+}
+
 static int
 on_subscribed(sd_bus_message *m, void *data, sd_bus_error *ret)
 {
@@ -743,6 +762,9 @@ sysd_new(struct loop *loop, bool user, sysd_change_cb *cb, void *data,
 		r = sd_bus_match_signal_async(s->bus, NULL, sender, SD_PATH,
 		    SD_MANAGER, "UnitFilesChanged", on_unit_files_changed,
 		    NULL, s);
+	if (r >= 0)
+		r = sd_bus_match_signal_async(s->bus, NULL, sender, SD_PATH,
+		    SD_MANAGER, "Reloading", on_reloading, NULL, s);
 	if (r >= 0)
 		r = sd_bus_call_method_async(s->bus, NULL, SD_DEST, SD_PATH,
 		    SD_MANAGER, "Subscribe", on_subscribed, s, "");

@@ -7,7 +7,8 @@
  * for (none for a unit that was not found); unit-file states (enabled or
  * not) are read once at start and again when systemd says unit files
  * changed.  PropertiesChanged signals update a unit between refreshes,
- * so a crash shows within a second.  Nothing here blocks: every call is
+ * so a crash shows within a second, and a daemon-reload (the Reloading
+ * signal) brings a refresh of its own.  Nothing here blocks: every call is
  * asynchronous and the bus's fd lives on the loop.
  */
 #ifndef LK_SYSTEMD_H

@@ -188,6 +188,34 @@ assert w[\"active\"] == \"active\" and \"deleted-cwd\" in w[\"flags\"], w
 assert \"releases/65\" in w[\"reason\"], w
 "' _ "$out"
 
+# --- a process that keeps watching: signals, not polling -------------------
+# Between two full reads (every 10 minutes) the watcher hears of changes
+# from systemd's signals alone, and checks /proc itself every cycle.
+mkdir -p "$T/releases/66"
+unit worker2.service "[Service]" "WorkingDirectory=$T/releases/66" "ExecStart=/bin/sleep 1000"
+unit looper.service "[Service]" "ExecStart=/bin/sh -c 'sleep 0.4; exit 1'" "Restart=always" "RestartSec=200ms"
+systemctl --user daemon-reload
+systemctl --user start worker2.service
+cat > "$T/long.lua" <<LUA
+interval = "300ms"
+service "worker2" { unit = "worker2.service", scope = "user" }
+service "looper" { unit = "looper.service", scope = "user" }
+service "later" { unit = "later.service", scope = "user" }
+LUA
+"$PROBE_WATCH" "$T/long.lua" 4500 > "$T/watch" &
+watch=$!
+sleep 1
+systemctl --user start looper.service
+rm -rf "$T/releases/66"
+# A unit file that appears, and a daemon-reload: no PropertiesChanged.
+unit later.service "[Service]" "ExecStart=/bin/sleep 1000"
+systemctl --user daemon-reload
+wait $watch
+check "a restart loop shows as restarting while watched" grep -q '^[0-9]* [0-9]* S looper .*restarting' "$T/watch"
+check "a directory deleted under a watched worker shows deleted-cwd" grep -q '^[0-9]* [0-9]* S worker2 active .*deleted-cwd' "$T/watch"
+check "a unit loaded by a daemon-reload is seen without waiting for the next full read" grep -q '^[0-9]* [0-9]* S later inactive dead static none inactive | inactive (dead)' "$T/watch"
+systemctl --user stop looper.service worker2.service
+
 # --- a Redis queue: stalled, drained, paused ------------------------------
 cat > "$T/mail.lua" <<LUA
 interval = "200ms"
