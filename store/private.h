@@ -77,6 +77,10 @@
 	X(events_range, "SELECT " STORE_EVENT_COLS " FROM events"             \
 	    " WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")                      \
 	X(data_version, "PRAGMA data_version")                                \
+	X(heartbeat_set, "INSERT INTO heartbeats(who, ts) VALUES (?1, ?2)"    \
+	    " ON CONFLICT(who) DO UPDATE SET ts = excluded.ts")               \
+	X(heartbeat_last, "SELECT who, ts FROM heartbeats"                    \
+	    " ORDER BY ts DESC LIMIT 1")                                      \
 	X(events_run, "SELECT " STORE_EVENT_COLS " FROM events"               \
 	    " WHERE run_id = ?1 ORDER BY seq")                                \
 	X(runs_incident, "SELECT id, runbook, source_sha256, params, dry_run,"\

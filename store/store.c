@@ -74,9 +74,23 @@ static const char *const schema_v1[] = {
 	NULL
 };
 
+/*
+ * v2: the heartbeat of each process that watches the timeline's services
+ * (`lookout watch`), so that the console and `status` can say whether one
+ * runs and when its last cycle ended.  One row per watcher, overwritten:
+ * a liveness signal, not a record, so it is not chained.
+ */
+static const char *const schema_v2[] = {
+	"CREATE TABLE heartbeats ("
+	" who TEXT PRIMARY KEY,"
+	" ts INTEGER NOT NULL)",
+	NULL
+};
+
 /* migrations[v] takes a database at user_version v to v + 1. */
 static const char *const *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 static const char *const milestone_names[] = {
@@ -1167,5 +1181,52 @@ store_samples_since(struct store *s, const char *kind, const char *subject,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return store_db_error(s, err, "read samples from");
+	return LK_OK;
+}
+
+/* --- heartbeats -------------------------------------------------------------- */
+
+enum lk_code
+store_heartbeat(struct store *s, const char *who, int64_t ts_ms,
+    struct lk_err *err)
+{
+	sqlite3_stmt *st = s->st_heartbeat_set;
+	int rc;
+
+	/* A liveness signal: safe from a crash of this process, and the next
+	 * durable commit covers it against a power cut. */
+	store_txn_lazy(s);
+	if (store_txn_begin(s, err) != LK_OK)
+		return err->code;
+	sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ts_ms);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_db_error(s, err, "write heartbeat");
+		store_txn_rollback(s);
+		return err->code;
+	}
+	return store_txn_commit(s, err);
+}
+
+enum lk_code
+store_heartbeat_last(struct store *s, char *who, size_t len, int64_t *ts_ms,
+    struct lk_err *err)
+{
+	sqlite3_stmt *st = s->st_heartbeat_last;
+	int rc = sqlite3_step(st);
+
+	*ts_ms = 0;
+	if (len > 0)
+		who[0] = '\0';
+	if (rc == SQLITE_ROW) {
+		*ts_ms = sqlite3_column_int64(st, 1);
+		snprintf(who, len, "%s", col_text(st, 0) ? col_text(st, 0) :
+		    "");
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(s, err, "read heartbeat");
 	return LK_OK;
 }

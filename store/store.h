@@ -21,7 +21,7 @@
 struct store;
 
 /* The schema version this build writes and understands. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 #define STORE_HASH_HEX 65	/* 64 hex digits and a NUL */
 
@@ -220,6 +220,17 @@ struct store_sample {
  */
 enum lk_code store_samples_add(struct store *s, const struct store_sample *v,
     size_t n, int64_t keep_ms, struct lk_err *err);
+
+/*
+ * A watcher's heartbeat: who (e.g. "watch@host[pid]") ended a cycle at
+ * ts_ms.  One row per watcher, overwritten each time; not chained.
+ */
+enum lk_code store_heartbeat(struct store *s, const char *who, int64_t ts_ms,
+    struct lk_err *err);
+/* The latest heartbeat of any watcher, into who (len bytes) and *ts_ms;
+ * *ts_ms is 0 when no watcher ever ran on this timeline. */
+enum lk_code store_heartbeat_last(struct store *s, char *who, size_t len,
+    int64_t *ts_ms, struct lk_err *err);
 
 /* --- runbook runs ------------------------------------------------------- */
 

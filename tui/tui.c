@@ -276,6 +276,9 @@ view_list_fit(struct view *v, int h)
 
 /* --- painting ------------------------------------------------------------------------------ */
 
+/* A watcher silent this long has stopped (its cycles end every few s). */
+#define WATCH_ALIVE_MS (60 * 1000)
+
 static void
 draw_header(struct tui *t)
 {
@@ -296,9 +299,13 @@ draw_header(struct tui *t)
 		snprintf(line, sizeof line, "| no open incident ");
 	}
 	x += draw_text(t, 0, x, t->cols - x - 16, R_HEADER, line);
-	if (t->watch_at > 0) {
+	/* A watcher ends a cycle every few seconds: a minute of silence
+	 * means it stopped.  Only that change is drawn, not a clock. */
+	if (t->watch_at > 0 && lk_now_ms() - t->watch_at < WATCH_ALIVE_MS) {
+		snprintf(watch, sizeof watch, "watch: running ");
+	} else if (t->watch_at > 0) {
 		lk_fmt_duration(lk_now_ms() - t->watch_at, age, sizeof age);
-		snprintf(watch, sizeof watch, "watch: %s ago ", age);
+		snprintf(watch, sizeof watch, "watch: STOPPED %s ago ", age);
 	} else {
 		snprintf(watch, sizeof watch, "watch: none ");
 	}
@@ -565,6 +572,16 @@ on_event(const struct store_event *ev, void *data)
 	return 0;
 }
 
+/* Whether a `lookout watch` keeps this timeline, from its heartbeat. */
+static void
+read_watch(struct tui *t)
+{
+	struct lk_err err = { 0 };
+	char who[128];
+
+	store_heartbeat_last(t->store, who, sizeof who, &t->watch_at, &err);
+}
+
 static long long
 on_tick(struct loop *l, long long id, void *data)
 {
@@ -572,6 +589,7 @@ on_tick(struct loop *l, long long id, void *data)
 
 	(void)l;
 	(void)id;
+	read_watch(t);
 	/* Ages and durations on screen move; curses sends only what did. */
 	tui_dirty(t);
 	return 1000;
@@ -659,6 +677,7 @@ tui_main(const struct tui_opts *o, struct lk_err *err)
 	store_watch(t.store, t.loop, 250);
 
 	tui_push(&t, &overview_ops, overview_new());
+	read_watch(&t);
 	if (store_incident_foreach(t.store, first_unresolved, &id, &serr) ==
 	    LK_OK && id != 0)
 		tui_set_incident(&t, id);

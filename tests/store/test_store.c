@@ -543,3 +543,39 @@ Test(store, a_log_another_reader_is_using_is_left_alone)
 	sqlite3_close(db);
 	reopen();
 }
+
+Test(store, a_heartbeat_is_one_row_per_watcher_and_the_latest_wins)
+{
+	struct lk_err err = { 0 };
+	char who[64];
+	int64_t ts = -1;
+
+	cr_assert_eq(store_heartbeat_last(fx_store, who, sizeof who, &ts, &err),
+	    LK_OK, "%s", err.msg);
+	cr_expect_eq(ts, 0, "no watcher yet");
+	cr_assert_eq(store_heartbeat(fx_store, "watch@a[1]", 1000, &err), LK_OK,
+	    "%s", err.msg);
+	cr_assert_eq(store_heartbeat(fx_store, "watch@b[2]", 3000, &err), LK_OK);
+	cr_assert_eq(store_heartbeat(fx_store, "watch@a[1]", 2000, &err), LK_OK);
+	cr_assert_eq(store_heartbeat_last(fx_store, who, sizeof who, &ts, &err),
+	    LK_OK);
+	cr_expect_eq(ts, 3000);
+	cr_expect_str_eq(who, "watch@b[2]");
+	cr_assert_eq(store_heartbeat(fx_store, "watch@a[1]", 4000, &err), LK_OK);
+	cr_assert_eq(store_heartbeat_last(fx_store, who, sizeof who, &ts, &err),
+	    LK_OK);
+	cr_expect(ts == 4000 && strcmp(who, "watch@a[1]") == 0, "%s %lld", who,
+	    (long long)ts);
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		cr_assert_eq(sqlite3_open(fx_path, &db), SQLITE_OK);
+		cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
+		    "heartbeats", -1, &st, NULL), SQLITE_OK);
+		cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+		cr_expect_eq(sqlite3_column_int(st, 0), 2, "one row each");
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+}
