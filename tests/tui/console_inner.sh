@@ -67,6 +67,12 @@ SH
 check "a failed unit reads failed, with its flag" sh -c \
     'screen() { tmux -L "$1" capture-pane -p -t a; }; screen "$1" | grep -Eq "^!! *broken +failed/failed .*failed"' _ "$TMUX_SOCK"
 check "the queue shows its depth and state" wait_for a "warn"
+check "no watcher has kept this timeline" wait_for a "watch: none"
+# A watcher's heartbeat, written as lookout watch writes it.
+sql "INSERT INTO heartbeats(who, ts) VALUES ('watch@test[1]', $(date +%s%3N))"
+check "a watcher's heartbeat shows it running" wait_for a "watch: running" 5
+sql "UPDATE heartbeats SET ts = ts - 600000"
+check "and a silent one as stopped" wait_for a "watch: STOPPED 10m ago" 5
 check "the queue row has depth 5" sh -c 'tmux -L "$1" capture-pane -p -t a | grep -Eq "^~ *mail +5 "' _ "$TMUX_SOCK"
 
 # --- an incident, then the seed 000 runbook, one key per step --------------
