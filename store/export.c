@@ -296,8 +296,9 @@ md_detection(struct store *s, FILE *out, const struct store_incident *inc)
 		}
 		lk_iso8601(inc->milestones[m], iso);
 		fmt_minutes(inc->milestones[m] - t0, buf);
-		fprintf(out, "| %s | %.10s %.8s | %s |\n", milestone_titles[m],
-		    iso, iso + 11, m == 0 ? "" : buf);
+		fprintf(out, "| %s | %.10s %.8s%s | %s |\n", milestone_titles[m],
+		    iso, iso + 11, inc->inferred[m] ? " (inferred)" : "",
+		    m == 0 ? "" : buf);
 	}
 	fputc('\n', out);
 	for (int m = 1; m < STORE_MILESTONES; m++) {
@@ -517,9 +518,15 @@ incident_json(const struct store_incident *inc)
 
 	for (size_t i = 0; i < inc->nservices; i++)
 		json_array_append_new(svcs, json_str_or_null(inc->services[i]));
-	for (int m = 0; m < STORE_MILESTONES; m++)
+	json_t *inferred = json_array();
+
+	for (int m = 0; m < STORE_MILESTONES; m++) {
 		json_object_set_new(ms, store_milestone_name(m),
 		    lk_json_time(inc->milestones[m]));
+		if (inc->milestones[m] != 0 && inc->inferred[m])
+			json_array_append_new(inferred, json_string(
+			    store_milestone_name(m)));
+	}
 	json_object_set_new(o, "id", json_integer(inc->id));
 	json_object_set_new(o, "title", json_str_or_null(inc->title));
 	json_object_set_new(o, "severity", json_string(inc->severity));
@@ -528,6 +535,8 @@ incident_json(const struct store_incident *inc)
 	json_object_set_new(o, "opened_by", json_str_or_null(inc->opened_by));
 	json_object_set_new(o, "services", svcs);
 	json_object_set_new(o, "milestones", ms);
+	/* Those a watcher inferred rather than a person set. */
+	json_object_set_new(o, "inferred", inferred);
 	return o;
 }
 

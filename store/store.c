@@ -738,6 +738,38 @@ milestone_parse(const char *name)
 }
 
 /*
+ * One incident.milestone row into inc.  A person's milestone wins over an
+ * inferred one whenever it came; an inferred one only fills a milestone
+ * nobody set, at the time it says (data.at) it was reached.
+ */
+static void
+milestone_load(struct store_incident *inc, sqlite3_stmt *st,
+    bool by_hand[STORE_MILESTONES])
+{
+	int m = milestone_parse(col_text(st, 3));
+	json_t *j;
+	bool inferred;
+	int64_t at;
+
+	if (m <= STORE_DETECTED)
+		return;
+	j = json_loads(col_text(st, 5) ? col_text(st, 5) : "{}", 0, NULL);
+	inferred = json_is_true(json_object_get(j, "inferred"));
+	at = json_is_integer(json_object_get(j, "at")) ?
+	    json_integer_value(json_object_get(j, "at")) :
+	    sqlite3_column_int64(st, 1);
+	json_decref(j);
+	if (!inferred && !by_hand[m]) {
+		inc->milestones[m] = sqlite3_column_int64(st, 1);
+		inc->inferred[m] = false;
+		by_hand[m] = true;
+	} else if (inferred && inc->milestones[m] == 0) {
+		inc->milestones[m] = at;
+		inc->inferred[m] = true;
+	}
+}
+
+/*
  * Reads incident id back from its events.  Returns LK_ENOTFOUND when no
  * incident.opened event carries that id.
  */
@@ -747,6 +779,7 @@ incident_load(struct store *s, int64_t id, struct store_incident **out,
 {
 	struct store_incident *inc = NULL;
 	sqlite3_stmt *st = s->st_incident_events;
+	bool by_hand[STORE_MILESTONES] = { 0 };
 	int reached = 0;
 	int rc;
 
@@ -772,6 +805,12 @@ incident_load(struct store *s, int64_t id, struct store_incident **out,
 			    sev ? sev : "P3");
 			inc->opened_at = sqlite3_column_int64(st, 1);
 			inc->milestones[STORE_DETECTED] = inc->opened_at;
+			if (json_is_integer(json_object_get(j, "detected_at"))) {
+				inc->milestones[STORE_DETECTED] =
+				    json_integer_value(json_object_get(j,
+				    "detected_at"));
+				inc->inferred[STORE_DETECTED] = true;
+			}
 			inc->opened_by = lk_xstrdup(col_text(st, 6));
 			if (json_is_array(svcs) && json_array_size(svcs) > 0) {
 				inc->services = lk_xcalloc(json_array_size(svcs),
@@ -784,12 +823,7 @@ incident_load(struct store *s, int64_t id, struct store_incident **out,
 			json_decref(j);
 		} else if (inc != NULL &&
 		    strcmp(kind, "incident.milestone") == 0) {
-			int m = milestone_parse(col_text(st, 3));
-
-			if (m > reached) {
-				reached = m;
-				inc->milestones[m] = sqlite3_column_int64(st, 1);
-			}
+			milestone_load(inc, st, by_hand);
 		}
 	}
 	sqlite3_reset(st);
@@ -800,6 +834,9 @@ incident_load(struct store *s, int64_t id, struct store_incident **out,
 	if (inc == NULL)
 		return lk_fail(err, LK_ENOTFOUND, "incident %lld: no such "
 		    "incident in %s", (long long)id, s->path);
+	for (int m = 1; m < STORE_MILESTONES; m++)
+		if (inc->milestones[m] != 0)
+			reached = m;
 	inc->status = milestone_status[reached];
 
 	st = s->st_incident_last;
@@ -834,6 +871,15 @@ store_incident_open(struct store *s, const char *title, const char *severity,
     const char *const *services, size_t nservices, int64_t *id_out,
     struct lk_err *err)
 {
+	return store_incident_open_detected(s, title, severity, services,
+	    nservices, 0, id_out, err);
+}
+
+enum lk_code
+store_incident_open_detected(struct store *s, const char *title,
+    const char *severity, const char *const *services, size_t nservices,
+    int64_t detected_ms, int64_t *id_out, struct lk_err *err)
+{
 	struct store_new_event ev = { 0 };
 	enum lk_code code;
 	json_t *data, *svcs;
@@ -867,6 +913,9 @@ store_incident_open(struct store *s, const char *title, const char *severity,
 		return lk_fail(err, LK_EINPUT, "incident title or service "
 		    "name is not valid UTF-8");
 	}
+	if (detected_ms > 0)
+		json_object_set_new(data, "detected_at",
+		    json_integer(detected_ms));
 	text = json_dumps(data, JSON_COMPACT);
 	json_decref(data);
 
@@ -897,10 +946,18 @@ done:
 	return code;
 }
 
+/* Whether milestone m of inc blocks setting another: any reached one
+ * does for an inference, only a person's for a person. */
+static bool
+blocks(const struct store_incident *inc, int m, bool inferred)
+{
+	return inc->milestones[m] != 0 && (inferred || !inc->inferred[m]);
+}
+
 /* Appends ev to incident id under one write lock, after checking that the
  * incident exists and, for a milestone, that it moves the status forward. */
 static enum lk_code
-incident_append(struct store *s, int64_t id, int milestone,
+incident_append(struct store *s, int64_t id, int milestone, bool inferred,
     const struct store_new_event *ev, struct lk_err *err)
 {
 	struct store_incident *inc = NULL;
@@ -909,14 +966,14 @@ incident_append(struct store *s, int64_t id, int milestone,
 		return err->code;
 	if (incident_load(s, id, &inc, err) != LK_OK)
 		goto fail;
-	if (milestone >= 0 && inc->milestones[milestone] != 0) {
+	if (milestone >= 0 && blocks(inc, milestone, inferred)) {
 		lk_fail(err, LK_ESTATE, "incident %lld is already %s",
 		    (long long)id, milestone_status[milestone]);
 		goto fail;
 	}
 	if (milestone >= 0) {
 		for (int m = milestone + 1; m < STORE_MILESTONES; m++)
-			if (inc->milestones[m] != 0) {
+			if (blocks(inc, m, inferred)) {
 				lk_fail(err, LK_ESTATE, "incident %lld is "
 				    "already %s; it cannot go back to %s",
 				    (long long)id, inc->status,
@@ -945,27 +1002,47 @@ store_incident_note(struct store *s, int64_t id, const char *text,
 	ev.incident_id = id;
 	ev.kind = "incident.note";
 	ev.message = text;
-	return incident_append(s, id, -1, &ev, err);
+	return incident_append(s, id, -1, false, &ev, err);
+}
+
+static enum lk_code
+milestone_append(struct store *s, int64_t id, enum store_milestone m,
+    bool inferred, int64_t at_ms, const char *text, struct lk_err *err)
+{
+	struct store_new_event ev = { 0 };
+	char data[160];
+
+	if (m <= STORE_DETECTED || m >= STORE_MILESTONES)
+		return lk_fail(err, LK_EINPUT, "milestone %d cannot be set",
+		    (int)m);
+	if (inferred)
+		snprintf(data, sizeof data, "{\"milestone\":\"%s\",\"status\":"
+		    "\"%s\",\"inferred\":true,\"at\":%lld}",
+		    milestone_names[m], milestone_status[m], (long long)(at_ms >
+		    0 ? at_ms : lk_now_ms()));
+	else
+		snprintf(data, sizeof data, "{\"milestone\":\"%s\",\"status\":"
+		    "\"%s\"}", milestone_names[m], milestone_status[m]);
+	ev.incident_id = id;
+	ev.kind = "incident.milestone";
+	ev.subject = milestone_names[m];
+	ev.message = blank(text) ? NULL : text;
+	ev.data = data;
+	return incident_append(s, id, (int)m, inferred, &ev, err);
 }
 
 enum lk_code
 store_incident_advance(struct store *s, int64_t id, enum store_milestone m,
     const char *text, struct lk_err *err)
 {
-	struct store_new_event ev = { 0 };
-	char data[128];
+	return milestone_append(s, id, m, false, 0, text, err);
+}
 
-	if (m <= STORE_DETECTED || m >= STORE_MILESTONES)
-		return lk_fail(err, LK_EINPUT, "milestone %d cannot be set",
-		    (int)m);
-	snprintf(data, sizeof data, "{\"milestone\":\"%s\",\"status\":\"%s\"}",
-	    milestone_names[m], milestone_status[m]);
-	ev.incident_id = id;
-	ev.kind = "incident.milestone";
-	ev.subject = milestone_names[m];
-	ev.message = blank(text) ? NULL : text;
-	ev.data = data;
-	return incident_append(s, id, (int)m, &ev, err);
+enum lk_code
+store_incident_infer(struct store *s, int64_t id, enum store_milestone m,
+    int64_t at_ms, const char *text, struct lk_err *err)
+{
+	return milestone_append(s, id, m, true, at_ms, text, err);
 }
 
 enum lk_code

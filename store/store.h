@@ -83,6 +83,9 @@ struct store_incident {
 	char **services;
 	size_t nservices;
 	int64_t milestones[STORE_MILESTONES];	/* ms, 0 when not reached */
+	/* Set where the time was inferred (by `watch`: the first failing
+	 * sample, the checks passing again), not set by a person. */
+	bool inferred[STORE_MILESTONES];
 	int64_t opened_at;
 	int64_t last_event_at;
 	char *opened_by;
@@ -158,13 +161,30 @@ enum lk_code store_append(struct store *s, const struct store_new_event *ev,
 enum lk_code store_incident_open(struct store *s, const char *title,
     const char *severity, const char *const *services, size_t nservices,
     int64_t *id, struct lk_err *err);
+/* The same for an incident that a watcher detected at detected_ms (the
+ * first failing sample), earlier than it opened it; 0: when it opens. */
+enum lk_code store_incident_open_detected(struct store *s, const char *title,
+    const char *severity, const char *const *services, size_t nservices,
+    int64_t detected_ms, int64_t *id, struct lk_err *err);
 enum lk_code store_incident_note(struct store *s, int64_t id, const char *text,
     struct lk_err *err);
-/* Records milestone m (acknowledged and later) with an optional text.  A
- * milestone already reached, or one earlier than the current status, is
- * refused with LK_ESTATE. */
+/*
+ * Records milestone m (acknowledged and later) with an optional text, as
+ * set by a person.  A milestone a person already set, or one earlier than
+ * a milestone a person set, is refused with LK_ESTATE; one that was only
+ * inferred is overridden: a person's word wins.
+ */
 enum lk_code store_incident_advance(struct store *s, int64_t id,
     enum store_milestone m, const char *text, struct lk_err *err);
+/*
+ * Records milestone m as inferred, reached at at_ms (0: now): a watcher saw
+ * the checks pass again (mitigated), stay healthy (resolved), or a person
+ * act on the incident (acknowledged).  Refused with LK_ESTATE when m or a
+ * later milestone is already reached, however.
+ */
+enum lk_code store_incident_infer(struct store *s, int64_t id,
+    enum store_milestone m, int64_t at_ms, const char *text,
+    struct lk_err *err);
 /* Caller owns *out. */
 enum lk_code store_incident_get(struct store *s, int64_t id,
     struct store_incident **out, struct lk_err *err);

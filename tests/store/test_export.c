@@ -242,3 +242,24 @@ Test(export, time_to_detect_comes_from_the_probes_samples)
 	    "saw message-bus failing at ") != NULL, "%s", md);
 	free(md);
 }
+
+Test(export, inferred_milestones_say_so)
+{
+	struct lk_err err = { 0 };
+	int64_t id;
+	char *md, *js;
+
+	cr_assert_eq(store_incident_open_detected(fx_store, "watch saw it",
+	    "P2", NULL, 0, lk_now_ms() - 60000, &id, &err), LK_OK);
+	cr_assert_eq(store_incident_infer(fx_store, id, STORE_MITIGATED, 0,
+	    "checks pass again", &err), LK_OK);
+	md = export_str(id, STORE_MD);
+	js = export_str(id, STORE_JSON);
+	cr_expect(strstr(md, "| Detected | ") && strstr(md, " (inferred) |"),
+	    "%s", md);
+	cr_expect(strstr(md, "- Time to mitigate: 1 min") != NULL, "%s", md);
+	cr_expect(strstr(js, "\"inferred\": [\"detected\", \"mitigated\"]") ||
+	    strstr(js, "\"inferred\":[\"detected\",\"mitigated\"]"), "%s", js);
+	free(md);
+	free(js);
+}

@@ -579,3 +579,70 @@ Test(store, a_heartbeat_is_one_row_per_watcher_and_the_latest_wins)
 		sqlite3_close(db);
 	}
 }
+
+static struct store_incident *
+incident(int64_t id)
+{
+	struct store_incident *inc = NULL;
+	struct lk_err err = { 0 };
+
+	cr_assert_eq(store_incident_get(fx_store, id, &inc, &err), LK_OK, "%s",
+	    err.msg);
+	return inc;
+}
+
+Test(store, a_watcher_opens_with_the_time_it_first_saw_the_failure)
+{
+	struct store_incident *inc;
+	struct lk_err err = { 0 };
+	int64_t id;
+
+	cr_assert_eq(store_incident_open_detected(fx_store, "down", "P2", NULL,
+	    0, 1000, &id, &err), LK_OK, "%s", err.msg);
+	inc = incident(id);
+	cr_expect_eq(inc->milestones[STORE_DETECTED], 1000);
+	cr_expect(inc->inferred[STORE_DETECTED]);
+	cr_expect_gt(inc->opened_at, 1000);
+	store_incident_free(&inc);
+}
+
+Test(store, a_person_s_milestone_wins_over_an_inferred_one)
+{
+	struct store_incident *inc;
+	struct lk_err err = { 0 };
+	int64_t id;
+
+	cr_assert_eq(store_incident_open(fx_store, "down", "P2", NULL, 0, &id,
+	    &err), LK_OK);
+	cr_assert_eq(store_incident_infer(fx_store, id, STORE_MITIGATED, 5000,
+	    "checks pass again", &err), LK_OK, "%s", err.msg);
+	inc = incident(id);
+	cr_expect_eq(inc->milestones[STORE_MITIGATED], 5000);
+	cr_expect(inc->inferred[STORE_MITIGATED]);
+	cr_expect_str_eq(inc->status, "mitigated");
+	store_incident_free(&inc);
+	/* A person may still acknowledge (earlier than an inferred
+	 * milestone) and set mitigated, which then is theirs. */
+	cr_assert_eq(store_incident_advance(fx_store, id, STORE_ACKNOWLEDGED,
+	    NULL, &err), LK_OK, "%s", err.msg);
+	cr_assert_eq(store_incident_advance(fx_store, id, STORE_MITIGATED,
+	    "rolled back", &err), LK_OK, "%s", err.msg);
+	inc = incident(id);
+	cr_expect_neq(inc->milestones[STORE_MITIGATED], 5000);
+	cr_expect_not(inc->inferred[STORE_MITIGATED]);
+	store_incident_free(&inc);
+	/* Neither a person nor an inference sets it again. */
+	cr_expect_eq(store_incident_advance(fx_store, id, STORE_MITIGATED, NULL,
+	    &err), LK_ESTATE);
+	cr_expect_eq(store_incident_infer(fx_store, id, STORE_MITIGATED, 0,
+	    NULL, &err), LK_ESTATE);
+	/* And an inference never goes back before what is reached. */
+	cr_expect_eq(store_incident_infer(fx_store, id, STORE_ACKNOWLEDGED, 0,
+	    NULL, &err), LK_ESTATE);
+	cr_assert_eq(store_incident_infer(fx_store, id, STORE_RESOLVED, 0,
+	    "healthy for 5m", &err), LK_OK, "%s", err.msg);
+	inc = incident(id);
+	cr_expect_str_eq(inc->status, "resolved");
+	cr_expect(inc->inferred[STORE_RESOLVED]);
+	store_incident_free(&inc);
+}
