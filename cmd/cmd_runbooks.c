@@ -23,8 +23,9 @@ static const char runbooks_help[] =
 "usage: lookout runbooks [--json]\n"
 "\n"
 "The runbooks lookout finds ($LOOKOUT_RUNBOOK_PATH, the config's\n"
-"runbook_dirs, $XDG_CONFIG_HOME/lookout/runbooks, the installed templates),\n"
-"each with its parameters and steps.  Exit 2 if a runbook file is broken.\n";
+"runbook_dirs, $XDG_CONFIG_HOME/lookout/runbooks, the installed templates;\n"
+"run from its build directory, the source tree's templates too), each with\n"
+"its parameters and steps.  Exit 2 if a runbook file is broken.\n";
 
 struct list_ctx {
 	json_t *array;

@@ -544,6 +544,34 @@ dir_foreach(const char *dir, rb_file_cb *cb, void *data, char ***seen,
 #define LOOKOUT_TEMPLATES "/usr/local/share/lookout/templates"
 #endif
 
+/*
+ * The source tree's templates, for a binary that runs from its build
+ * directory: before `meson install` there is no installed copy, and a
+ * newcomer's first `./build/lookout runbooks` should not come up empty.
+ * An installed binary lives elsewhere and never looks in the source tree,
+ * which may be gone or be someone else's by then.  Both paths are resolved
+ * first, as /proc/self/exe is.
+ */
+static char *
+source_templates(void)
+{
+#if defined(LOOKOUT_BUILD_ROOT) && defined(LOOKOUT_SOURCE_TEMPLATES)
+	char *exe = realpath("/proc/self/exe", NULL);
+	char *root = realpath(LOOKOUT_BUILD_ROOT, NULL);
+	char *dir = NULL;
+	size_t n = root ? strlen(root) : 0;
+
+	if (exe != NULL && root != NULL && strncmp(exe, root, n) == 0 &&
+	    exe[n] == '/')
+		dir = lk_xstrdup(LOOKOUT_SOURCE_TEMPLATES);
+	free(exe);
+	free(root);
+	return dir;
+#else
+	return NULL;
+#endif
+}
+
 void
 rb_foreach_file(const struct config *cfg, rb_file_cb *cb, void *data)
 {
@@ -575,7 +603,11 @@ rb_foreach_file(const struct config *cfg, rb_file_cb *cb, void *data)
 		free(dir);
 	}
 	if (!stop)
-		dir_foreach(LOOKOUT_TEMPLATES, cb, data, &seen, &nseen);
+		stop = dir_foreach(LOOKOUT_TEMPLATES, cb, data, &seen, &nseen);
+	if (!stop && (dir = source_templates()) != NULL) {
+		dir_foreach(dir, cb, data, &seen, &nseen);
+		free(dir);
+	}
 	for (size_t i = 0; i < nseen; i++)
 		free(seen[i]);
 	free(seen);

@@ -59,7 +59,8 @@ const char *rb_book_step_name(const struct rb_book *b, size_t i);
 /*
  * The directories searched for runbooks, in order: $LOOKOUT_RUNBOOK_PATH
  * (colon-separated), the config's runbook_dirs, $XDG_CONFIG_HOME/lookout/
- * runbooks, and the installed templates.  cb gets each *.lua file once
+ * runbooks, the installed templates and, for a binary run from its build
+ * directory, the source tree's templates.  cb gets each *.lua file once
  * (first one wins per name); it returns non-zero to stop.
  */
 typedef int rb_file_cb(const char *path, void *data);
