@@ -149,46 +149,183 @@ print_json(const struct probes *p)
 	fputs("}\n", stdout);
 }
 
-/* The flags padded to their column, so the reasons line up. */
-static void
-print_flags(unsigned flags)
-{
-	char buf[256];
+/* --- the table ------------------------------------------------------------ */
 
-	probe_flags_join(flags, buf, sizeof buf);
-	printf("%-20s", buf);
+/*
+ * The table is read in an 80-column terminal over SSH, so no line of it is
+ * wider than TABLE_WIDTH.  Each value starts in its column; one pushed
+ * along by a long neighbour follows it after a space, and a value that no
+ * longer fits goes on the next line, in its own column.  A row's reason,
+ * what the engineer acts on, has lines of its own under the row, wrapped
+ * between words and never cut.  Text is escaped before it is measured, and
+ * measured in bytes: UTF-8 never takes more columns than bytes.
+ */
+#define TABLE_WIDTH	80
+#define REASON_INDENT	4	/* so that the rows still stand out */
+
+struct col {
+	const char *head;
+	size_t width;
+	bool right;		/* a number, aligned right in its column */
+	const char *breaks;	/* where a long value may wrap, after the
+				 * character; NULL: it moves whole */
+};
+
+static const struct col service_cols[] = {
+	{ "SERVICE", 20, false, NULL }, { "ACTIVE/SUB", 16, false, NULL },
+	{ "ENABLED", 9, false, NULL }, { "HEALTH", 7, false, NULL },
+	{ "SINCE", 8, false, NULL }, { "FLAGS", 0, false, "," },
+};
+#define SERVICE_NCOLS (sizeof service_cols / sizeof service_cols[0])
+
+static const struct col queue_cols[] = {
+	{ "QUEUE", 20, false, NULL }, { "SOURCE", 8, false, NULL },
+	{ "DEPTH", 8, true, NULL }, { "CONSUMERS", 9, true, NULL },
+	{ "IN/MIN", 7, true, NULL }, { "OUT/MIN", 7, true, NULL },
+	{ "STATE", 0, false, NULL },
+};
+#define QUEUE_NCOLS (sizeof queue_cols / sizeof queue_cols[0])
+
+struct table {
+	struct lk_buf line;	/* the line being written */
+	struct lk_buf text;	/* a value, escaped */
+};
+
+static void
+table_newline(struct table *t)
+{
+	while (t->line.len > 0 && t->line.s[t->line.len - 1] == ' ')
+		t->line.len--;
+	if (t->line.len > 0)
+		fwrite(t->line.s, 1, t->line.len, stdout);
+	fputc('\n', stdout);
+	lk_buf_reset(&t->line);
+}
+
+static void
+table_pad(struct table *t, size_t col)
+{
+	while (t->line.len < col)
+		lk_buf_addc(&t->line, ' ');
+}
+
+/*
+ * Writes t->text from column at: after the line's last value, one space
+ * apart, or on the next line if it does not fit.  It wraps after any of
+ * breaks (the spaces after a break stay at the end of the line, and are
+ * trimmed there), and a piece wider than the room from at is split
+ * between two characters rather than cut.
+ */
+static void
+table_put(struct table *t, size_t at, const char *breaks)
+{
+	const char *p = t->text.s ? t->text.s : "";
+	bool first = true;
+
+	while (*p != '\0') {
+		size_t len = breaks ? strcspn(p, breaks) : strlen(p);
+		size_t vis, col;
+
+		if (p[len] != '\0')
+			len++;
+		while (p[len] == ' ')
+			len++;
+		for (vis = len; vis > 0 && p[vis - 1] == ' '; vis--)
+			;
+		col = !first ? t->line.len : t->line.len == 0 ? at :
+		    t->line.len + 1 > at ? t->line.len + 1 : at;
+		if (col + vis > TABLE_WIDTH && t->line.len > 0) {
+			table_newline(t);
+			col = at;
+		}
+		while (col + vis > TABLE_WIDTH) {
+			size_t k = TABLE_WIDTH - col;
+
+			/* Never between the bytes of one character. */
+			while (k > 0 && ((unsigned char)p[k] & 0xc0) == 0x80)
+				k--;
+			table_pad(t, col);
+			lk_buf_add(&t->line, p, k);
+			table_newline(t);
+			p += k;
+			len -= k;
+			vis -= k;
+			col = at;
+		}
+		table_pad(t, col);
+		lk_buf_add(&t->line, p, len);
+		p += len;
+		first = false;
+	}
+}
+
+static void
+table_set(struct table *t, const char *s)
+{
+	lk_buf_reset(&t->text);
+	lk_buf_add_term(&t->text, s, strlen(s), true);
+}
+
+/* One line of cells (more where a value wraps), one per column; without
+ * cells, the headings. */
+static void
+table_row(struct table *t, const struct col *cols, size_t ncols,
+    const char *const *cells)
+{
+	size_t at = 0;
+
+	for (size_t i = 0; i < ncols; i++) {
+		table_set(t, cells != NULL ? cells[i] : cols[i].head);
+		table_put(t, cols[i].right && t->text.len < cols[i].width ?
+		    at + cols[i].width - t->text.len : at, cols[i].breaks);
+		at += cols[i].width + 1;
+		/* A name too long for its column has its own line, as df(1)
+		 * does with a long device: the row stays in its columns. */
+		if (i == 0 && t->line.len > cols[0].width)
+			table_newline(t);
+	}
+	table_newline(t);
+}
+
+/* The reason on lines of its own under its row, when there is one. */
+static void
+table_reason(struct table *t, const char *reason)
+{
+	if (*reason == '\0')
+		return;
+	table_set(t, reason);
+	table_put(t, REASON_INDENT, " ");
+	table_newline(t);
 }
 
 static void
 print_table(const struct probes *p)
 {
 	size_t ns = probes_service_count(p), nq = probes_queue_count(p);
+	struct table t = { { 0 }, { 0 } };
 
 	if (ns > 0)
-		printf("%-24s %-10s %-12s %-8s %-9s %-8s %-20s %s\n",
-		    "SERVICE", "ACTIVE", "SUB", "SINCE", "ENABLED", "HEALTH",
-		    "FLAGS", "REASON");
+		table_row(&t, service_cols, SERVICE_NCOLS, NULL);
 	for (size_t i = 0; i < ns; i++) {
 		const struct probe_service *s = probes_service(p, i);
-		char since[32] = "-";
+		char since[32] = "-", state[64], flags[256];
 
+		snprintf(state, sizeof state, "%s/%s",
+		    s->active[0] ? s->active : "?", s->sub[0] ? s->sub : "?");
 		/* How long it has been in that state: "failed 9h 2m". */
 		if (s->since_ms > 0)
 			lk_fmt_duration(lk_now_ms() - s->since_ms, since,
 			    sizeof since);
-		printf("%-24s %-10s %-12s %-8s %-9s %-8s ", s->name,
-		    s->active[0] ? s->active : "?", s->sub[0] ? s->sub : "?",
-		    since, s->enabled[0] ? s->enabled : "-",
-		    probe_health_name(s->health));
-		print_flags(s->flags);
-		printf(" %s\n", s->reason);
+		probe_flags_join(s->flags, flags, sizeof flags);
+		table_row(&t, service_cols, SERVICE_NCOLS, (const char *[]){
+		    s->name, state, s->enabled[0] ? s->enabled : "-",
+		    probe_health_name(s->health), since, flags });
+		table_reason(&t, s->reason);
 	}
 	if (ns > 0 && nq > 0)
 		fputc('\n', stdout);
 	if (nq > 0)
-		printf("%-24s %-9s %8s %9s %8s %8s %-8s %s\n", "QUEUE", "SOURCE",
-		    "DEPTH", "CONSUMERS", "IN/MIN", "OUT/MIN", "STATE",
-		    "REASON");
+		table_row(&t, queue_cols, QUEUE_NCOLS, NULL);
 	for (size_t i = 0; i < nq; i++) {
 		const struct probe_queue *q = probes_queue(p, i);
 		char depth[24] = "?", cons[24] = "-", in[24] = "-", out[24] = "-";
@@ -203,15 +340,18 @@ print_table(const struct probes *p)
 			snprintf(in, sizeof in, "%.1f", q->rate_in_per_min);
 		if (q->rate_out_per_min >= 0)
 			snprintf(out, sizeof out, "%.1f", q->rate_out_per_min);
-		printf("%-24s %-9s %8s %9s %8s %8s %-8s %s\n", q->name,
-		    q->source, depth, cons, in, out,
-		    probe_queue_state_name(q->state), q->reason);
+		table_row(&t, queue_cols, QUEUE_NCOLS, (const char *[]){
+		    q->name, q->source, depth, cons, in, out,
+		    probe_queue_state_name(q->state) });
+		table_reason(&t, q->reason);
 	}
 	if (ns + nq == 0)
 		puts("nothing to show: no configured services or queues, and "
 		    "no failed units or running services");
 	if (probes_error(p) != NULL)
 		printf("\nwarning: %s\n", probes_error(p));
+	lk_buf_free(&t.line);
+	lk_buf_free(&t.text);
 }
 
 static int

@@ -55,7 +55,8 @@ since = datetime.strptime(s['since'], '%Y-%m-%dT%H:%M:%S.%f%z').timestamp() * 10
 assert abs(since - int(sys.argv[2])) < 1000, (s['since'], sys.argv[2])
 " "$out" "$crash_ms"
 run --config "$T/bus.lua" status
-check "the table shows how long it has been failed" sh -c 'printf "%s" "$1" | grep -Eq "^message-bus +failed +failed +[0-9]+s +static "' _ "$out"
+check "the table shows how long it has been failed" sh -c 'printf "%s" "$1" | grep -Eq "^message-bus +failed/failed +static +none +[0-9]+s +failed$"' _ "$out"
+check "and why, on the line under it" sh -c 'printf "%s\n" "$1" | grep -A1 "^message-bus " | tail -n 1 | grep -qx "    failed: exited with status 1"' _ "$out"
 
 # --- active but not enabled ----------------------------------------------
 cat > "$T/idle.lua" <<LUA
@@ -187,6 +188,34 @@ w = json.load(sys.stdin)[\"services\"][0]
 assert w[\"active\"] == \"active\" and \"deleted-cwd\" in w[\"flags\"], w
 assert \"releases/65\" in w[\"reason\"], w
 "' _ "$out"
+# Long names and reasons: the table still fits 80 columns, every reason whole.
+cat > "$T/wide.lua" <<LUA
+service "worker" { unit = "worker.service", scope = "user" }
+service "a-service-whose-name-will-not-fit-its-column" { unit = "idle.service", scope = "user" }
+service "gone" { unit = "a-unit-whose-name-is-long-enough-to-push-its-reason-over-the-edge.service", scope = "user" }
+service "dashboard" { unit = "idle.service", scope = "user",
+  check = http { url = "$HTTP/api/settings/auth", status = 200, json = true } }
+queue "a-queue-whose-name-will-not-fit-its-column-either" { redis = { url = "$REDIS_URL", key = "queues:wide" }, warn = 1 }
+LUA
+redis-cli -p "$REDIS_PORT" rpush queues:wide w1 w2 >/dev/null
+run --config "$T/wide.lua" status --json
+printf '%s' "$out" > "$T/wide.json"
+run --config "$T/wide.lua" status
+printf '%s\n' "$out" > "$T/wide.txt"
+check "status with long names and reasons has no line over 80 columns" \
+    test -z "$(awk 'length > 80' "$T/wide.txt")"
+check "and every reason is there whole, on indented lines" python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+flat = ''.join(text.split())
+reasons = [x['reason'] for x in j['services'] + j['queues'] if x['reason']]
+assert len(reasons) == 4 and any(len(r) > 76 for r in reasons), reasons
+for r in reasons:
+    assert ''.join(r.split()) in flat, (r, text)
+    assert '    ' + r.split()[0] in text, (r, text)
+" "$T/wide.json" "$T/wide.txt"
+redis-cli -p "$REDIS_PORT" del queues:wide >/dev/null
 
 # --- a process that keeps watching: signals, not polling -------------------
 # Between two full reads (every 10 minutes) the watcher hears of changes
