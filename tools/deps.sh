@@ -5,7 +5,8 @@
 LOOKOUT_BUILD_DEPS="gcc meson ninja-build pkg-config libsqlite3-dev
 liblua5.4-dev libcurl4-openssl-dev libncurses-dev libsystemd-dev
 libhiredis-dev libjansson-dev libssl-dev"
-LOOKOUT_TEST_DEPS="libcriterion-dev sqlite3 strace python3 valgrind clang"
+LOOKOUT_TEST_DEPS="libcriterion-dev sqlite3 strace python3 valgrind clang
+groff-base"
 
 lookout_install_deps() {
 	missing=""
