@@ -47,13 +47,18 @@ cli_wants_help(int argc, char **argv)
 	return 0;
 }
 
+char *
+cli_store_path(const struct cli *cli)
+{
+	return cli->db_path ? lk_xstrdup(cli->db_path) : store_default_path();
+}
+
 enum lk_code
 cli_open_store(struct cli *cli, struct store **s, struct lk_err *err)
 {
 	struct lk_identity id;
 	struct store_actor actor;
-	char *path = cli->db_path ? lk_xstrdup(cli->db_path) :
-	    store_default_path();
+	char *path = cli_store_path(cli);
 	enum lk_code code;
 
 	lk_identity_detect(&id);

@@ -34,7 +34,15 @@ struct cli {
 struct cmd_entry {
 	const char *name;
 	const char *group;	/* a CMD_GROUP_* heading */
-	/* Its forms without "lookout ", one per line. */
+	/*
+	 * Its forms without "lookout ", one per line.  The shell completion
+	 * reads its actions, options and operands from here (`lookout
+	 * complete`), so every option goes in: "[--opt]" is a flag, "[--opt
+	 * VALUE]" takes a value, a lower-case second word ("open",
+	 * "ack|close") is an action, and an operand's placeholder says what
+	 * completes it: ID an incident, RUN_ID a run, RUNBOOK a runbook, FILE
+	 * a file, "a|b" one of those words.
+	 */
 	const char *usage;
 	/* What it does, when its usage alone does not say; or NULL.  Lines
 	 * after the first are indented under it. */
@@ -42,7 +50,16 @@ struct cmd_entry {
 	const char *help;	/* the full text of NAME --help */
 	/* Takes the arguments from its own name on; returns the exit status. */
 	int (*exec)(struct cli *cli, int argc, char **argv);
+	/*
+	 * For scripts, not people: left out of `lookout --help` (and so of
+	 * the man page's check).  Only `lookout complete` is, the words the
+	 * shell completion offers, one per line (cmd_complete.c).
+	 */
+	bool hidden;
 };
+
+/* Every command, in `lookout --help` order; NULL-terminated (main.c). */
+extern const struct cmd_entry *const cmd_table[];
 
 extern const struct cmd_entry cmd_console_entry;
 extern const struct cmd_entry cmd_incident_entry;
@@ -54,10 +71,15 @@ extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_replay_entry;
 extern const struct cmd_entry cmd_runs_entry;
 extern const struct cmd_entry cmd_runbooks_entry;
+extern const struct cmd_entry cmd_complete_entry;
 
 /* Prints "lookout: <message>" on stderr and returns the exit status. */
 int cli_error(const struct lk_err *err);
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The timeline the command line points at: --db, else the default.  The
+ * caller frees it. */
+char *cli_store_path(const struct cli *cli);
 
 /* Opens the timeline the command line points at, as the current user. */
 enum lk_code cli_open_store(struct cli *cli, struct store **s,

@@ -18,7 +18,7 @@
 #endif
 
 /* In `lookout --help` order: by group, then as listed. */
-static const struct cmd_entry *const cmd_table[] = {
+const struct cmd_entry *const cmd_table[] = {
 	&cmd_console_entry,
 	&cmd_incident_entry,
 	&cmd_export_entry,
@@ -29,6 +29,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_replay_entry,
 	&cmd_runs_entry,
 	&cmd_runbooks_entry,
+	&cmd_complete_entry,
 	NULL
 };
 
@@ -66,6 +67,8 @@ usage(FILE *out)
 	for (size_t i = 0; cmd_table[i] != NULL; i++) {
 		const struct cmd_entry *e = cmd_table[i];
 
+		if (e->hidden)
+			continue;
 		if (group == NULL || strcmp(group, e->group) != 0) {
 			group = e->group;
 			fprintf(out, "\n%s:\n", group);
