@@ -216,9 +216,12 @@ make_dirs() {
 # Kills everything still in the cgroup tree: COMMAND's leftovers, and anything
 # at all if the inner stage died before its own teardown.  cgroup.kill (Linux
 # 5.14) does it atomically; otherwise SIGKILL each listed PID until it is empty.
+# A process the kernel cannot name in our PID namespace (one exiting as the
+# file is read) is listed as 0, and `kill 0` would signal our own process
+# group, the test runner included: 0 is never a PID to kill.
 cgroup_procs() {
 	# shellcheck disable=SC2046
-	cat $(find "$1" -name cgroup.procs 2>/dev/null) 2>/dev/null
+	cat $(find "$1" -name cgroup.procs 2>/dev/null) 2>/dev/null | grep -v '^0$'
 }
 
 # cgroupfs files always report size 0, so `test -s` cannot tell.
@@ -473,7 +476,8 @@ is_ours() {
 command_leftovers() {
 	[ -r "$CG/payload/cgroup.procs" ] || return 0
 	while read -r p; do
-		is_ours "$p" || echo "$p"
+		# 0: see cgroup_procs.
+		[ "$p" = 0 ] || is_ours "$p" || echo "$p"
 	done <"$CG/payload/cgroup.procs"
 }
 
