@@ -70,6 +70,7 @@ struct loader {
 
 	struct block *blocks;
 	size_t nblocks;
+	size_t blocks_cap;
 
 	struct diag *diags;
 	size_t ndiags;
@@ -453,8 +454,16 @@ dsl_block(lua_State *L, enum block_kind kind)
 	lua_pushinteger(L, (lua_Integer)ld->nblocks);
 	lua_pushcclosure(L, dsl_body, 1);
 	sandbox_charge(L, sizeof *ld->blocks + lua_rawlen(L, 1) + 1);
-	ld->blocks = lk_xrealloc(ld->blocks, (ld->nblocks + 1) *
-	    sizeof *ld->blocks);
+	/*
+	 * Grown geometrically: a file may define thousands, and growing by
+	 * one copies the whole list every time where realloc cannot grow in
+	 * place (under ASan, never), which is quadratic.
+	 */
+	if (ld->nblocks == ld->blocks_cap) {
+		ld->blocks_cap = ld->blocks_cap ? 2 * ld->blocks_cap : 16;
+		ld->blocks = lk_xrealloc(ld->blocks, ld->blocks_cap *
+		    sizeof *ld->blocks);
+	}
 	b = &ld->blocks[ld->nblocks++];
 	b->kind = kind;
 	b->name = lk_xstrdup(lua_tostring(L, 1));
@@ -1304,8 +1313,15 @@ validate(lua_State *L)
 	struct config *cfg = ld->cfg;
 	int chunk_ok = lua_toboolean(L, 1);
 
-	size_t *first;
+	size_t *first, nservices = 0;
 
+	/* Room for every block at once, for the reason dsl_block grows its
+	 * list geometrically. */
+	for (size_t i = 0; i < ld->nblocks; i++)
+		nservices += ld->blocks[i].kind == BLOCK_SERVICE;
+	cfg->services = lk_xcalloc(nservices + 1, sizeof *cfg->services);
+	cfg->queues = lk_xcalloc(ld->nblocks - nservices + 1,
+	    sizeof *cfg->queues);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, ld->env_ref);
 	validate_top(ld, L, lua_gettop(L));
 	lua_pop(L, 1);
@@ -1336,8 +1352,6 @@ validate(lua_State *L)
 		if (b->kind == BLOCK_SERVICE) {
 			struct config_service *s;
 
-			cfg->services = lk_xrealloc(cfg->services,
-			    (cfg->nservices + 1) * sizeof *cfg->services);
 			s = &cfg->services[cfg->nservices++];
 			memset(s, 0, sizeof *s);
 			s->name = lk_xstrdup(b->name);
@@ -1346,8 +1360,6 @@ validate(lua_State *L)
 		} else {
 			struct config_queue *q;
 
-			cfg->queues = lk_xrealloc(cfg->queues,
-			    (cfg->nqueues + 1) * sizeof *cfg->queues);
 			q = &cfg->queues[cfg->nqueues++];
 			memset(q, 0, sizeof *q);
 			q->name = lk_xstrdup(b->name);
