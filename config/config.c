@@ -15,6 +15,7 @@
  * under construction first, and the config is freed whole on failure.
  */
 #include "config.h"
+#include "../core/sandbox.h"
 #include "../core/util.h"
 
 #include <ctype.h>
@@ -80,11 +81,6 @@ struct loader {
 	int runbook_dirs_line;
 	int env_ref;
 
-	size_t mem_used;
-	int mem_hit;
-	long steps;
-	int runaway;
-	int64_t started_ms;	/* when the file began to run */
 	/* A service's scope when it names none.  As the no-config view
 	 * does: root watches the system manager. */
 	enum config_scope default_scope;
@@ -246,49 +242,18 @@ in_list(const char *s, const char *const *list)
 
 /* The sandbox. */
 
-static void *
-sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct loader *ld = ud;
-
-	if (ptr == NULL)
-		osize = 0;
-	if (nsize == 0) {
-		free(ptr);
-		ld->mem_used -= osize;
-		return NULL;
-	}
-	if (nsize > osize && ld->mem_used + (nsize - osize) >
-	    CONFIG_MAX_MEMORY) {
-		ld->mem_hit = 1;
-		return NULL;
-	}
-	ptr = realloc(ptr, nsize);
-	if (ptr == NULL)
-		return NULL;
-	ld->mem_used = ld->mem_used - osize + nsize;
-	return ptr;
-}
-
 /*
- * What the loader copies out of Lua into C counts against the same budget:
+ * What the loader copies out of Lua into C counts against the memory cap:
  * otherwise one 1 MiB string named by a thousand services, or listed a
  * thousand times in runbook_dirs, becomes a gigabyte of C copies.  Raises a
  * Lua error, so callers charge before they allocate.
  */
 static void
-sandbox_charge(lua_State *L, size_t n)
+charge(lua_State *L, size_t n)
 {
-	struct loader *ld;
-
-	lua_getallocf(L, (void **)&ld);
-	n += 16;		/* malloc's own overhead, roughly */
-	if (n > CONFIG_MAX_MEMORY - ld->mem_used) {
-		ld->mem_hit = 1;
+	if (sandbox_charge(L, n) != 0)
 		luaL_error(L, "configuration needs more than %d MiB of memory "
 		    "(stopped)", (int)(CONFIG_MAX_MEMORY / (1024 * 1024)));
-	}
-	ld->mem_used += n;
 }
 
 /*
@@ -298,45 +263,10 @@ sandbox_charge(lua_State *L, size_t n)
  */
 #define MAX_BLOCKS 5000
 
-#define HOOK_EVERY 1000
-
-/*
- * Stops a runaway configuration.  Once over budget the hook fires on every
- * instruction, so a pcall in the file cannot swallow the error and go on.
- */
-static void
-sandbox_hook(lua_State *L, lua_Debug *ar)
-{
-	struct loader *ld;
-
-	lua_getallocf(L, (void **)&ld);
-	if (!ld->runaway) {
-		ld->steps += HOOK_EVERY;
-		/*
-		 * Instructions alone do not bound time: one string.rep or
-		 * upper() of megabytes is a single instruction.  The clock
-		 * does.
-		 */
-		if (ld->steps < CONFIG_MAX_INSTRUCTIONS &&
-		    lk_now_ms() - ld->started_ms < CONFIG_MAX_MS)
-			return;
-		ld->runaway = 1;
-		lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
-	}
-	lua_getinfo(L, "l", ar);
-	lua_pushfstring(L, "%s:%d: configuration still running after %d "
-	    "Lua instructions or %d ms (an endless loop?)", CHUNK_NAME,
-	    ar->currentline, CONFIG_MAX_INSTRUCTIONS, CONFIG_MAX_MS);
-	lua_error(L);
-}
-
 static struct loader *
 loader_of(lua_State *L)
 {
-	struct loader *ld;
-
-	lua_getallocf(L, (void **)&ld);
-	return ld;
+	return sandbox_data(L);
 }
 
 /* The line of the Lua code calling the running C function. */
@@ -350,24 +280,26 @@ caller_line(lua_State *L)
 	return 0;
 }
 
-static int
-env_index(lua_State *L)
+/* Why reading the undefined global at key is an error. */
+static void
+explain_global(lua_State *L, int key, char *buf, size_t len)
 {
 	static const char *const globals[] = { "service", "queue", "http",
 	    "env", "interval", "runbook_dirs", NULL };
-	const char *name = lua_type(L, 2) == LUA_TSTRING ?
-	    lua_tostring(L, 2) : NULL;
+	const char *name = lua_type(L, key) == LUA_TSTRING ?
+	    lua_tostring(L, key) : NULL;
 	const char *near;
 
 	if (name == NULL)
-		return luaL_error(L, "undefined variable");
-	if (in_list(name, forbidden))
-		return luaL_error(L, "\"%s\" is not available in a "
+		snprintf(buf, len, "undefined variable");
+	else if (in_list(name, forbidden))
+		snprintf(buf, len, "\"%s\" is not available in a "
 		    "configuration file (it runs in a sandbox)", name);
-	if ((near = closest(name, globals)) != NULL)
-		return luaL_error(L, "undefined variable \"%s\" (did you "
+	else if ((near = closest(name, globals)) != NULL)
+		snprintf(buf, len, "undefined variable \"%s\" (did you "
 		    "mean \"%s\"?)", name, near);
-	return luaL_error(L, "undefined variable \"%s\"", name);
+	else
+		snprintf(buf, len, "undefined variable \"%s\"", name);
 }
 
 static int
@@ -453,7 +385,7 @@ dsl_block(lua_State *L, enum block_kind kind)
 	/* Push the closure and charge first: they are all that can fail. */
 	lua_pushinteger(L, (lua_Integer)ld->nblocks);
 	lua_pushcclosure(L, dsl_body, 1);
-	sandbox_charge(L, sizeof *ld->blocks + lua_rawlen(L, 1) + 1);
+	charge(L, sizeof *ld->blocks + lua_rawlen(L, 1) + 1);
 	/*
 	 * Grown geometrically: a file may define thousands, and growing by
 	 * one copies the whole list every time where realloc cannot grow in
@@ -580,12 +512,11 @@ sandbox_setup(lua_State *L)
 	lua_pushcfunction(L, dsl_env);
 	lua_setfield(L, env, "env");
 
-	lua_createtable(L, 0, 2);
-	lua_pushcfunction(L, env_index);
-	lua_setfield(L, -2, "__index");
+	sandbox_strict(L, env, explain_global);
+	lua_getmetatable(L, env);
 	lua_pushcfunction(L, env_newindex);
 	lua_setfield(L, -2, "__newindex");
-	lua_setmetatable(L, env);
+	lua_pop(L, 1);
 
 	luaL_newmetatable(L, HTTP_MT);
 	luaL_newmetatable(L, ENV_MT);
@@ -714,7 +645,7 @@ opt_string(struct vctx *v, int t, const char *pre, const char *key,
 		lua_pop(L, 1);
 		return -1;
 	}
-	sandbox_charge(L, len + 1);
+	charge(L, len + 1);
 	*out = lk_xstrdup(s);
 	lua_pop(L, 1);
 	return 1;
@@ -891,7 +822,7 @@ validate_json_field(struct vctx *v, int t, struct config_http *h)
 	ty = getf(L, t, "equals");
 	if (ty == LUA_TSTRING) {
 		/* Quoting turns a control character into \u00XX. */
-		sandbox_charge(L, 6 * lua_rawlen(L, -1) + 3);
+		charge(L, 6 * lua_rawlen(L, -1) + 3);
 		json_quote(&b, lua_tostring(L, -1));
 	} else if (ty == LUA_TBOOLEAN) {
 		lk_buf_adds(&b, lua_toboolean(L, -1) ? "true" : "false");
@@ -951,18 +882,18 @@ validate_headers(struct vctx *v, int t, struct config_http *h)
 			lua_pop(L, 1);
 			continue;
 		}
-		sandbox_charge(L, sizeof *hd + strlen(name) + 1);
+		charge(L, sizeof *hd + strlen(name) + 1);
 		h->headers = lk_xrealloc(h->headers, (h->nheaders + 1) *
 		    sizeof *h->headers);
 		hd = &h->headers[h->nheaders++];
 		memset(hd, 0, sizeof *hd);
 		hd->name = lk_xstrdup(name);
 		if (lua_type(L, -1) == LUA_TSTRING) {
-			sandbox_charge(L, lua_rawlen(L, -1) + 1);
+			charge(L, lua_rawlen(L, -1) + 1);
 			hd->value = lk_xstrdup(lua_tostring(L, -1));
 		} else {
 			getf(L, lua_absindex(L, -1), "name");
-			sandbox_charge(L, lua_rawlen(L, -1) + 1);
+			charge(L, lua_rawlen(L, -1) + 1);
 			hd->value_env = lk_xstrdup(lua_tostring(L, -1));
 			lua_pop(L, 1);
 		}
@@ -988,7 +919,7 @@ validate_status(struct vctx *v, int t, struct config_http *h)
 		len = ty == LUA_TNUMBER ? 1 : lua_rawlen(L, idx);
 		if (len == 0)
 			verr(v, "check.status must list at least one code");
-		sandbox_charge(L, len * sizeof *h->status);
+		charge(L, len * sizeof *h->status);
 		h->status = lk_xcalloc(len, sizeof *h->status);
 		for (size_t i = 0; i < len; i++) {
 			if (ty == LUA_TTABLE)
@@ -1155,7 +1086,7 @@ validate_command(struct vctx *v, int t, struct config_queue *q)
 	if (n == 0)
 		verr(v, "command.argv must list the program and its "
 		    "arguments: { \"/path/to/program\", \"arg\" }");
-	sandbox_charge(L, (n + 1) * sizeof *q->command.argv);
+	charge(L, (n + 1) * sizeof *q->command.argv);
 	q->command.argv = lk_xcalloc(n + 1, sizeof *q->command.argv);
 	for (size_t i = 0; i < n; i++) {
 		if (lua_rawgeti(L, a, (lua_Integer)i + 1) != LUA_TSTRING) {
@@ -1164,7 +1095,7 @@ validate_command(struct vctx *v, int t, struct config_queue *q)
 			lua_pop(L, 1);
 			break;
 		}
-		sandbox_charge(L, lua_rawlen(L, -1) + 1);
+		charge(L, lua_rawlen(L, -1) + 1);
 		q->command.argv[q->command.argc++] =
 		    lk_xstrdup(lua_tostring(L, -1));
 		lua_pop(L, 1);
@@ -1237,7 +1168,7 @@ validate_top(struct loader *ld, lua_State *L, int env)
 		return;
 	t = lua_gettop(L);
 	n = lua_rawlen(L, t);
-	sandbox_charge(L, (n + 1) * sizeof *cfg->runbook_dirs);
+	charge(L, (n + 1) * sizeof *cfg->runbook_dirs);
 	cfg->runbook_dirs = lk_xcalloc(n + 1, sizeof *cfg->runbook_dirs);
 	for (size_t i = 0; i < n; i++) {
 		if (lua_rawgeti(L, t, (lua_Integer)i + 1) != LUA_TSTRING ||
@@ -1247,7 +1178,7 @@ validate_top(struct loader *ld, lua_State *L, int env)
 			lua_pop(L, 1);
 			break;
 		}
-		sandbox_charge(L, lua_rawlen(L, -1) + 1);
+		charge(L, lua_rawlen(L, -1) + 1);
 		cfg->runbook_dirs[cfg->nrunbook_dirs++] =
 		    lk_xstrdup(lua_tostring(L, -1));
 		lua_pop(L, 1);
@@ -1371,18 +1302,15 @@ validate(lua_State *L)
 	return 0;
 }
 
-/* Records why a protected call failed; pops the error object. */
+/* Records why a protected call failed; pops the message. */
 static void
 report_failure(struct loader *ld, lua_State *L, int rc)
 {
 	if (rc == LUA_ERRMEM)
 		diag_add(ld, 0, "configuration needs more than %u MiB of "
 		    "memory (stopped)", CONFIG_MAX_MEMORY / (1024 * 1024));
-	else if (lua_type(L, -1) == LUA_TSTRING)
-		diag_lua(ld, lua_tostring(L, -1));
 	else
-		diag_add(ld, 0, "error raised with a %s value instead of a "
-		    "message", luaL_typename(L, -1));
+		diag_lua(ld, lua_tostring(L, -1));
 	lua_pop(L, 1);
 }
 
@@ -1432,7 +1360,13 @@ enum lk_code
 config_load_buffer(const char *path, const char *buf, size_t len,
     struct config **cfgp, struct config_diags *diags, struct lk_err *err)
 {
+	struct sandbox_budget budget = {
+		.wall_ms = CONFIG_MAX_MS,
+		.instructions = CONFIG_MAX_INSTRUCTIONS,
+	};
+	char why[160];
 	struct loader ld = { .path = path, .env_ref = LUA_NOREF };
+	struct sandbox *sb;
 	lua_State *L;
 	int rc, chunk_ok = 0;
 	int failed;
@@ -1442,17 +1376,22 @@ config_load_buffer(const char *path, const char *buf, size_t len,
 	ld.cfg->path = lk_xstrdup(path);
 	ld.cfg->interval_ms = 5000;
 
-	if ((L = lua_newstate(sandbox_alloc, &ld)) == NULL) {
+	if ((sb = sandbox_new(CONFIG_MAX_MEMORY, &ld)) == NULL) {
 		config_free(&ld.cfg);
 		return lk_fail(err, LK_ENOMEM, "load config %s: out of "
 		    "memory", path);
 	}
-	ld.started_ms = lk_now_ms();
+	L = sandbox_lua(sb);
 	ld.default_scope = geteuid() == 0 ? CONFIG_SCOPE_SYSTEM :
 	    CONFIG_SCOPE_USER;
-	lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, HOOK_EVERY);
+	/* One budget for the whole load, as the file sees it. */
+	snprintf(why, sizeof why, "configuration still running after %d Lua "
+	    "instructions or %d ms (an endless loop?)",
+	    CONFIG_MAX_INSTRUCTIONS, CONFIG_MAX_MS);
+	budget.why = why;
+	sandbox_slice_begin(L, &budget);
 	lua_pushcfunction(L, sandbox_setup);
-	if ((rc = lua_pcall(L, 0, 0, 0)) != LUA_OK) {
+	if ((rc = sandbox_pcall(L, 0, 0)) != LUA_OK) {
 		report_failure(&ld, L, rc);
 		goto done;
 	}
@@ -1464,17 +1403,18 @@ config_load_buffer(const char *path, const char *buf, size_t len,
 	}
 	lua_rawgeti(L, LUA_REGISTRYINDEX, ld.env_ref);
 	lua_setupvalue(L, -2, 1);
-	rc = lua_pcall(L, 0, 0, 0);
+	rc = sandbox_pcall(L, 0, 0);
 	if (rc != LUA_OK)
 		report_failure(&ld, L, rc);
 	else
 		chunk_ok = 1;
 	lua_pushcfunction(L, validate);
 	lua_pushboolean(L, chunk_ok);
-	if ((rc = lua_pcall(L, 1, 0, 0)) != LUA_OK)
+	if ((rc = sandbox_pcall(L, 1, 0)) != LUA_OK)
 		report_failure(&ld, L, rc);
 done:
-	lua_close(L);
+	sandbox_slice_end(L);
+	sandbox_free(&sb);
 	failed = ld.ndiags > 0;
 	loader_finish(&ld, diags, err);
 	if (failed) {

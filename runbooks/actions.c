@@ -1102,7 +1102,7 @@ rb_actions_install(lua_State *L)
 		lua_pushcfunction(L, l_sleep);
 		lua_pushcfunction(L, l_now);
 		lua_pushcfunction(L, l_duration);
-		lua_pcall(L, 5, 0, 0);
+		sandbox_pcall(L, 5, 0);
 	}
 	lua_settop(L, 0);
 }

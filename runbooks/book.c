@@ -361,12 +361,13 @@ rb_book_load_source(const char *path, const char *src, size_t len,
 	memcpy(b->source, src, len);
 	b->source[len] = '\0';
 	b->len = len;
-	L = b->L = rb_lua_new(&b->ctl);
-	if (L == NULL) {
+	b->sb = rb_lua_new();
+	if (b->sb == NULL) {
 		rb_book_free(&b);
 		return lk_fail(err, LK_ENOMEM, "%s: cannot create a Lua state",
 		    path);
 	}
+	L = b->L = sandbox_lua(b->sb);
 	lua_newtable(L);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &runbook_mark);
 	lua_newtable(L);
@@ -383,9 +384,9 @@ rb_book_load_source(const char *path, const char *src, size_t len,
 	rc = luaL_loadbufferx(L, src, len, chunk, "t");
 	free(chunk);
 	if (rc == LUA_OK) {
-		rb_lua_slice_begin(L, &b->ctl, 1000);
-		rc = lua_pcall(L, 0, 1, 0);
-		rb_lua_slice_end(L, &b->ctl);
+		rb_lua_slice_begin(L, 1000);
+		rc = sandbox_pcall(L, 0, 1);
+		sandbox_slice_end(L);
 	}
 	if (rc != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
@@ -409,9 +410,9 @@ rb_book_load_source(const char *path, const char *src, size_t len,
 		lua_insert(L, -2);
 		lua_pushlightuserdata(L, b);
 		lua_pushlightuserdata(L, &d);
-		if (lua_pcall(L, 3, 0, 0) != LUA_OK)
+		if (sandbox_pcall(L, 3, 0) != LUA_OK)
 			diag(&d, 0, "the runbook could not be checked: %s",
-			    lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+			    lua_tostring(L, -1));
 	}
 	lua_settop(L, 0);
 	if (d.n > 0) {
@@ -463,8 +464,7 @@ rb_book_free(struct rb_book **bp)
 
 	if (b == NULL)
 		return;
-	if (b->L != NULL)
-		lua_close(b->L);
+	sandbox_free(&b->sb);
 	for (size_t i = 0; i < b->nparams; i++) {
 		free((char *)b->params[i].name);
 		free((char *)b->params[i].description);

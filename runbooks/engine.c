@@ -534,14 +534,13 @@ step_failed(struct rb_run *run, const char *why)
 static void
 drive(struct rb_run *run, int nargs)
 {
-	struct rb_lua *ctl = &run->book->ctl;
 	int nres = 0, rc;
 	char why[512];
 
-	rb_lua_slice_begin(run->co, ctl, run->planning ? PLAN_LUA_LIMIT_MS :
+	rb_lua_slice_begin(run->co, run->planning ? PLAN_LUA_LIMIT_MS :
 	    run->opts.lua_limit_ms);
-	rc = lua_resume(run->co, run->L, nargs, &nres);
-	rb_lua_slice_end(run->co, ctl);
+	rc = sandbox_resume(run->co, run->L, nargs, &nres);
+	sandbox_slice_end(run->co);
 
 	if (run->planning) {
 		/* A plan ends at its first yield or error: what comes after
@@ -576,8 +575,12 @@ drive(struct rb_run *run, int nargs)
 		snprintf(why, sizeof why, "out of memory: the runbook may use "
 		    "%u MiB", RB_MEMORY_LIMIT >> 20);
 	else
-		snprintf(why, sizeof why, "%s", lua_tostring(run->co, -1) ?
-		    lua_tostring(run->co, -1) : "error");
+		snprintf(why, sizeof why, "%s", lua_tostring(run->co, -1));
+	/* Where the error came from is for the operator, not the record. */
+	if (rc != LUA_ERRMEM &&
+	    sandbox_stopped(run->book->sb) == SANDBOX_RUNNING &&
+	    sandbox_traceback(run->book->sb) != NULL)
+		rb_progress(run, "     %s", sandbox_traceback(run->book->sb));
 	step_failed(run, why);
 }
 

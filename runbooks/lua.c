@@ -9,82 +9,24 @@
 #include "private.h"
 
 #include <lualib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/loop.h"
-
-/* How often (in VM instructions) the hook looks at the clock. */
-#define HOOK_EVERY 10000
 /* The most work a string pattern may imply: subject length to the power
  * of (quantifiers + 1).  Matching runs in C, where the hook cannot stop it. */
 #define PATTERN_BUDGET 1e8
 
-static void *
-capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct rb_lua *ctl = ud;
-
-	if (ptr == NULL)
-		osize = 0;
-	if (nsize == 0) {
-		free(ptr);
-		ctl->used -= osize;
-		return NULL;
-	}
-	if (nsize > osize && ctl->used + (nsize - osize) > ctl->limit)
-		return NULL;
-	ptr = realloc(ptr, nsize);
-	if (ptr != NULL)
-		ctl->used = ctl->used - osize + nsize;
-	return ptr;
-}
-
-static struct rb_lua *
-ctl_of(lua_State *L)
-{
-	void *ud;
-
-	lua_getallocf(L, &ud);
-	return ud;
-}
-
-static void
-slice_hook(lua_State *L, lua_Debug *ar)
-{
-	struct rb_lua *ctl = ctl_of(L);
-
-	(void)ar;
-	if (ctl->slice_start == 0)
-		return;
-	if (!ctl->tripped &&
-	    loop_now_ms() - ctl->slice_start <= ctl->slice_limit)
-		return;
-	/* Once tripped, fire on every instruction so that a pcall in the
-	 * runbook cannot swallow the stop. */
-	if (!ctl->tripped) {
-		ctl->tripped = true;
-		lua_sethook(L, slice_hook, LUA_MASKCOUNT, 1);
-	}
-	luaL_error(L, "runbook code ran for over %d ms without waiting on "
-	    "an action (a loop that never ends?)", (int)ctl->slice_limit);
-}
-
 void
-rb_lua_slice_begin(lua_State *L, struct rb_lua *ctl, long long limit_ms)
+rb_lua_slice_begin(lua_State *L, long long limit_ms)
 {
-	ctl->slice_start = loop_now_ms();
-	ctl->slice_limit = limit_ms;
-	ctl->tripped = false;
-	lua_sethook(L, slice_hook, LUA_MASKCOUNT, HOOK_EVERY);
-}
+	struct sandbox_budget b = { .wall_ms = limit_ms };
+	char why[160];
 
-void
-rb_lua_slice_end(lua_State *L, struct rb_lua *ctl)
-{
-	ctl->slice_start = 0;
-	ctl->tripped = false;
-	lua_sethook(L, slice_hook, LUA_MASKCOUNT, HOOK_EVERY);
+	snprintf(why, sizeof why, "runbook code ran for over %lld ms without "
+	    "waiting on an action (a loop that never ends?)", limit_ms);
+	b.why = why;
+	sandbox_slice_begin(L, &b);
 }
 
 /* Counts the quantifiers of a Lua pattern, skipping escapes and sets. */
@@ -159,10 +101,12 @@ guard_string_lib(lua_State *L)
 	lua_pop(L, 1);
 }
 
-static int
-strict_index(lua_State *L)
+static void
+explain_global(lua_State *L, int key, char *buf, size_t len)
 {
-	return luaL_error(L, "undefined variable '%s'", lua_tostring(L, 2));
+	const char *name = lua_tostring(L, key);
+
+	snprintf(buf, len, "undefined variable '%s'", name ? name : "?");
 }
 
 static const char *const allowed_globals[] = {
@@ -172,16 +116,15 @@ static const char *const allowed_globals[] = {
 	NULL
 };
 
-lua_State *
-rb_lua_new(struct rb_lua *ctl)
+struct sandbox *
+rb_lua_new(void)
 {
+	struct sandbox *sb = sandbox_new(RB_MEMORY_LIMIT, NULL);
 	lua_State *L;
 
-	memset(ctl, 0, sizeof *ctl);
-	ctl->limit = RB_MEMORY_LIMIT;
-	L = lua_newstate(capped_alloc, ctl);
-	if (L == NULL)
+	if (sb == NULL)
 		return NULL;
+	L = sandbox_lua(sb);
 	luaL_requiref(L, "_G", luaopen_base, 1);
 	luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
 	luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
@@ -224,11 +167,7 @@ rb_lua_new(struct rb_lua *ctl)
 
 	/* Reading an undefined global is an error, not a silent nil. */
 	lua_pushglobaltable(L);
-	lua_newtable(L);
-	lua_pushcfunction(L, strict_index);
-	lua_setfield(L, -2, "__index");
-	lua_setmetatable(L, -2);
+	sandbox_strict(L, -1, explain_global);
 	lua_pop(L, 1);
-	lua_sethook(L, slice_hook, LUA_MASKCOUNT, HOOK_EVERY);
-	return L;
+	return sb;
 }

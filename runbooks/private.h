@@ -6,23 +6,11 @@
 #include <lua.h>
 
 #include "runbooks.h"
+#include "../core/sandbox.h"
 #include "../core/util.h"
 
 /* Memory a runbook's Lua state may use in all. */
 #define RB_MEMORY_LIMIT (64u * 1024 * 1024)
-
-/*
- * What the sandbox enforces on a state: the allocator's cap, and a time
- * slice for Lua code between two waits (a step's Lua runs between actions;
- * a loop that never waits is stopped).
- */
-struct rb_lua {
-	size_t used;
-	size_t limit;
-	long long slice_start;	/* monotonic ms; 0 outside a slice */
-	long long slice_limit;	/* ms */
-	bool tripped;		/* the slice ran out: error until it ends */
-};
 
 /*
  * t[key] without metamethods: tables a runbook hands us may carry any
@@ -37,10 +25,16 @@ rb_rawfield(lua_State *L, int t, const char *key)
 	return lua_rawget(L, t);
 }
 
-/* A new sandboxed state; ctl must outlive it. */
-lua_State *rb_lua_new(struct rb_lua *ctl);
-void rb_lua_slice_begin(lua_State *L, struct rb_lua *ctl, long long limit_ms);
-void rb_lua_slice_end(lua_State *L, struct rb_lua *ctl);
+/*
+ * A new sandbox (core/sandbox.h) holding a runbook's allow-listed
+ * globals, or NULL.  The caller owns it.
+ */
+struct sandbox *rb_lua_new(void);
+/*
+ * Lets L run for limit_ms before it is stopped as runaway code: a step's
+ * Lua runs between two actions, and one that never waits holds the loop.
+ */
+void rb_lua_slice_begin(lua_State *L, long long limit_ms);
 
 /* Runs the step function at the top of a thread's stack: see engine.c. */
 struct rb_step_def {
@@ -55,8 +49,8 @@ struct rb_book {
 	char *path;
 	char *source;
 	size_t len;
-	struct rb_lua ctl;
-	lua_State *L;
+	struct sandbox *sb;
+	lua_State *L;			/* the sandbox's */
 	char *name;
 	char *description;
 	struct rb_param *params;
