@@ -1360,8 +1360,14 @@ enum lk_code
 config_load_buffer(const char *path, const char *buf, size_t len,
     struct config **cfgp, struct config_diags *diags, struct lk_err *err)
 {
+	/*
+	 * The budget is CPU time, not time on the clock: "runaway" is about
+	 * what the file makes lookout do, and a busy machine (or a process
+	 * stopped and continued) must not make a valid configuration fail.
+	 * Nothing a configuration can do waits without using CPU.
+	 */
 	struct sandbox_budget budget = {
-		.wall_ms = CONFIG_MAX_MS,
+		.cpu_ms = CONFIG_MAX_MS,
 		.instructions = CONFIG_MAX_INSTRUCTIONS,
 	};
 	char why[160];
@@ -1386,7 +1392,7 @@ config_load_buffer(const char *path, const char *buf, size_t len,
 	    CONFIG_SCOPE_USER;
 	/* One budget for the whole load, as the file sees it. */
 	snprintf(why, sizeof why, "configuration still running after %d Lua "
-	    "instructions or %d ms (an endless loop?)",
+	    "instructions or %d ms of CPU time (an endless loop?)",
 	    CONFIG_MAX_INSTRUCTIONS, CONFIG_MAX_MS);
 	budget.why = why;
 	sandbox_slice_begin(L, &budget);

@@ -33,7 +33,7 @@
 /* Limits of the sandbox a configuration runs in. */
 #define CONFIG_MAX_MEMORY	(16u * 1024 * 1024)
 #define CONFIG_MAX_INSTRUCTIONS	10000000
-#define CONFIG_MAX_MS		2000	/* wall clock for running the file */
+#define CONFIG_MAX_MS		2000	/* CPU time for running the file */
 
 struct config;
 

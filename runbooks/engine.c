@@ -26,8 +26,9 @@
 #include "unitctl.h"
 
 /*
- * Lua may run this long between two waits.  A runaway step is stopped
- * within it, and the loop (probes, other work) is never held longer.
+ * Lua may use this much CPU between two waits, and a little more on the
+ * clock (rb_lua_slice_begin says why).  A runaway step is stopped within it, and
+ * the loop (probes, other work) is never held much longer.
  */
 #define DEFAULT_LUA_LIMIT_MS 700
 /* Planning runs a step with actions that return at once, so a step that

@@ -137,7 +137,8 @@ struct rb_run_opts {
 	int64_t replay_of;		/* compare outcomes with that run */
 	int64_t resume;			/* continue that run */
 	const char *lock_dir;		/* one run per runbook+params; NULL: no lock */
-	int64_t lua_limit_ms;		/* Lua time between waits; default 700 */
+	int64_t lua_limit_ms;		/* Lua CPU time between waits (and
+					 * 300 ms more on the clock); default 700 */
 	int64_t step_limit_ms;		/* wall clock per step; default 30 min */
 };
 
