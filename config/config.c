@@ -704,7 +704,7 @@ opt_duration(struct vctx *v, int t, const char *pre, const char *key,
 	if (ty == LUA_TNUMBER) {
 		rc = number_value(v, -1, pre, key, out);
 	} else if (ty == LUA_TSTRING) {
-		if (config_parse_duration(lua_tostring(L, -1), out) != 0) {
+		if (lk_parse_duration(lua_tostring(L, -1), out) != 0) {
 			verr(v, "%s%s \"%s\" is not a duration (write \"500ms\", "
 			    "\"5s\", \"5m\" or \"1h\")", pre, key,
 			    lua_tostring(L, -1));
@@ -1657,50 +1657,4 @@ config_queue_find(const struct config *cfg, const char *name)
 			return &cfg->queues[i];
 	}
 	return NULL;
-}
-
-int
-config_parse_duration(const char *s, int64_t *ms)
-{
-	static const struct {
-		const char *unit;
-		int64_t ms;
-	} units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-	};
-	int64_t total = 0, mult;
-	long long v;
-	char *end;
-	size_t n;
-
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		errno = 0;
-		v = strtoll(s, &end, 10);
-		if (errno != 0)
-			return -1;
-		s = end;
-		mult = 0;
-		if (*s == '\0' && total == 0) {
-			mult = 1;	/* digits alone: milliseconds */
-		} else {
-			for (size_t i = 0; i < 4; i++) {
-				n = strlen(units[i].unit);
-				if (strncmp(s, units[i].unit, n) == 0 &&
-				    !isalpha((unsigned char)s[n])) {
-					mult = units[i].ms;
-					s += n;
-					break;
-				}
-			}
-		}
-		if (mult == 0 || v > (INT64_MAX - total) / mult)
-			return -1;
-		total += v * mult;
-	}
-	*ms = total;
-	return 0;
 }

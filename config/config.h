@@ -175,10 +175,4 @@ const struct config_service *config_service_find(const struct config *cfg,
 const struct config_queue *config_queue_find(const struct config *cfg,
     const char *name);
 
-/*
- * Parses a duration: "500ms", "5s", "5m", "1h", "1m30s", or digits alone
- * for milliseconds.  Returns 0 and sets *ms, or -1.
- */
-int config_parse_duration(const char *s, int64_t *ms);
-
 #endif

@@ -1,6 +1,8 @@
 #include "util.h"
 #include "err.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -253,6 +255,52 @@ lk_fmt_duration(int64_t ms, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%lldh %lldm", (long long)(s / 3600),
 		    (long long)(s % 3600 / 60));
+}
+
+int
+lk_parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	int64_t total = 0, mult;
+	long long v;
+	char *end;
+	size_t n;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno != 0)
+			return -1;
+		s = end;
+		mult = 0;
+		if (*s == '\0' && total == 0) {
+			mult = 1;	/* digits alone: milliseconds */
+		} else {
+			for (size_t i = 0; i < 4; i++) {
+				n = strlen(units[i].unit);
+				if (strncmp(s, units[i].unit, n) == 0 &&
+				    !isalpha((unsigned char)s[n])) {
+					mult = units[i].ms;
+					s += n;
+					break;
+				}
+			}
+		}
+		if (mult == 0 || v > (INT64_MAX - total) / mult)
+			return -1;
+		total += v * mult;
+	}
+	*ms = total;
+	return 0;
 }
 
 void

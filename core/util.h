@@ -1,6 +1,6 @@
 /*
- * Small shared helpers: wall-clock time, a growable byte buffer, and the
- * identity of whoever is running lookout.
+ * Small shared helpers: wall-clock time, durations, a growable byte buffer,
+ * and the identity of whoever is running lookout.
  */
 #ifndef LK_UTIL_H
 #define LK_UTIL_H
@@ -19,6 +19,12 @@ void lk_iso8601(int64_t ms, char out[LK_ISO_LEN]);
 void lk_fmt_duration(int64_t ms, char *buf, size_t len);
 /* "1 MiB", "512 KiB", "300 bytes". */
 void lk_fmt_size(long long bytes, char *buf, size_t len);
+/*
+ * Parses a duration: "500ms", "5s", "5m", "1h", "1m30s", or digits alone
+ * for milliseconds.  Returns 0 and sets *ms, or -1.  The one parser of
+ * durations: the configuration, runbook steps and actions all use it.
+ */
+int lk_parse_duration(const char *s, int64_t *ms);
 
 /*
  * A growable byte buffer, always NUL-terminated.  The buffer owns s; reset

@@ -139,7 +139,7 @@ opt_duration(lua_State *L, int t, const char *key, int64_t def)
 	if (lua_type(L, -1) == LUA_TNUMBER)
 		ms = (int64_t)lua_tointeger(L, -1);
 	else if (lua_type(L, -1) == LUA_TSTRING &&
-	    config_parse_duration(lua_tostring(L, -1), &ms) != 0)
+	    lk_parse_duration(lua_tostring(L, -1), &ms) != 0)
 		luaL_error(L, "%s \"%s\" is not a duration (\"500ms\", \"30s\", "
 		    "\"5m\")", key, lua_tostring(L, -1));
 	else if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
@@ -951,7 +951,7 @@ l_duration(lua_State *L)
 		lua_pushinteger(L, lua_tointeger(L, 1));
 		return 1;
 	}
-	if (config_parse_duration(luaL_checkstring(L, 1), &ms) != 0)
+	if (lk_parse_duration(luaL_checkstring(L, 1), &ms) != 0)
 		return luaL_error(L, "\"%s\" is not a duration (\"5s\", \"5m\")",
 		    lua_tostring(L, 1));
 	lua_pushinteger(L, ms);

@@ -247,7 +247,7 @@ read_step(struct rb_book *b, lua_State *L, int t, struct diags *d,
 	rb_rawfield(L, t, "timeout");
 	if (lua_type(L, -1) == LUA_TSTRING) {
 		timeout = lua_tostring(L, -1);
-		if (config_parse_duration(timeout, &s->timeout_ms) != 0)
+		if (lk_parse_duration(timeout, &s->timeout_ms) != 0)
 			diag(d, line, "%stimeout \"%s\" is not a duration "
 			    "(\"30s\", \"5m\")", where, timeout);
 	} else if (lua_type(L, -1) == LUA_TNUMBER) {

@@ -331,31 +331,6 @@ Test(config, invalid_urls_and_durations)
 	assert_diag(5, "has both redis and command");
 }
 
-Test(config, durations)
-{
-	int64_t ms;
-
-	cr_assert_eq(config_parse_duration("500ms", &ms), 0);
-	cr_assert_eq(ms, 500);
-	cr_assert_eq(config_parse_duration("5s", &ms), 0);
-	cr_assert_eq(ms, 5000);
-	cr_assert_eq(config_parse_duration("5m", &ms), 0);
-	cr_assert_eq(ms, 300000);
-	cr_assert_eq(config_parse_duration("1h", &ms), 0);
-	cr_assert_eq(ms, 3600000);
-	cr_assert_eq(config_parse_duration("1m30s", &ms), 0);
-	cr_assert_eq(ms, 90000);
-	cr_assert_eq(config_parse_duration("250", &ms), 0);
-	cr_assert_eq(ms, 250);
-	cr_assert_eq(config_parse_duration("", &ms), -1);
-	cr_assert_eq(config_parse_duration("5", &ms), 0);
-	cr_assert_eq(config_parse_duration("5x", &ms), -1);
-	cr_assert_eq(config_parse_duration("-5s", &ms), -1);
-	cr_assert_eq(config_parse_duration("1s500", &ms), -1);
-	cr_assert_eq(config_parse_duration("5 s", &ms), -1);
-	cr_assert_eq(config_parse_duration("99999999999999999999h", &ms), -1);
-}
-
 Test(config, numbers_as_milliseconds)
 {
 	cr_assert_eq(load("interval = 250\n"

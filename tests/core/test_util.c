@@ -103,3 +103,28 @@ Test(util, terminal_text_in_ascii_for_lang_c)
 	    "caf? ? ^[");
 	cr_expect_str_eq(term("\x9b", 1, false), "?");
 }
+
+Test(util, durations)
+{
+	int64_t ms;
+
+	cr_assert_eq(lk_parse_duration("500ms", &ms), 0);
+	cr_assert_eq(ms, 500);
+	cr_assert_eq(lk_parse_duration("5s", &ms), 0);
+	cr_assert_eq(ms, 5000);
+	cr_assert_eq(lk_parse_duration("5m", &ms), 0);
+	cr_assert_eq(ms, 300000);
+	cr_assert_eq(lk_parse_duration("1h", &ms), 0);
+	cr_assert_eq(ms, 3600000);
+	cr_assert_eq(lk_parse_duration("1m30s", &ms), 0);
+	cr_assert_eq(ms, 90000);
+	cr_assert_eq(lk_parse_duration("250", &ms), 0);
+	cr_assert_eq(ms, 250);
+	cr_assert_eq(lk_parse_duration("", &ms), -1);
+	cr_assert_eq(lk_parse_duration("5", &ms), 0);
+	cr_assert_eq(lk_parse_duration("5x", &ms), -1);
+	cr_assert_eq(lk_parse_duration("-5s", &ms), -1);
+	cr_assert_eq(lk_parse_duration("1s500", &ms), -1);
+	cr_assert_eq(lk_parse_duration("5 s", &ms), -1);
+	cr_assert_eq(lk_parse_duration("99999999999999999999h", &ms), -1);
+}
