@@ -253,9 +253,10 @@ cli_drive_run(struct cli_session *s, struct rb_book *book, struct rb_run_opts *o
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
-	loop_add_signal(s->loop, SIGINT, on_signal, &t);
-	loop_add_signal(s->loop, SIGTERM, on_signal, &t);
-	loop_add_signal(s->loop, SIGHUP, on_signal, &t);
+	/* Interrupts: they stop a step's Lua even inside a library call. */
+	loop_add_interrupt(s->loop, SIGINT, on_signal, &t);
+	loop_add_interrupt(s->loop, SIGTERM, on_signal, &t);
+	loop_add_interrupt(s->loop, SIGHUP, on_signal, &t);
 	if (json)
 		sub = store_subscribe(s->store, STORE_OWN, print_event, NULL);
 	o->lock_dir = s->lock_dir;

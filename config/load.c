@@ -411,15 +411,19 @@ sandbox_setup(lua_State *L)
 		lua_setfield(L, env, libs[i].name);
 	}
 	/*
-	 * Pattern matching runs inside C, where the count hook never fires,
-	 * and a pathological pattern backtracks for hours: a configuration
-	 * has no use for it, so neither string.find nor ("x"):find exists.
+	 * string.rep and table.sort keep to the budget (core/sandbox.h).  A
+	 * configuration has no use for pattern matching, so neither
+	 * string.find nor ("x"):find exists.
 	 */
 	lua_getfield(L, env, "string");
+	sandbox_open_string(L, -1);
 	for (size_t i = 0; unsafe_string[i] != NULL; i++) {
 		lua_pushnil(L);
 		lua_setfield(L, -2, unsafe_string[i]);
 	}
+	lua_pop(L, 1);
+	lua_getfield(L, env, "table");
+	sandbox_open_table(L, -1);
 	lua_pop(L, 1);
 	lua_pushcfunction(L, dsl_service);
 	lua_setfield(L, env, "service");

@@ -97,6 +97,9 @@ struct loop {
  */
 static volatile sig_atomic_t	 loop_sig_pending[NSIG];
 static volatile sig_atomic_t	 loop_sig_wfd = -1;
+/* Which signals interrupt, and the last of them not yet dispatched. */
+static volatile sig_atomic_t	 loop_sig_interrupts[NSIG];
+static volatile sig_atomic_t	 loop_sig_interrupt;
 static struct loop		*loop_sig_owner;
 
 static void	loop_sig_read(struct loop *, int, int, void *);
@@ -151,6 +154,9 @@ loop_free(struct loop **lp)
 		loop_sig_wfd = -1;
 		loop_sig_owner = NULL;
 		memset((void *)loop_sig_pending, 0, sizeof loop_sig_pending);
+		memset((void *)loop_sig_interrupts, 0,
+		    sizeof loop_sig_interrupts);
+		loop_sig_interrupt = 0;
 	}
 	if (l->sigpipe[0] != -1) {
 		close(l->sigpipe[0]);
@@ -284,6 +290,8 @@ loop_sig_handler(int signo)
 	int fd = loop_sig_wfd;
 
 	loop_sig_pending[signo] = 1;
+	if (loop_sig_interrupts[signo])
+		loop_sig_interrupt = signo;
 	/*
 	 * A full pipe already holds a wake-up, so a failed write loses
 	 * nothing: the pending flag is what says which signal came.
@@ -347,6 +355,21 @@ loop_add_signal(struct loop *l, int signo, loop_signal_cb *cb, void *data)
 	return 0;
 }
 
+int
+loop_add_interrupt(struct loop *l, int signo, loop_signal_cb *cb, void *data)
+{
+	if (loop_add_signal(l, signo, cb, data) != 0)
+		return -1;
+	loop_sig_interrupts[signo] = 1;
+	return 0;
+}
+
+int
+loop_interrupted(void)
+{
+	return loop_sig_interrupt;
+}
+
 void
 loop_del_signal(struct loop *l, int signo)
 {
@@ -354,6 +377,7 @@ loop_del_signal(struct loop *l, int signo)
 
 	if (signo <= 0 || signo >= NSIG)
 		return;
+	loop_sig_interrupts[signo] = 0;
 	s = &l->signals[signo];
 	s->cb = NULL;
 	s->data = NULL;
@@ -379,6 +403,8 @@ loop_sig_read(struct loop *l, int fd, int mask, void *data)
 
 	while (read(fd, buf, sizeof buf) > 0)
 		/* drain */;
+	/* Its callback comes now; one delivered from here on sets it again. */
+	loop_sig_interrupt = 0;
 	for (signo = 1; signo < NSIG; signo++) {
 		if (!loop_sig_pending[signo])
 			continue;

@@ -88,6 +88,23 @@ typedef void loop_signal_cb(struct loop *l, int signo, void *data);
 int loop_add_signal(struct loop *l, int signo, loop_signal_cb *cb,
     void *data);
 
+/*
+ * As loop_add_signal, for a signal that asks the program to stop what it
+ * is doing (SIGINT, SIGTERM, SIGHUP).  From its delivery until the loop
+ * calls cb, loop_interrupted() returns it: code that runs long without
+ * returning to the loop (Lua in the sandbox, core/sandbox.h) looks at it
+ * and gives up, so that cb comes soon.
+ */
+int loop_add_interrupt(struct loop *l, int signo, loop_signal_cb *cb,
+    void *data);
+
+/*
+ * The interrupting signal that was delivered and whose callback the loop
+ * has not called yet, or 0.  Async-signal-safe and cheap (a read of a
+ * volatile sig_atomic_t), to be called often.
+ */
+int loop_interrupted(void);
+
 /* Stops watching signo and restores the disposition it had before. */
 void loop_del_signal(struct loop *l, int signo);
 

@@ -9,6 +9,7 @@
  */
 #include "sandbox.h"
 #include "err.h"
+#include "loop.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -47,6 +48,7 @@ struct sandbox {
 	long long cpu_start_ms;
 	long long count;		/* instructions, in HOOK_EVERY steps */
 	enum sandbox_stop stopped;
+	int signo;			/* of SANDBOX_STOP_SIGNAL */
 
 	struct lk_buf trace;		/* of the last error; len 0: none */
 };
@@ -173,10 +175,12 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar);
 
 /* Stops the slice for good and raises the stop. */
 static int
-stop(lua_State *L, struct sandbox *sb, enum sandbox_stop why)
+stop(lua_State *L, struct sandbox *sb, enum sandbox_stop why, int signo,
+    const char *detail)
 {
 	if (sb->stopped == SANDBOX_RUNNING) {
 		sb->stopped = why;
+		sb->signo = signo;
 		/*
 		 * From now on every instruction raises again, so that a pcall
 		 * in the sandboxed code cannot swallow the stop and go on.
@@ -184,8 +188,17 @@ stop(lua_State *L, struct sandbox *sb, enum sandbox_stop why)
 		lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
 	}
 	push_where(L);
-	lua_pushstring(L, sb->why);
-	lua_concat(L, 2);
+	if (sb->stopped == SANDBOX_STOP_SIGNAL)
+		lua_pushfstring(L, "interrupted by signal %d (%s)", sb->signo,
+		    strsignal(sb->signo));
+	else
+		lua_pushstring(L, sb->why);
+	if (detail != NULL) {
+		lua_pushfstring(L, "; %s", detail);
+		lua_concat(L, 3);
+	} else {
+		lua_concat(L, 2);
+	}
 	return lua_error(L);
 }
 
@@ -205,6 +218,21 @@ over_budget(struct sandbox *sb)
 	return false;
 }
 
+/* Raises the stop that is due, if any. */
+static void
+check(lua_State *L, struct sandbox *sb, const char *detail)
+{
+	int signo;
+
+	if (sb->stopped != SANDBOX_RUNNING)
+		stop(L, sb, sb->stopped, sb->signo, NULL);
+	/* The signal first: the operator asked, whatever the budget says. */
+	if ((signo = loop_interrupted()) != 0)
+		stop(L, sb, SANDBOX_STOP_SIGNAL, signo, detail);
+	if (over_budget(sb))
+		stop(L, sb, SANDBOX_STOP_BUDGET, 0, detail);
+}
+
 static void
 sandbox_hook(lua_State *L, lua_Debug *ar)
 {
@@ -213,11 +241,17 @@ sandbox_hook(lua_State *L, lua_Debug *ar)
 	(void)ar;
 	if (!sb->in_slice)
 		return;
-	if (sb->stopped != SANDBOX_RUNNING)
-		stop(L, sb, sb->stopped);
 	sb->count += HOOK_EVERY;
-	if (over_budget(sb))
-		stop(L, sb, SANDBOX_STOP_BUDGET);
+	check(L, sb, NULL);
+}
+
+void
+sandbox_check(lua_State *L, const char *detail)
+{
+	struct sandbox *sb = sandbox_of(L);
+
+	if (sb->in_slice)
+		check(L, sb, detail);
 }
 
 void
@@ -249,8 +283,10 @@ sandbox_slice_end(lua_State *L)
 }
 
 enum sandbox_stop
-sandbox_stopped(const struct sandbox *sb)
+sandbox_stopped(const struct sandbox *sb, int *signo)
 {
+	if (signo != NULL)
+		*signo = sb->stopped == SANDBOX_STOP_SIGNAL ? sb->signo : 0;
 	return sb->stopped;
 }
 

@@ -5,7 +5,14 @@
  * stops code over its time budget, and one protected way to call into it.
  * What the state may reach (which globals, which libraries) is its
  * owner's business; what the sandbox guarantees is that code in it ends:
- * within its memory cap and within the budget of the slice it runs in.
+ * within its memory cap, within the budget of the slice it runs in, and
+ * soon after an interrupting signal (loop_add_interrupt) arrives.
+ *
+ * The count hook only fires between Lua instructions, so a library
+ * function that runs long inside C would escape it.  sandbox_open_string()
+ * and sandbox_open_table() replace the ones that can (pattern matching,
+ * string.rep, table.sort) with versions that check the same budget as
+ * they go.
  *
  * A stop is a Lua error: the slice's message, after "chunk:line: " of the
  * Lua code that was running.  Once a slice is stopped, the hook fires on
@@ -80,13 +87,25 @@ void sandbox_slice_end(struct lua_State *L);
 enum sandbox_stop {
 	SANDBOX_RUNNING,		/* not stopped */
 	SANDBOX_STOP_BUDGET,		/* out of time or instructions */
+	SANDBOX_STOP_SIGNAL,		/* an interrupting signal came */
 };
 
 /*
  * Whether (and why) the sandbox stopped the code of the last slice.  Kept
- * after sandbox_slice_end(), reset by sandbox_slice_begin().
+ * after sandbox_slice_end(), reset by sandbox_slice_begin().  signo, if not
+ * NULL, gets the signal of SANDBOX_STOP_SIGNAL.
  */
-enum sandbox_stop sandbox_stopped(const struct sandbox *sb);
+enum sandbox_stop sandbox_stopped(const struct sandbox *sb, int *signo);
+
+/*
+ * Raises the stop if the slice L runs in is over its budget or an
+ * interrupting signal is pending (loop_interrupted()), and returns
+ * otherwise; outside a slice it always returns.  For C functions that
+ * loop on behalf of Lua code: call it every so often (it reads two
+ * clocks), where a Lua error may be raised.  detail, if not NULL, is added
+ * to the message of a stop it raises first ("in string.find: ...").
+ */
+void sandbox_check(struct lua_State *L, const char *detail);
 
 /* --- calling in ------------------------------------------------------------- */
 
@@ -133,5 +152,17 @@ typedef void sandbox_explain_fn(struct lua_State *L, int key, char *buf,
  * sandbox, where a misspelled name must not read as nil.
  */
 void sandbox_strict(struct lua_State *L, int idx, sandbox_explain_fn *explain);
+
+/*
+ * Replaces, in the string library table at idx, the functions that may
+ * run long inside C with guarded ones that keep to the slice's budget:
+ * find, match, gmatch and gsub (a matcher that counts its steps), and rep.
+ * Lua's string metatable points at that table, so ("x"):find is guarded
+ * too.  string.dump is removed: no bytecode out.  (core/sandbox_lib.c)
+ */
+void sandbox_open_string(struct lua_State *L, int idx);
+
+/* The same for the table library at idx: table.sort. */
+void sandbox_open_table(struct lua_State *L, int idx);
 
 #endif

@@ -535,14 +535,32 @@ step_failed(struct rb_run *run, const char *why)
 static void
 drive(struct rb_run *run, int nargs)
 {
-	int nres = 0, rc;
+	int nres = 0, rc, signo;
+	enum sandbox_stop stopped;
 	char why[512];
 
 	rb_lua_slice_begin(run->co, run->planning ? PLAN_LUA_LIMIT_MS :
 	    run->opts.lua_limit_ms);
 	rc = sandbox_resume(run->co, run->L, nargs, &nres);
 	sandbox_slice_end(run->co);
+	stopped = sandbox_stopped(run->book->sb, &signo);
 
+	/*
+	 * A signal stopped the Lua code, perhaps deep inside a library call:
+	 * the loop has not called rb_run_interrupt() yet, and will.  The
+	 * step did not fail, it was cut short, and no further step starts.
+	 */
+	if (stopped == SANDBOX_STOP_SIGNAL) {
+		run->interrupted = true;
+		if (run->planning)
+			return;
+		snprintf(why, sizeof why, "lookout was interrupted (%s) while "
+		    "the step's Lua code ran", strsignal(signo));
+		rb_pending_clear(run);
+		step_done(run, "interrupted", why);
+		next_step(run);
+		return;
+	}
 	if (run->planning) {
 		/* A plan ends at its first yield or error: what comes after
 		 * depends on real results. */
@@ -578,8 +596,7 @@ drive(struct rb_run *run, int nargs)
 	else
 		snprintf(why, sizeof why, "%s", lua_tostring(run->co, -1));
 	/* Where the error came from is for the operator, not the record. */
-	if (rc != LUA_ERRMEM &&
-	    sandbox_stopped(run->book->sb) == SANDBOX_RUNNING &&
+	if (rc != LUA_ERRMEM && stopped == SANDBOX_RUNNING &&
 	    sandbox_traceback(run->book->sb) != NULL)
 		rb_progress(run, "     %s", sandbox_traceback(run->book->sb));
 	step_failed(run, why);
@@ -672,6 +689,11 @@ offer_step(struct rb_run *run)
 	struct rb_step_def *s = &run->book->steps[run->step];
 
 	plan_step(run);
+	if (run->interrupted) {
+		/* A signal cut the plan short: nothing runs now. */
+		next_step(run);
+		return;
+	}
 	rb_progress(run, "step %zu/%zu \"%s\" will:\n%s", run->step + 1,
 	    run->book->nsteps, s->name, run->plan.s);
 	if (run->opts.yes || run->opts.dry_run || run->fe == NULL ||

@@ -13,10 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The most work a string pattern may imply: subject length to the power
- * of (quantifiers + 1).  Matching runs in C, where the hook cannot stop it. */
-#define PATTERN_BUDGET 1e8
-
 /*
  * Two clocks.  The budget is CPU time: that is what "runaway" means, and a
  * loaded machine must not fail a step whose Lua is fine.  But the loop
@@ -40,78 +36,6 @@ rb_lua_slice_begin(lua_State *L, long long limit_ms)
 	    "waiting on an action (a loop that never ends?)", limit_ms);
 	b.why = why;
 	sandbox_slice_begin(L, &b);
-}
-
-/* Counts the quantifiers of a Lua pattern, skipping escapes and sets. */
-static int
-pattern_quantifiers(const char *p, size_t len)
-{
-	int q = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '%') {
-			i++;
-		} else if (p[i] == '[') {
-			for (i++; i < len && p[i] != ']'; i++)
-				if (p[i] == '%')
-					i++;
-		} else if (p[i] == '*' || p[i] == '+' || p[i] == '-' ||
-		    p[i] == '?') {
-			q++;
-		}
-	}
-	return q;
-}
-
-static void
-check_pattern_cost(lua_State *L, const char *fname)
-{
-	size_t slen, plen;
-	const char *s = luaL_checklstring(L, 1, &slen);
-	const char *p = luaL_checklstring(L, 2, &plen);
-	double cost = (double)(slen ? slen : 1);
-	int q = pattern_quantifiers(p, plen);
-
-	(void)s;
-	for (int i = 0; i < q && cost <= PATTERN_BUDGET; i++)
-		cost *= (double)(slen ? slen : 1);
-	if (cost > PATTERN_BUDGET)
-		luaL_error(L, "string.%s: pattern with %d repetitions is too "
-		    "costly for a %d-byte string (use a plain find, or match a "
-		    "shorter string)", fname, q, (int)slen);
-}
-
-/* string.find/match/gmatch/gsub, guarded.  The originals are upvalue 1. */
-static int
-guarded_pattern(lua_State *L)
-{
-	const char *fname = lua_tostring(L, lua_upvalueindex(2));
-	int n = lua_gettop(L);
-
-	/* string.find(s, p, init, true) is a plain search: always cheap. */
-	if (!(strcmp(fname, "find") == 0 && n >= 4 && lua_toboolean(L, 4)))
-		check_pattern_cost(L, fname);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, n, LUA_MULTRET);
-	return lua_gettop(L);
-}
-
-static void
-guard_string_lib(lua_State *L)
-{
-	static const char *const fns[] = { "find", "match", "gmatch", "gsub" };
-
-	lua_getglobal(L, "string");
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		lua_getfield(L, -1, fns[i]);
-		lua_pushstring(L, fns[i]);
-		lua_pushcclosure(L, guarded_pattern, 2);
-		lua_setfield(L, -2, fns[i]);
-	}
-	lua_pushnil(L);
-	lua_setfield(L, -2, "dump");	/* no bytecode out */
-	lua_pop(L, 1);
 }
 
 static void
@@ -175,7 +99,12 @@ rb_lua_new(void)
 	lua_setfield(L, -2, "os");
 	lua_pop(L, 1);
 	lua_settop(L, 0);
-	guard_string_lib(L);
+	/* Pattern matching, string.rep and table.sort keep to the slice. */
+	lua_getglobal(L, LUA_STRLIBNAME);
+	sandbox_open_string(L, -1);
+	lua_getglobal(L, LUA_TABLIBNAME);
+	sandbox_open_table(L, -1);
+	lua_settop(L, 0);
 	rb_actions_install(L);
 
 	/* Reading an undefined global is an error, not a silent nil. */

@@ -487,7 +487,8 @@ Test(config, memory_is_capped)
 	    "more than 16 MiB of memory");
 }
 
-Test(config, slow_library_calls_are_stopped_by_the_clock)
+/* Burns the whole budget, 2 s of CPU: slow on a loaded machine. */
+Test(config, slow_library_calls_are_stopped_by_the_clock, .timeout = 90)
 {
 	/* Each upper() of 2 MB is one instruction: only the clock stops
 	 * this. */
