@@ -666,8 +666,10 @@ tui_main(const struct tui_opts *o, struct lk_err *err)
 	signal(SIGPIPE, SIG_IGN);
 	loop_add_fd(t.loop, STDIN_FILENO, LOOP_READABLE, on_input, &t);
 	loop_add_signal(t.loop, SIGWINCH, on_signal, &t);
-	loop_add_signal(t.loop, SIGHUP, on_signal, &t);
-	loop_add_signal(t.loop, SIGTERM, on_signal, &t);
+	/* A lost terminal or a SIGTERM stops a step's runaway Lua too, even
+	 * inside a library call; ^C only cancels the action in flight. */
+	loop_add_interrupt(t.loop, SIGHUP, on_signal, &t);
+	loop_add_interrupt(t.loop, SIGTERM, on_signal, &t);
 	loop_add_signal(t.loop, SIGINT, on_signal, &t);
 	loop_set_before_sleep(t.loop, paint, &t);
 	t.tick = loop_add_timer(t.loop, 1000, on_tick, &t);
