@@ -2,17 +2,21 @@
 # Runs a command next to real services on loopback, in private directories,
 # and tears every process down by PID afterwards.
 #
-#   tests/sandbox/sandbox.sh [--redis] [--rabbitmq] -- COMMAND [ARGS...]
+#   tests/sandbox/sandbox.sh [--journal] [--redis] [--rabbitmq] -- COMMAND [ARGS...]
 #
 # Always: a real `systemd --user` (with its user D-Bus at $XDG_RUNTIME_DIR/bus)
 # in a private mount namespace and a delegated cgroup2 directory, following
-# DESIGN.md, "Testing against the real thing".  Optionally a real redis-server
-# and a real rabbitmq-server (management plugin), both bound to 127.0.0.1.
+# DESIGN.md, "Testing against the real thing".  Optionally a real
+# systemd-journald of the namespace's own, which the user manager and its
+# units log to (see journal_setup), and a real redis-server and a real
+# rabbitmq-server (management plugin), both bound to 127.0.0.1.
 #
 # COMMAND sees XDG_RUNTIME_DIR, XDG_CONFIG_HOME (and XDG_DATA_HOME,
 # XDG_STATE_HOME, XDG_CACHE_HOME, all under $T), LOOKOUT_SANDBOX (the temp dir),
 # LOOKOUT_SANDBOX_CGROUP (the cgroup dir), LOOKOUT_SANDBOX_SYSTEMD_PID (the
-# manager's PID), DBUS_SESSION_BUS_ADDRESS; with
+# manager's PID), DBUS_SESSION_BUS_ADDRESS; with --journal
+# LOOKOUT_SANDBOX_JOURNAL=1 and LOOKOUT_SANDBOX_JOURNALD_PID (sd_journal_open()
+# and journalctl then read the sandbox's journal, and only it); with
 # --redis REDIS_SOCKET, REDIS_PORT, REDIS_URL; with --rabbitmq RABBITMQ_API,
 # RABBITMQ_PORT, RABBITMQ_USER, RABBITMQ_PASS.  The exit status is COMMAND's.
 # LOOKOUT_SANDBOX_DEBUG=1 logs the teardown's timing on stderr.
@@ -46,7 +50,7 @@ die() { log "$*"; exit 1; }
 skip() { printf 'SKIP: %s\n' "$*" >&2; exit "$SKIP_STATUS"; }
 
 usage() {
-	printf 'usage: %s [--redis] [--rabbitmq] -- COMMAND [ARGS...]\n' "$0" >&2
+	printf 'usage: %s [--journal] [--redis] [--rabbitmq] -- COMMAND [ARGS...]\n' "$0" >&2
 	exit 2
 }
 
@@ -161,6 +165,13 @@ find_systemd() {
 	return 1
 }
 
+find_journald() {
+	for j in /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald; do
+		[ -x "$j" ] && { echo "$j"; return 0; }
+	done
+	return 1
+}
+
 need_cmd() {
 	command -v "$1" >/dev/null 2>&1 || skip "$1 not found (package $2; see tests/sandbox/install-deps.sh)"
 }
@@ -179,6 +190,12 @@ check_machine() {
 		skip "no user dbus.socket unit (package dbus-user-session)"
 	err=$(unshare -m --propagation private /bin/sh -c : 2>&1) ||
 		skip "unshare -m fails here: $err"
+	JOURNALD_BIN=''
+	if [ -n "$WANT_JOURNAL" ]; then
+		JOURNALD_BIN=$(find_journald) || skip "no systemd-journald binary (package systemd)"
+		need_cmd journalctl systemd
+		need_cmd mountpoint util-linux
+	fi
 	if [ -n "$WANT_REDIS" ]; then
 		need_cmd redis-server redis-server
 		need_cmd redis-cli redis-tools
@@ -272,9 +289,10 @@ outer_teardown() {
 }
 
 outer_main() {
-	WANT_REDIS='' WANT_RABBITMQ=''
+	WANT_JOURNAL='' WANT_REDIS='' WANT_RABBITMQ=''
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--journal) WANT_JOURNAL=1 ;;
 		--redis) WANT_REDIS=1 ;;
 		--rabbitmq) WANT_RABBITMQ=1 ;;
 		--) shift; break ;;
@@ -298,6 +316,7 @@ outer_main() {
 	exec 3<&0
 	env _LOOKOUT_SANDBOX_STAGE=inner _LOOKOUT_SANDBOX_T="$T" \
 		_LOOKOUT_SANDBOX_CG="$CG" _LOOKOUT_SANDBOX_SYSTEMD="$SYSTEMD_BIN" \
+		_LOOKOUT_SANDBOX_JOURNALD="$JOURNALD_BIN" \
 		_LOOKOUT_SANDBOX_REDIS="$WANT_REDIS" \
 		_LOOKOUT_SANDBOX_RABBITMQ="$WANT_RABBITMQ" \
 		_LOOKOUT_SANDBOX_ID=$$ \
@@ -313,7 +332,7 @@ outer_main() {
 # Inner stage: runs in the private mount namespace, as the cgroup's first
 # process.  Every PID it starts is recorded for the teardown.
 
-SYSTEMD_PID='' REDIS_PID='' RABBIT_PID='' RABBIT_BEAM='' EPMD_PID='' CMD_PID=''
+SYSTEMD_PID='' JOURNALD_PID='' REDIS_PID='' RABBIT_PID='' RABBIT_BEAM='' EPMD_PID='' CMD_PID=''
 
 # sd_booted() checks for /run/systemd/system; systemd --user and its clients
 # refuse to work without it.  A tmpfs keeps the host's /run/systemd untouched.
@@ -330,9 +349,12 @@ systemd_start() {
 	# the small sh execs too, and $! is the manager's PID.  The manager gets
 	# a cgroup of its own: at start it moves every process of its cgroup
 	# into its init.scope, and COMMAND must not end up there.
+	# With a journal, the manager logs to it, as a real host's user manager
+	# does (its stderr is the journal there): its lines about a unit
+	# ("Main process exited") carry USER_UNIT=, and readers see them.
 	# shellcheck disable=SC2016
-	setsid sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --user' sh \
-		"$CG/manager" "$SYSTEMD_BIN" >"$T/systemd.log" 2>&1 </dev/null &
+	setsid sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --user ${3:+--log-target=journal}' sh \
+		"$CG/manager" "$SYSTEMD_BIN" "$JOURNALD_BIN" >"$T/systemd.log" 2>&1 </dev/null &
 	SYSTEMD_PID=$!
 }
 
@@ -346,7 +368,72 @@ systemd_ready() {
 systemd_wait() {
 	wait_for 20 "$SYSTEMD_PID" systemd_ready && return 0
 	show_log "$T/systemd.log"
+	# With --journal the manager logs there instead.
+	if [ -n "$JOURNALD_BIN" ]; then
+		log "its last lines in the journal:"
+		journalctl --no-pager -n 20 _PID="$SYSTEMD_PID" >&2
+	fi
 	die "systemd --user did not reach running within 20 s"
+}
+
+# The sandbox's journald must leave nothing on the host, and readers in the
+# namespace must see its journal and nothing else.  It writes only to
+# /run/log/journal (Storage=volatile), a tmpfs here; /var/log/journal gets
+# an empty tmpfs too, so that a reader does not mix in the host's persistent
+# journal.  Its sockets go to /run/systemd/journal, inside the tmpfs of
+# setup_namespace.  The host's drop-ins are hidden, so that only our
+# settings apply whatever the host's say: nothing forwarded to the host's
+# kernel log, console, ttys (wall) or syslog, no kernel log read in, and
+# Audit= left empty, because "no" (also the default) would switch the
+# kernel's auditing off, machine-wide.  Where the host has no /run/log, the
+# mount point is created, like /run/systemd's: an empty directory on the
+# host's volatile /run.
+JOURNALD_DROPINS='/etc/systemd/journald.conf.d /usr/local/lib/systemd/journald.conf.d
+	/usr/lib/systemd/journald.conf.d /lib/systemd/journald.conf.d'
+journal_setup() {
+	[ -d /run/log ] || mkdir -p /run/log
+	mount -t tmpfs -o mode=755,size=64m tmpfs /run/log
+	if [ -d /var/log/journal ]; then
+		mount -t tmpfs -o mode=2755,size=64m tmpfs /var/log/journal
+	fi
+	for d in $JOURNALD_DROPINS; do
+		[ -d "$d" ] && ! mountpoint -q "$d" && mount -t tmpfs -o ro,mode=755 tmpfs "$d"
+	done
+	mkdir -p /run/systemd/journald.conf.d
+	cat >/run/systemd/journald.conf.d/lookout-sandbox.conf <<-EOF
+		[Journal]
+		Storage=volatile
+		RuntimeMaxUse=32M
+		ReadKMsg=no
+		ForwardToSyslog=no
+		ForwardToKMsg=no
+		ForwardToConsole=no
+		ForwardToWall=no
+		Audit=
+	EOF
+}
+
+# journald's own messages would go to the host's kernel log; to a file
+# instead.  A NOTIFY_SOCKET of whoever started us is not journald's to use.
+journal_start() {
+	env -u NOTIFY_SOCKET SYSTEMD_LOG_TARGET=console "$JOURNALD_BIN" \
+		</dev/null >"$T/journald.log" 2>&1 &
+	JOURNALD_PID=$!
+}
+
+# journald opens its journal file after its sockets listen.
+journal_ready() {
+	[ -S /run/systemd/journal/stdout ] || return 1
+	for f in /run/log/journal/*/system.journal; do
+		[ -e "$f" ] && return 0
+	done
+	return 1
+}
+
+journal_wait() {
+	wait_for 10 "$JOURNALD_PID" journal_ready && return 0
+	show_log "$T/journald.log"
+	die "systemd-journald did not open its journal within 10 s"
 }
 
 redis_start() {
@@ -465,7 +552,7 @@ is_ours() {
 	q=$1
 	[ "$q" = $$ ] && return 0
 	while [ -n "$q" ] && [ "$q" -gt 1 ] && [ "$q" != $$ ]; do
-		case " $SYSTEMD_PID $REDIS_PID $RABBIT_PID $RABBIT_BEAM $EPMD_PID " in
+		case " $SYSTEMD_PID $JOURNALD_PID $REDIS_PID $RABBIT_PID $RABBIT_BEAM $EPMD_PID " in
 		*" $q "*) return 0 ;;
 		esac
 		q=$(awk '/^PPid:/ { print $2 }' "/proc/$q/status" 2>/dev/null)
@@ -512,18 +599,27 @@ inner_teardown() {
 	[ $# -gt 0 ] && kill -KILL "$@" 2>/dev/null
 	# The manager stops its units on SIGTERM, then exits.
 	stop_pids 10 $SYSTEMD_PID $REDIS_PID $RABBIT_PID "$@"
-	# epmd last, once no node can register with it any more.
-	stop_pids 2 $EPMD_PID
-	reap $CMD_PID $SYSTEMD_PID $REDIS_PID $RABBIT_PID $EPMD_PID
+	# epmd and journald last, once no node can register with the one and
+	# no unit logs to the other any more.
+	stop_pids 2 $EPMD_PID $JOURNALD_PID
+	reap $CMD_PID $SYSTEMD_PID $JOURNALD_PID $REDIS_PID $RABBIT_PID $EPMD_PID
 	debug "servers stopped"
+	# The namespace goes with its last process anyway; this is tidiness.
+	if [ -n "$JOURNALD_BIN" ]; then
+		for d in $JOURNALD_DROPINS /var/log/journal /run/log; do
+			mountpoint -q "$d" && umount "$d" 2>/dev/null
+		done
+	fi
 	umount /run/systemd 2>/dev/null
 }
 
 inner_main() {
 	T=$_LOOKOUT_SANDBOX_T CG=$_LOOKOUT_SANDBOX_CG
 	SYSTEMD_BIN=$_LOOKOUT_SANDBOX_SYSTEMD ID=$_LOOKOUT_SANDBOX_ID
+	# shellcheck disable=SC2153 # set by outer_main, not a misspelling
+	JOURNALD_BIN=$_LOOKOUT_SANDBOX_JOURNALD
 	unset _LOOKOUT_SANDBOX_STAGE _LOOKOUT_SANDBOX_T _LOOKOUT_SANDBOX_CG \
-		_LOOKOUT_SANDBOX_SYSTEMD _LOOKOUT_SANDBOX_ID
+		_LOOKOUT_SANDBOX_SYSTEMD _LOOKOUT_SANDBOX_ID _LOOKOUT_SANDBOX_JOURNALD
 	trap inner_teardown EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -544,6 +640,15 @@ inner_main() {
 	# RabbitMQ is by far the slowest (seconds), so it starts first and the
 	# others come up while it boots.
 	[ -n "$_LOOKOUT_SANDBOX_RABBITMQ" ] && rabbit_start
+	# Before the manager: it connects each unit's stdout and stderr to
+	# /run/systemd/journal/stdout when it starts the unit.
+	if [ -n "$JOURNALD_BIN" ]; then
+		journal_setup
+		journal_start
+		journal_wait
+		LOOKOUT_SANDBOX_JOURNAL=1 LOOKOUT_SANDBOX_JOURNALD_PID=$JOURNALD_PID
+		export LOOKOUT_SANDBOX_JOURNAL LOOKOUT_SANDBOX_JOURNALD_PID
+	fi
 	systemd_start
 	LOOKOUT_SANDBOX_SYSTEMD_PID=$SYSTEMD_PID
 	export LOOKOUT_SANDBOX_SYSTEMD_PID

@@ -4,16 +4,17 @@
 #
 #   tests/sandbox/selftest.sh        (as root; exits 0 when every test passes)
 #
-# It runs sandbox.sh once with --redis --rabbitmq (RabbitMQ's start is the slow
-# part, so only once) and runs this same file inside it with --inside, which
-# writes one result line per check to a results file outside the sandbox's
-# temp dir.  The outer part prints TAP from those lines, then checks that
-# every server process and the sandbox's directories are gone.
+# It runs sandbox.sh once with --journal --redis --rabbitmq (RabbitMQ's start
+# is the slow part, so only once) and runs this same file inside it with
+# --inside, which writes one result line per check to a results file outside
+# the sandbox's temp dir.  The outer part prints TAP from those lines, then
+# checks that every server process and the sandbox's directories are gone,
+# and that nothing the sandbox logged reached the host's journal.
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SANDBOX=$HERE/sandbox.sh
-PLAN=10
+PLAN=12
 FAILED=''
 
 # ---------------------------------------------------------------------------
@@ -123,6 +124,31 @@ check_rabbitmq() {
 	fi
 }
 
+# The sandbox's own journald has the unit's output (whatever journald knew
+# of the process, which may be nothing if it died first: journalctl with no
+# match shows it anyway), the manager's own line about the unit, which
+# carries USER_UNIT= as on a real host, and a line with the token, which the
+# outside looks for in the host's journal.
+journal_has() {
+	journalctl --no-pager -o cat "$@" >"$W/journal" 2>&1 &&
+		grep -q "$JOURNAL_LINE" "$W/journal"
+}
+
+check_journal() {
+	TOKEN=$(cat "$W/token")
+	systemd-cat -t lookout-selftest echo "$TOKEN" 2>"$W/cat.err" || true
+	if ! JOURNAL_LINE='NameError: name queue is not defined' retry 5 journal_has; then
+		result 8 "fail: the bad unit's NameError is not in the journal: $(tail -n 3 "$W/journal")"
+	elif ! JOURNAL_LINE="Failed with result 'exit-code'" retry 5 journal_has \
+		USER_UNIT=lookout-selftest-bad.service; then
+		result 8 "fail: no USER_UNIT=lookout-selftest-bad.service line from the manager: $(tail -n 3 "$W/journal")"
+	elif ! JOURNAL_LINE=$TOKEN retry 5 journal_has SYSLOG_IDENTIFIER=lookout-selftest; then
+		result 8 "fail: systemd-cat's line is not in the journal: $(cat "$W/cat.err")"
+	else
+		result 8 ok
+	fi
+}
+
 # Records every server process in the sandbox's cgroup tree, and starts a
 # leftover that escapes into a new session, for the checks after the end.
 record_processes() {
@@ -130,7 +156,7 @@ record_processes() {
 		while read -r p; do
 			c=$(cat "/proc/$p/comm" 2>/dev/null) || continue
 			case $c in
-			systemd | redis-server | beam.smp | epmd | dbus-daemon) echo "$p $c" ;;
+			systemd | systemd-journal | redis-server | beam.smp | epmd | dbus-daemon) echo "$p $c" ;;
 			esac
 		done >"$W/servers"
 	setsid sleep 300 </dev/null >/dev/null 2>&1 &
@@ -146,6 +172,7 @@ inside() {
 	check_bus
 	check_redis
 	check_rabbitmq
+	check_journal
 	record_processes
 }
 
@@ -184,9 +211,11 @@ describe() {
 	5) DESC="redis answers PING on the TCP port" ;;
 	6) DESC="RabbitMQ /api/overview answers" ;;
 	7) DESC="a queue declared through the management API is listed" ;;
-	8) DESC="no systemd --user, redis-server, beam.smp or epmd survives" ;;
-	9) DESC="COMMAND's leftovers are killed and the sandbox dirs removed" ;;
-	10) DESC="sandbox.sh exits with COMMAND's status" ;;
+	8) DESC="the sandbox's journald has a unit's output and its manager's USER_UNIT line" ;;
+	9) DESC="no systemd --user, systemd-journald, redis-server, beam.smp or epmd survives" ;;
+	10) DESC="COMMAND's leftovers are killed and the sandbox dirs removed" ;;
+	11) DESC="sandbox.sh exits with COMMAND's status" ;;
+	12) DESC="nothing logged in the sandbox reached the host's journal" ;;
 	esac
 }
 
@@ -210,23 +239,51 @@ check_gone() {
 		left=$(survivors "$W/servers")
 	done
 	if [ ! -s "$W/servers" ]; then
-		tap 8 "fail: no server processes were recorded"
+		tap 9 "fail: no server processes were recorded"
+	elif ! grep -q ' systemd-journal$' "$W/servers"; then
+		tap 9 "fail: no systemd-journald was recorded"
 	elif [ -n "$left" ]; then
-		tap 8 "fail: still running: $left"
+		tap 9 "fail: still running: $left"
 	else
-		tap 8 ok
+		tap 9 ok
 	fi
-	describe 9
+	describe 10
 	left=$(survivors "$W/leftover")
 	t=$(cat "$W/tempdir" 2>/dev/null) cg=$(cat "$W/cgroup" 2>/dev/null)
 	if [ -z "$t" ] || [ -z "$cg" ]; then
-		tap 9 "fail: nothing recorded"
+		tap 10 "fail: nothing recorded"
 	elif [ -n "$left" ]; then
-		tap 9 "fail: still running: $left"
+		tap 10 "fail: still running: $left"
 	elif [ -e "$t" ] || [ -e "$cg" ]; then
-		tap 9 "fail: left behind: $t $cg"
+		tap 10 "fail: left behind: $t $cg"
 	else
-		tap 9 ok
+		tap 10 ok
+	fi
+}
+
+# The host's journal places as they are: what exists of them, and where
+# journald keeps its sockets.  A host's own journald may write to its files
+# meanwhile, so their sizes are not compared; the token is looked for
+# instead.
+HOST_JOURNAL_DIRS='/run/log /var/log/journal /run/systemd/journal'
+host_journal_state() {
+	for d in $HOST_JOURNAL_DIRS; do
+		[ -e "$d" ] && find "$d" -maxdepth 2 -type d -print
+		[ -d "$d" ] && find "$d" -maxdepth 1 -type s -print
+	done 2>/dev/null | sort
+}
+
+check_host_journal() {
+	describe 12
+	host_journal_state >"$W/host.after"
+	# shellcheck disable=SC2086
+	found=$(grep -rlF "$(cat "$W/token")" $HOST_JOURNAL_DIRS 2>/dev/null | head -n 3)
+	if [ -n "$found" ]; then
+		tap 12 "fail: the sandbox's token is in $found"
+	elif ! cmp -s "$W/host.before" "$W/host.after"; then
+		tap 12 "fail: appeared on the host: $(comm -13 "$W/host.before" "$W/host.after" | tr '\n' ' ')"
+	else
+		tap 12 ok
 	fi
 }
 
@@ -234,8 +291,10 @@ outside() {
 	W=$(mktemp -d "${TMPDIR:-/tmp}/lookout-selftest.XXXXXX")
 	trap 'rm -rf "$W"' EXIT
 	: >"$W/results"
+	od -An -N8 -tx1 /dev/urandom | tr -d ' \n' | sed 's/^/lookout-selftest-token-/' >"$W/token"
+	host_journal_state >"$W/host.before"
 	status=0
-	"$SANDBOX" --redis --rabbitmq -- sh "$HERE/selftest.sh" --inside "$W" \
+	"$SANDBOX" --journal --redis --rabbitmq -- sh "$HERE/selftest.sh" --inside "$W" \
 		2>"$W/stderr" || status=$?
 	if [ "$status" = 77 ]; then
 		skip_all "$(sed -n 's/^SKIP: //p' "$W/stderr" | head -n 1)"
@@ -243,18 +302,19 @@ outside() {
 	echo "1..$PLAN"
 	[ "$status" = 0 ] || { echo "# sandbox.sh exited $status:"; sed 's/^/# /' "$W/stderr"; }
 	n=1
-	while [ "$n" -le 7 ]; do
+	while [ "$n" -le 8 ]; do
 		describe "$n"
 		line=$(sed -n "s/^$n //p" "$W/results" | head -n 1)
 		tap "$n" "${line:-fail: no result}"
 		n=$((n + 1))
 	done
-	describe 8
+	describe 9
 	check_gone
-	describe 10
+	describe 11
 	status=0
 	"$SANDBOX" -- sh -c 'exit 7' 2>/dev/null || status=$?
-	if [ "$status" = 7 ]; then tap 10 ok; else tap 10 "fail: exited $status, not 7"; fi
+	if [ "$status" = 7 ]; then tap 11 ok; else tap 11 "fail: exited $status, not 7"; fi
+	check_host_journal
 	[ -z "$FAILED" ]
 }
 
