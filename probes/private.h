@@ -30,4 +30,44 @@ const struct probe_queue *probe_queue_state(const struct pqueue *q, size_t n,
 size_t probe_queue_history(const struct pqueue *q, size_t n, size_t i,
     int64_t *depths, size_t max);
 
+/* journal.c: its pure parts, here for the unit tests. */
+
+/* The ring of a journal's newest lines.  Each slot owns its text. */
+struct jring {
+	struct jslot *slots;
+	size_t cap;
+	size_t head;		/* the oldest line's slot */
+	size_t n;
+};
+void jring_init(struct jring *r, size_t cap);
+void jring_free(struct jring *r);
+/* Appends a copy of the n bytes at msg, cut at PROBE_JOURNAL_LINE_MAX,
+ * dropping the oldest line when the ring is full. */
+void jring_push(struct jring *r, int64_t realtime_us, int priority,
+    const void *msg, size_t n);
+const struct probe_journal_line *jring_get(const struct jring *r, size_t i);
+
+/*
+ * Where user managers that journald cannot name keep their units, learnt
+ * from the journal's _SYSTEMD_CGROUP values (see journal.c, "Which entries
+ * are the unit's").  Owns its strings.
+ */
+#define JPLACES_MAX 16
+struct jplaces {
+	char *dir[JPLACES_MAX];
+	size_t n;
+};
+/* Learns from one value ("/a.slice/b/app.slice/c.service", len bytes). */
+void jplaces_learn(struct jplaces *pl, const char *cgroup, size_t len);
+/* The cgroup unit has in each place, as "_SYSTEMD_CGROUP=..." matches;
+ * returns how many were written to out (the caller frees them). */
+size_t jplaces_matches(const struct jplaces *pl, const char *unit,
+    char **out, size_t max);
+void jplaces_free(struct jplaces *pl);
+
+/* Why a journal holds no line of unit, from what the journal directories
+ * (NULL-terminated, e.g. /run/log/journal) hold and this user may read. */
+void journal_why_empty(const char *const *dirs, const char *unit, char *out,
+    size_t len);
+
 #endif

@@ -216,4 +216,81 @@ void probes_record_now(struct probes *p);
  * "systemd user manager: ..."; NULL when none. */
 const char *probes_error(const struct probes *p);
 
+/*
+ * One unit's journal (journal.c), read on the loop without blocking it: the
+ * last lines of the unit, then, when following, each new line as journald
+ * stores it.  The lines are kept in a ring of the newest ones; the caller
+ * reads them by index and escapes them for the terminal itself.
+ */
+struct probe_journal;
+
+/* Bytes of a message kept; the rest of a longer one is cut. */
+#define PROBE_JOURNAL_LINE_MAX 2048
+/* The most lines a journal may keep (the ring's size is the caller's). */
+#define PROBE_JOURNAL_LINES_MAX 100000
+
+struct probe_journal_line {
+	int64_t realtime_us;	/* when journald received it */
+	int priority;		/* syslog level, 0 (emerg) to 7 (debug) */
+	bool cut;		/* the message was longer than LINE_MAX */
+	size_t len;		/* bytes in text */
+	/* The message's raw bytes: control characters, invalid UTF-8 and
+	 * NUL bytes are all kept; text[len] is a NUL for convenience. */
+	const char *text;
+};
+
+/*
+ * Called from the loop when added lines (at most the ring's size) were
+ * appended at the end of the ring, when the lines up to the time of
+ * opening have all been read (probe_journal_caught_up() is then true,
+ * added may be 0), and when reading stopped on an error (added 0, the
+ * status says why).  The callback may free the journal.
+ */
+typedef void probe_journal_cb(struct probe_journal *pj, size_t added,
+    void *data);
+
+/*
+ * Reads the last `lines` lines of unit (a unit name, "message-bus.service")
+ * of the user's or the system's manager (scope "user" or "system"), then
+ * follows it: new lines are appended as they come, the oldest dropped, the
+ * ring holding `lines` at most (1 to LINES_MAX).  Nothing is read before
+ * the loop runs.  Fails (LK_EINPUT) on a bad name, scope or count and
+ * (LK_EIO) if the journal cannot be opened at all; a journal that holds
+ * nothing of the unit, or nothing this user may read, is not an error: see
+ * probe_journal_status().  Caller owns *out.
+ */
+enum lk_code probe_journal_follow(struct loop *loop, const char *unit,
+    const char *scope, size_t lines, probe_journal_cb *cb, void *data,
+    struct probe_journal **out, struct lk_err *err);
+
+/*
+ * The same without following: the last `lines` lines of the unit up to
+ * now, for evidence.  cb is called once, when they have been read (or
+ * reading failed); the caller then reads the ring and frees it.
+ */
+enum lk_code probe_journal_last(struct loop *loop, const char *unit,
+    const char *scope, size_t lines, probe_journal_cb *cb, void *data,
+    struct probe_journal **out, struct lk_err *err);
+
+/* Stops reading and frees *pj (safe from its own callback); sets *pj to
+ * NULL. */
+void probe_journal_free(struct probe_journal **pj);
+
+/* The lines in the ring, oldest first (index 0).  Owned by the journal,
+ * valid until the loop runs again. */
+size_t probe_journal_count(const struct probe_journal *pj);
+const struct probe_journal_line *probe_journal_line(
+    const struct probe_journal *pj, size_t i);
+
+/* True once the lines up to the time of opening are in the ring. */
+bool probe_journal_caught_up(const struct probe_journal *pj);
+
+/*
+ * Why the ring holds nothing, once caught up ("journal of
+ * message-bus.service: no entries", or that this user may not read the
+ * journal, or that there is none), or why reading stopped; NULL
+ * otherwise.
+ */
+const char *probe_journal_status(const struct probe_journal *pj);
+
 #endif

@@ -1,0 +1,367 @@
+/*
+ * probes/journal.c without a journald of our own: the ring of lines, where
+ * a manager journald cannot name keeps its units, why a journal is empty,
+ * the arguments, and a one-shot read of whatever journal this machine has.
+ * tests/e2e/journal_inner.sh reads a real journald's entries.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "probes.h"
+#include "private.h"
+
+TestSuite(journal, .timeout = 20);
+
+/* The ring. */
+
+Test(journal, the_ring_keeps_the_newest_lines_oldest_first)
+{
+	struct jring r;
+	char msg[16];
+
+	jring_init(&r, 3);
+	for (int i = 0; i < 5; i++) {
+		snprintf(msg, sizeof msg, "line %d", i);
+		jring_push(&r, 1000 + i, i % 8, msg, strlen(msg));
+	}
+	cr_assert_eq(r.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct probe_journal_line *ln = jring_get(&r, i);
+
+		snprintf(msg, sizeof msg, "line %zu", i + 2);
+		cr_expect_str_eq(ln->text, msg);
+		cr_expect_eq(ln->realtime_us, (int64_t)(1002 + i));
+		cr_expect_eq(ln->priority, (int)(i + 2));
+		cr_expect_not(ln->cut);
+	}
+	cr_expect_null(jring_get(&r, 3));
+	jring_free(&r);
+}
+
+Test(journal, a_line_keeps_its_raw_bytes)
+{
+	static const char raw[] = "a\033[31mred\033[0m\007\0nul\377\r\n";
+	struct jring r;
+	const struct probe_journal_line *ln;
+
+	jring_init(&r, 2);
+	jring_push(&r, 1, 3, raw, sizeof raw - 1);
+	ln = jring_get(&r, 0);
+	cr_assert_eq(ln->len, sizeof raw - 1);
+	cr_expect(memcmp(ln->text, raw, sizeof raw - 1) == 0,
+	    "ESC, BEL, NUL, CR, LF and a byte that is not UTF-8 come back "
+	    "as they were");
+	cr_expect_eq(ln->text[ln->len], '\0');
+	jring_free(&r);
+}
+
+Test(journal, a_long_line_is_cut_and_says_so)
+{
+	static char big[5000];
+	struct jring r;
+	const struct probe_journal_line *ln;
+
+	memset(big, 'x', sizeof big);
+	jring_init(&r, 2);
+	jring_push(&r, 1, 6, big, PROBE_JOURNAL_LINE_MAX);
+	jring_push(&r, 2, 6, big, sizeof big);
+	ln = jring_get(&r, 0);
+	cr_expect_eq(ln->len, (size_t)PROBE_JOURNAL_LINE_MAX);
+	cr_expect_not(ln->cut, "exactly LINE_MAX bytes are not cut");
+	ln = jring_get(&r, 1);
+	cr_expect_eq(ln->len, (size_t)PROBE_JOURNAL_LINE_MAX);
+	cr_expect(ln->cut);
+	/* A short line in a slot that held a long one. */
+	jring_push(&r, 3, 6, "", 0);
+	ln = jring_get(&r, 1);
+	cr_expect_eq(ln->len, 0);
+	cr_expect_str_eq(ln->text, "");
+	cr_expect_not(ln->cut);
+	jring_free(&r);
+}
+
+/* Where units of managers journald cannot name live. */
+
+static void
+learn(struct jplaces *pl, const char *cg)
+{
+	jplaces_learn(pl, cg, strlen(cg));
+}
+
+/* The matches for unit, joined by spaces. */
+static void
+matches(const struct jplaces *pl, const char *unit, char *out, size_t len)
+{
+	char *m[JPLACES_MAX];
+	size_t n = jplaces_matches(pl, unit, m, JPLACES_MAX), off = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		off += (size_t)snprintf(out + off, len - off, "%s%s",
+		    i ? " " : "", m[i]);
+		free(m[i]);
+	}
+}
+
+Test(journal, a_sandboxed_manager_teaches_where_its_units_live)
+{
+	struct jplaces pl = { .n = 0 };
+	char buf[2048];
+
+	/* What the sandbox's journald records (tests/sandbox/sandbox.sh). */
+	learn(&pl, "/lookout-test-1-2.slice/manager/init.scope");
+	learn(&pl, "/lookout-test-1-2.slice/manager/app.slice/crasher.service");
+	learn(&pl, "/lookout-test-1-2.slice/payload");
+	matches(&pl, "ticker.service", buf, sizeof buf);
+	cr_expect_str_eq(buf,
+	    "_SYSTEMD_CGROUP=/lookout-test-1-2.slice/manager/ticker.service "
+	    "_SYSTEMD_CGROUP=/lookout-test-1-2.slice/manager/app.slice/"
+	    "ticker.service");
+	jplaces_free(&pl);
+}
+
+Test(journal, paths_journald_names_teach_nothing)
+{
+	struct jplaces pl = { .n = 0 };
+
+	learn(&pl, "/user.slice/user-1000.slice/user@1000.service/app.slice/"
+	    "crasher.service");
+	learn(&pl, "/system.slice/message-bus.service");
+	learn(&pl, "/init.scope");
+	learn(&pl, "/");
+	learn(&pl, "");
+	learn(&pl, "/a.slice/b.slice");
+	learn(&pl, "/lookout-test-1-2.slice/payload");
+	cr_expect_eq(pl.n, 0, "%zu places, first %s", pl.n,
+	    pl.n ? pl.dir[0] : "");
+	jplaces_free(&pl);
+}
+
+Test(journal, nested_slices_and_escaped_names)
+{
+	struct jplaces pl = { .n = 0 };
+	char buf[2048];
+
+	learn(&pl, "/ci/manager/app.slice/app-web.slice/_cpu.service");
+	matches(&pl, "cpu.service", buf, sizeof buf);
+	cr_expect_str_eq(buf,
+	    "_SYSTEMD_CGROUP=/ci/manager/app.slice/app-web.slice/_cpu.service "
+	    "_SYSTEMD_CGROUP=/ci/manager/_cpu.service "
+	    "_SYSTEMD_CGROUP=/ci/manager/app.slice/_cpu.service");
+	jplaces_free(&pl);
+	cr_expect_eq(pl.n, 0);
+}
+
+/* Why a journal is empty. */
+
+static char base[64];
+
+static void
+mkbase(void)
+{
+	snprintf(base, sizeof base, "/tmp/lookout-journal.XXXXXX");
+	cr_assert_not_null(mkdtemp(base));
+	chmod(base, 0755);
+}
+
+static void
+rmbase(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+	(void)system(cmd);
+}
+
+static void
+touch(const char *path)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0640);
+
+	cr_assert_geq(fd, 0, "%s", path);
+	close(fd);
+}
+
+Test(journal, no_journal_files_is_said, .init = mkbase, .fini = rmbase)
+{
+	char a[128], b[128], out[512], want[512];
+	const char *dirs[] = { a, b, NULL };
+
+	snprintf(a, sizeof a, "%s/run", base);
+	snprintf(b, sizeof b, "%s/var", base);
+	mkdir(a, 0755);
+	journal_why_empty(dirs, "crasher.service", out, sizeof out);
+	snprintf(want, sizeof want, "journal of crasher.service: no journal "
+	    "files in %s or %s (is systemd-journald running?)", a, b);
+	cr_expect_str_eq(out, want);
+}
+
+Test(journal, readable_files_without_the_unit_mean_no_entries,
+    .init = mkbase, .fini = rmbase)
+{
+	char a[128], f[192], out[512];
+	const char *dirs[] = { a, NULL };
+
+	snprintf(a, sizeof a, "%s/run", base);
+	mkdir(a, 0755);
+	snprintf(f, sizeof f, "%s/0123abcd", a);
+	mkdir(f, 0755);
+	snprintf(f, sizeof f, "%s/0123abcd/system.journal", a);
+	touch(f);
+	journal_why_empty(dirs, "crasher.service", out, sizeof out);
+	cr_expect_str_eq(out, "journal of crasher.service: no entries");
+}
+
+/* Root reads everything, so the reader is nobody, in a child. */
+Test(journal, a_journal_this_user_may_not_read_is_said,
+    .init = mkbase, .fini = rmbase)
+{
+	char a[128], d[192], f[256], out[512] = "";
+	const char *dirs[] = { a, NULL };
+	int p[2];
+	pid_t pid;
+	ssize_t n;
+
+	snprintf(a, sizeof a, "%s/run", base);
+	mkdir(a, 0755);
+	snprintf(d, sizeof d, "%s/0123abcd", a);
+	mkdir(d, 0750);
+	snprintf(f, sizeof f, "%s/system.journal", d);
+	touch(f);
+	chmod(d, 0700);
+	cr_assert_eq(pipe(p), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(p[0]);
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(1);
+		journal_why_empty(dirs, "crasher.service", out, sizeof out);
+		(void)!write(p[1], out, strlen(out));
+		_exit(0);
+	}
+	close(p[1]);
+	n = read(p[0], out, sizeof out - 1);
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	cr_assert_gt(n, 0);
+	out[n] = '\0';
+	cr_expect(strstr(out, "journal of crasher.service: ") == out, "%s", out);
+	cr_expect(strstr(out, " may not read ") != NULL, "%s", out);
+	cr_expect(strstr(out, d) != NULL, "%s", out);
+	cr_expect(strstr(out, "(the groups systemd-journal and adm may)") !=
+	    NULL, "%s", out);
+}
+
+/* The API. */
+
+static void
+expect_input_error(const char *unit, const char *scope, size_t lines,
+    const char *msg)
+{
+	struct loop *loop = loop_new();
+	struct probe_journal *pj = (struct probe_journal *)1;
+	struct lk_err err = { 0 };
+
+	cr_expect_eq(probe_journal_follow(loop, unit, scope, lines, NULL, NULL,
+	    &pj, &err), LK_EINPUT, "%s", unit ? unit : "(null)");
+	cr_expect_null(pj);
+	cr_expect_str_eq(err.msg, msg);
+	loop_free(&loop);
+}
+
+Test(journal, bad_arguments_are_refused_with_a_sentence)
+{
+	expect_input_error("crasher", "user", 10,
+	    "journal: \"crasher\" is not a unit name");
+	expect_input_error("", "user", 10, "journal: \"\" is not a unit name");
+	expect_input_error(NULL, "user", 10, "journal: \"\" is not a unit name");
+	expect_input_error("a b.service", "user", 10,
+	    "journal: \"a b.service\" is not a unit name");
+	expect_input_error("x.service", "session", 10,
+	    "journal of x.service: scope \"session\" is neither user nor "
+	    "system");
+	expect_input_error("x.service", "user", 0,
+	    "journal of x.service: 0 lines is not between 1 and 100000");
+	expect_input_error("x.service", "user", PROBE_JOURNAL_LINES_MAX + 1,
+	    "journal of x.service: 100001 lines is not between 1 and 100000");
+}
+
+Test(journal, opened_and_freed_without_running)
+{
+	struct loop *loop = loop_new();
+	struct probe_journal *pj = NULL;
+	struct lk_err err = { 0 };
+
+	cr_assert_eq(probe_journal_follow(loop, "x.service", "system", 10,
+	    NULL, NULL, &pj, &err), LK_OK, "%s", err.msg);
+	cr_expect_eq(probe_journal_count(pj), 0);
+	cr_expect_not(probe_journal_caught_up(pj), "nothing is read before "
+	    "the loop runs");
+	cr_expect_null(probe_journal_status(pj));
+	probe_journal_free(&pj);
+	cr_expect_null(pj);
+	loop_free(&loop);
+}
+
+struct once {
+	struct probe_journal *pj;
+	int calls;
+	bool caught_up;
+	size_t count;
+	char status[LK_ERR_MAX];
+};
+
+static void
+on_once(struct probe_journal *pj, size_t added, void *data)
+{
+	struct once *o = data;
+	const char *st = probe_journal_status(pj);
+
+	(void)added;
+	o->calls++;
+	o->caught_up = probe_journal_caught_up(pj);
+	o->count = probe_journal_count(pj);
+	snprintf(o->status, sizeof o->status, "%s", st ? st : "");
+	/* As `watch` does: take the evidence, then free from the callback. */
+	probe_journal_free(&o->pj);
+}
+
+/*
+ * Whatever journal this machine has (none, one we may not read, or a
+ * host's), a unit that never ran has no line: the one-shot read ends with
+ * one callback and a sentence, not an error.
+ */
+Test(journal, a_unit_that_never_logged_gets_a_sentence_not_an_error)
+{
+	struct loop *loop = loop_new();
+	struct once o = { 0 };
+	struct lk_err err = { 0 };
+	char unit[64], prefix[96];
+	long long until = loop_now_ms() + 15000;
+
+	snprintf(unit, sizeof unit, "lookout-never-%ld.service",
+	    (long)getpid());
+	cr_assert_eq(probe_journal_last(loop, unit, "user", 5, on_once, &o,
+	    &o.pj, &err), LK_OK, "%s", err.msg);
+	while (o.calls == 0 && loop_now_ms() < until)
+		loop_run_once(loop, 100);
+	cr_assert_eq(o.calls, 1);
+	cr_expect_null(o.pj, "freed from its callback");
+	cr_expect(o.caught_up);
+	cr_expect_eq(o.count, 0);
+	snprintf(prefix, sizeof prefix, "journal of %s: ", unit);
+	cr_expect(strncmp(o.status, prefix, strlen(prefix)) == 0, "%s",
+	    o.status);
+	/* Nothing runs after the free. */
+	loop_run_once(loop, 50);
+	cr_expect_eq(o.calls, 1);
+	loop_free(&loop);
+}
