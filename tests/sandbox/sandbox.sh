@@ -220,7 +220,12 @@ make_dirs() {
 	chmod 711 "$T"
 	mkdir -p "$T/run" "$T/config/systemd/user" "$T/data" "$T/state" "$T/cache"
 	chmod 700 "$T/run"
-	CG=$CGROOT/lookout-test.$$.$(random16)
+	# A slice by name: journald names a process's unit from its cgroup
+	# path after the leading slices, so a test can put a process where a
+	# real host's units live ($CG/user@0.service/app.slice/x.service) and
+	# see what a real host's journald records.  manager/ stays a place
+	# journald cannot name, like a CI container's manager.
+	CG=$CGROOT/lookout-test-$$-$(random16).slice
 	# Two leaves: manager/ for systemd --user (which builds its own tree of
 	# units below it), payload/ for this script, the servers and COMMAND.
 	if ! mkdir "$CG" "$CG/manager" "$CG/payload" 2>/dev/null; then
