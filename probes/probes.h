@@ -240,11 +240,12 @@ struct probe_journal_line {
 };
 
 /*
- * Called from the loop when added lines (at most the ring's size) were
- * appended at the end of the ring, when the lines up to the time of
- * opening have all been read (probe_journal_caught_up() is then true,
- * added may be 0), and when reading stopped on an error (added 0, the
- * status says why).  The callback may free the journal.
+ * Called from the loop: once when the lines up to the time of opening have
+ * all been read, however many passes that took (probe_journal_caught_up()
+ * is then true; added counts them, and may be 0); then, when following,
+ * each time lines were appended; and once if reading stopped on an error
+ * (the status says why).  The added lines are the last `added` of the
+ * ring (never more than it holds).  The callback may free the journal.
  */
 typedef void probe_journal_cb(struct probe_journal *pj, size_t added,
     void *data);
