@@ -429,6 +429,7 @@ journal_why_empty(const char *const *dirs, const char *unit, char *out,
  * Reading. */
 
 static void step(struct probe_journal *pj);
+static long long on_timer(struct loop *l, long long id, void *data);
 
 /* Reading stops for good; the status says why and the callback hears it
  * once. */
@@ -659,18 +660,6 @@ forward_some(struct probe_journal *pj, struct batch *b)
 	}
 }
 
-static long long
-on_more(struct loop *l, long long id, void *data)
-{
-	struct probe_journal *pj = data;
-
-	(void)l;
-	(void)id;
-	pj->more_timer = 0;
-	step(pj);
-	return LOOP_NOMORE;
-}
-
 static void
 free_now(struct probe_journal *pj)
 {
@@ -731,7 +720,7 @@ step(struct probe_journal *pj)
 	}
 	if (pj->phase != PH_IDLE && pj->phase != PH_DONE &&
 	    pj->more_timer == 0)
-		pj->more_timer = loop_add_timer(pj->loop, 0, on_more, pj);
+		pj->more_timer = loop_add_timer(pj->loop, 0, on_timer, pj);
 	/* A failure's status stays; "no entries" goes with the first line. */
 	if (!pj->failed && (pj->ring.n > 0 || !pj->caught_up))
 		pj->status[0] = '\0';
@@ -747,7 +736,6 @@ step(struct probe_journal *pj)
 
 /* Re-arms the timer sd-journal asks for, if any (it does where inotify
  * cannot watch the files, on network file systems). */
-static long long on_wake(struct loop *l, long long id, void *data);
 
 static void
 arm_wake(struct probe_journal *pj)
@@ -762,7 +750,7 @@ arm_wake(struct probe_journal *pj)
 		long long ms = ((long long)until - loop_now_ms() * 1000) / 1000;
 
 		pj->wake_timer = loop_add_timer(pj->loop, ms > 0 ? ms : 0,
-		    on_wake, pj);
+		    on_timer, pj);
 	}
 }
 
@@ -784,15 +772,20 @@ on_change(struct probe_journal *pj)
 	}
 }
 
+/* Both timers: sd-journal's own timeout, and the next batch. */
 static long long
-on_wake(struct loop *l, long long id, void *data)
+on_timer(struct loop *l, long long id, void *data)
 {
 	struct probe_journal *pj = data;
 
 	(void)l;
-	(void)id;
-	pj->wake_timer = 0;
-	on_change(pj);
+	if (id == pj->wake_timer) {
+		pj->wake_timer = 0;
+		on_change(pj);
+	} else {
+		pj->more_timer = 0;
+		step(pj);
+	}
 	return LOOP_NOMORE;
 }
 
@@ -867,7 +860,7 @@ journal_open(struct loop *loop, const char *unit, const char *scope,
 		loop_add_fd(loop, pj->fd, LOOP_READABLE, on_fd, pj);
 		arm_wake(pj);
 	}
-	pj->more_timer = loop_add_timer(loop, 0, on_more, pj);
+	pj->more_timer = loop_add_timer(loop, 0, on_timer, pj);
 	*out = pj;
 	return LK_OK;
 }

@@ -33,6 +33,7 @@
 static long long t0;
 static bool follow;
 static int callbacks;		/* -c: stop after this many; 0: never */
+static bool done;		/* the callback has seen enough */
 static struct probe_journal *journal;	/* the callback frees it, once */
 static char status[LK_ERR_MAX];
 
@@ -55,10 +56,10 @@ print_line(const struct probe_journal_line *ln)
 static void
 on_lines(struct probe_journal *pj, size_t added, void *data)
 {
-	struct loop *loop = data;
 	size_t n = probe_journal_count(pj);
 	const char *st;
 
+	(void)data;
 	printf("CB %lld added=%zu count=%zu caught_up=%d\n",
 	    loop_now_ms() - t0, added, n, probe_journal_caught_up(pj) ? 1 : 0);
 	for (size_t i = n - added; i < n; i++)
@@ -68,18 +69,9 @@ on_lines(struct probe_journal *pj, size_t added, void *data)
 	snprintf(status, sizeof status, "%s", st ? st : "");
 	if (!follow) {
 		probe_journal_free(&journal);
-		loop_stop(loop);
+		done = true;
 	} else if (callbacks > 0 && --callbacks == 0)
-		loop_stop(loop);
-}
-
-static long long
-on_done(struct loop *l, long long id, void *data)
-{
-	(void)id;
-	(void)data;
-	loop_stop(l);
-	return LOOP_NOMORE;
+		done = true;
 }
 
 int
@@ -88,7 +80,7 @@ main(int argc, char **argv)
 	struct loop *loop;
 	struct lk_err err = { 0 };
 	const char *scope = "user";
-	long long ms = 2000;
+	long long ms = 2000, until, left;
 	size_t lines = 1000;
 	enum lk_code rc;
 	int c;
@@ -119,7 +111,7 @@ main(int argc, char **argv)
 	loop = loop_new();
 	t0 = loop_now_ms();
 	rc = (follow ? probe_journal_follow : probe_journal_last)(loop,
-	    argv[optind], scope, lines, on_lines, loop, &journal, &err);
+	    argv[optind], scope, lines, on_lines, NULL, &journal, &err);
 	if (rc != LK_OK) {
 		fprintf(stderr, "journal_tail: %s\n", err.msg);
 		loop_free(&loop);
@@ -127,8 +119,9 @@ main(int argc, char **argv)
 	}
 	/* Following ends after ms; a one-shot read ends in its callback, or
 	 * after ms if it never comes. */
-	loop_add_timer(loop, ms, on_done, NULL);
-	loop_run(loop);
+	until = loop_now_ms() + ms;
+	while (!done && (left = until - loop_now_ms()) > 0)
+		loop_run_once(loop, left);
 	if (follow) {
 		const char *st = probe_journal_status(journal);
 

@@ -95,36 +95,40 @@ learn(struct jplaces *pl, const char *cg)
 	jplaces_learn(pl, cg, strlen(cg));
 }
 
-/* The matches for unit, joined by spaces. */
+/* Learns from each of paths (NULL-terminated), then expects unit's
+ * matches, joined by spaces. */
 static void
-matches(const struct jplaces *pl, const char *unit, char *out, size_t len)
+expect_matches(const char *const *paths, const char *unit, const char *want)
 {
-	char *m[JPLACES_MAX];
-	size_t n = jplaces_matches(pl, unit, m, JPLACES_MAX), off = 0;
+	struct jplaces pl = { .n = 0 };
+	char *m[JPLACES_MAX], buf[2048] = "";
+	size_t n, off = 0;
 
-	out[0] = '\0';
+	for (; *paths != NULL; paths++)
+		learn(&pl, *paths);
+	n = jplaces_matches(&pl, unit, m, JPLACES_MAX);
 	for (size_t i = 0; i < n; i++) {
-		off += (size_t)snprintf(out + off, len - off, "%s%s",
+		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s",
 		    i ? " " : "", m[i]);
 		free(m[i]);
 	}
+	cr_expect_str_eq(buf, want);
+	jplaces_free(&pl);
+	cr_expect_eq(pl.n, 0);
 }
 
 Test(journal, a_sandboxed_manager_teaches_where_its_units_live)
 {
-	struct jplaces pl = { .n = 0 };
-	char buf[2048];
-
 	/* What the sandbox's journald records (tests/sandbox/sandbox.sh). */
-	learn(&pl, "/lookout-test-1-2.slice/manager/init.scope");
-	learn(&pl, "/lookout-test-1-2.slice/manager/app.slice/crasher.service");
-	learn(&pl, "/lookout-test-1-2.slice/payload");
-	matches(&pl, "ticker.service", buf, sizeof buf);
-	cr_expect_str_eq(buf,
+	static const char *const paths[] = {
+	    "/lookout-test-1-2.slice/manager/init.scope",
+	    "/lookout-test-1-2.slice/manager/app.slice/crasher.service",
+	    "/lookout-test-1-2.slice/payload", NULL };
+
+	expect_matches(paths, "ticker.service",
 	    "_SYSTEMD_CGROUP=/lookout-test-1-2.slice/manager/ticker.service "
 	    "_SYSTEMD_CGROUP=/lookout-test-1-2.slice/manager/app.slice/"
 	    "ticker.service");
-	jplaces_free(&pl);
 }
 
 Test(journal, paths_journald_names_teach_nothing)
@@ -146,17 +150,13 @@ Test(journal, paths_journald_names_teach_nothing)
 
 Test(journal, nested_slices_and_escaped_names)
 {
-	struct jplaces pl = { .n = 0 };
-	char buf[2048];
+	static const char *const paths[] = {
+	    "/ci/manager/app.slice/app-web.slice/_cpu.service", NULL };
 
-	learn(&pl, "/ci/manager/app.slice/app-web.slice/_cpu.service");
-	matches(&pl, "cpu.service", buf, sizeof buf);
-	cr_expect_str_eq(buf,
+	expect_matches(paths, "cpu.service",
 	    "_SYSTEMD_CGROUP=/ci/manager/app.slice/app-web.slice/_cpu.service "
 	    "_SYSTEMD_CGROUP=/ci/manager/_cpu.service "
 	    "_SYSTEMD_CGROUP=/ci/manager/app.slice/_cpu.service");
-	jplaces_free(&pl);
-	cr_expect_eq(pl.n, 0);
 }
 
 /* Why a journal is empty. */
@@ -180,13 +180,28 @@ rmbase(void)
 	(void)system(cmd);
 }
 
-static void
-touch(const char *path)
-{
-	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0640);
+/* A journal directory as journald makes one: base/TOP/MACHINE-ID/
+ * system.journal, the last two of the modes given; their paths in the
+ * struct. */
+struct jtree {
+	char top[128], dir[192], file[256];
+};
 
-	cr_assert_geq(fd, 0, "%s", path);
+static void
+jtree(struct jtree *t, const char *top, mode_t dir_mode, mode_t file_mode)
+{
+	int fd;
+
+	snprintf(t->top, sizeof t->top, "%s/%s", base, top);
+	snprintf(t->dir, sizeof t->dir, "%s/0123abcd", t->top);
+	snprintf(t->file, sizeof t->file, "%s/system.journal", t->dir);
+	cr_assert_eq(mkdir(t->top, 0755), 0);
+	cr_assert_eq(mkdir(t->dir, 0755), 0);
+	fd = open(t->file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0, "%s", t->file);
 	close(fd);
+	cr_assert_eq(chmod(t->file, file_mode), 0);
+	cr_assert_eq(chmod(t->dir, dir_mode), 0);
 }
 
 Test(journal, no_journal_files_is_said, .init = mkbase, .fini = rmbase)
@@ -206,15 +221,11 @@ Test(journal, no_journal_files_is_said, .init = mkbase, .fini = rmbase)
 Test(journal, readable_files_without_the_unit_mean_no_entries,
     .init = mkbase, .fini = rmbase)
 {
-	char a[128], f[192], out[512];
-	const char *dirs[] = { a, NULL };
+	struct jtree t;
+	char out[512];
+	const char *dirs[] = { t.top, NULL };
 
-	snprintf(a, sizeof a, "%s/run", base);
-	mkdir(a, 0755);
-	snprintf(f, sizeof f, "%s/0123abcd", a);
-	mkdir(f, 0755);
-	snprintf(f, sizeof f, "%s/0123abcd/system.journal", a);
-	touch(f);
+	jtree(&t, "run", 0755, 0640);
 	journal_why_empty(dirs, "crasher.service", out, sizeof out);
 	cr_expect_str_eq(out, "journal of crasher.service: no entries");
 }
@@ -261,20 +272,25 @@ expect_may_not_read(const char *out, const char *what)
 	    strcmp(out + strlen(out) - strlen(want), want) == 0, "%s", out);
 }
 
+/* Builds the tree with those modes, and checks that nobody is told the
+ * directory or the file they may not read. */
+static void
+may_not_read(const char *top, mode_t dir_mode, mode_t file_mode,
+    bool dir_named)
+{
+	struct jtree t;
+	char out[512] = "";
+
+	jtree(&t, top, dir_mode, file_mode);
+	why_empty_as_nobody(t.top, out, sizeof out);
+	expect_may_not_read(out, dir_named ? t.dir : t.file);
+}
+
 /* A machine's directory we may not list (the sandbox's /run/log/journal). */
 Test(journal, a_journal_directory_this_user_may_not_read_is_said,
     .init = mkbase, .fini = rmbase)
 {
-	char a[128], d[192], f[256], out[512] = "";
-
-	snprintf(a, sizeof a, "%s/run", base);
-	mkdir(a, 0755);
-	snprintf(d, sizeof d, "%s/0123abcd", a);
-	mkdir(d, 0700);
-	snprintf(f, sizeof f, "%s/system.journal", d);
-	touch(f);
-	why_empty_as_nobody(a, out, sizeof out);
-	expect_may_not_read(out, d);
+	may_not_read("run", 0700, 0640, true);
 }
 
 /* A directory we may list, a file we may not read (a host's
@@ -282,17 +298,7 @@ Test(journal, a_journal_directory_this_user_may_not_read_is_said,
 Test(journal, a_journal_file_this_user_may_not_read_is_said,
     .init = mkbase, .fini = rmbase)
 {
-	char a[128], d[192], f[256], out[512] = "";
-
-	snprintf(a, sizeof a, "%s/var", base);
-	mkdir(a, 0755);
-	snprintf(d, sizeof d, "%s/0123abcd", a);
-	mkdir(d, 0755);
-	snprintf(f, sizeof f, "%s/system.journal", d);
-	touch(f);
-	chmod(f, 0600);
-	why_empty_as_nobody(a, out, sizeof out);
-	expect_may_not_read(out, f);
+	may_not_read("var", 0755, 0600, false);
 }
 
 /* The API. */
