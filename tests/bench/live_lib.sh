@@ -57,3 +57,77 @@ status_json() {
 		return 1
 	fi
 }
+
+# The properties lookout reads of a unit, for the systemctl peers.
+# shellcheck disable=SC2034
+BENCH_UNIT_PROPS=ActiveState,SubState,LoadState,UnitFileState,MainPID,NRestarts,ControlGroup,Result,ExecMainStatus,StateChangeTimestamp
+
+# bench_units DIR: N (LIVE_UNITS_N, 200) user units bench-1.service ..
+# bench-N.service, started: every 10th exits 1 at once (failed), every 20th
+# (offset 5) is never started (inactive), the rest run.  Sets N; writes the
+# units' names to DIR/units and a service block for each to DIR/lookout.lua
+# (appended), and returns once the failed ones have failed.
+bench_units() {
+	N=${LIVE_UNITS_N:-200}
+	_running="" _failed=""
+	mkdir -p "$1" "$XDG_CONFIG_HOME/systemd/user"
+	: >"$1/units"
+	for _i in $(seq 1 "$N"); do
+		_u=bench-$_i.service
+		if [ $((_i % 10)) -eq 0 ]; then
+			user_unit "$_u" "[Service]" "ExecStart=/bin/false"
+			_failed="$_failed $_u"
+		elif [ $((_i % 20)) -eq 5 ]; then
+			user_unit "$_u" "[Service]" "ExecStart=/bin/sleep 100000"
+		else
+			user_unit "$_u" "[Service]" "ExecStart=/bin/sleep 100000"
+			_running="$_running $_u"
+		fi
+		echo "$_u" >>"$1/units"
+		echo "service \"bench-$_i\" { unit = \"$_u\", scope = \"user\" }" >>"$1/lookout.lua"
+	done
+	systemctl --user daemon-reload
+	# shellcheck disable=SC2086
+	systemctl --user start $_running
+	# shellcheck disable=SC2086
+	systemctl --user start --no-block $_failed
+	for _t in $(seq 1 100); do
+		_n=$(systemctl --user list-units --state=failed --no-legend --plain 'bench-*' | wc -l)
+		[ "$_n" -ge $((N / 10)) ] && break
+		sleep 0.1
+	done
+}
+
+# memory_setup DIR: NSVC (LIVE_MEM_SERVICES, 500) services mem-1..mem-NSVC,
+# of which the first RUNNING (LIVE_MEM_RUNNING, 100) have a running unit
+# (the others do not exist), and NQ (LIVE_MEM_QUEUES, 100) Redis queues of
+# three items each on the sandbox's redis-server, in DIR/lookout.lua.  Sets
+# NSVC, NQ and RUNNING.
+memory_setup() {
+	NSVC=${LIVE_MEM_SERVICES:-500}
+	NQ=${LIVE_MEM_QUEUES:-100}
+	RUNNING=${LIVE_MEM_RUNNING:-100}
+	mkdir -p "$1" "$XDG_CONFIG_HOME/systemd/user"
+	: >"$1/lookout.lua"
+	: >"$1/fill.txt"
+	_units=""
+	_i=1
+	while [ "$_i" -le "$NSVC" ]; do
+		if [ "$_i" -le "$RUNNING" ]; then
+			user_unit "mem-$_i.service" "[Service]" "ExecStart=/bin/sleep 100000"
+			_units="$_units mem-$_i.service"
+		fi
+		echo "service \"mem-$_i\" { unit = \"mem-$_i.service\", scope = \"user\" }" >>"$1/lookout.lua"
+		_i=$((_i + 1))
+	done
+	_i=1
+	while [ "$_i" -le "$NQ" ]; do
+		echo "RPUSH mem:queue:$_i a b c" >>"$1/fill.txt"
+		echo "queue \"q$_i\" { redis = { url = \"$REDIS_URL\", key = \"mem:queue:$_i\" }, warn = 100 }" >>"$1/lookout.lua"
+		_i=$((_i + 1))
+	done
+	redis-cli -p "$REDIS_PORT" <"$1/fill.txt" >/dev/null
+	systemctl --user daemon-reload
+	# shellcheck disable=SC2086
+	[ -z "$_units" ] || systemctl --user start $_units
+}

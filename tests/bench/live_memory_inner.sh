@@ -5,34 +5,8 @@
 set -eu
 . tests/bench/lib.sh
 . tests/bench/live_lib.sh
-NSVC=${LIVE_MEM_SERVICES:-500}
-NQ=${LIVE_MEM_QUEUES:-100}
-RUNNING=${LIVE_MEM_RUNNING:-100}
 D=$W/live_memory
-mkdir -p "$D" "$XDG_CONFIG_HOME/systemd/user"
-
-: >"$D/lookout.lua"
-: >"$D/fill.txt"
-units=""
-i=1
-while [ "$i" -le "$NSVC" ]; do
-	if [ "$i" -le "$RUNNING" ]; then
-		user_unit "mem-$i.service" "[Service]" "ExecStart=/bin/sleep 100000"
-		units="$units mem-$i.service"
-	fi
-	echo "service \"mem-$i\" { unit = \"mem-$i.service\", scope = \"user\" }" >>"$D/lookout.lua"
-	i=$((i + 1))
-done
-i=1
-while [ "$i" -le "$NQ" ]; do
-	echo "RPUSH mem:queue:$i a b c" >>"$D/fill.txt"
-	echo "queue \"q$i\" { redis = { url = \"$REDIS_URL\", key = \"mem:queue:$i\" }, warn = 100 }" >>"$D/lookout.lua"
-	i=$((i + 1))
-done
-redis-cli -p "$REDIS_PORT" <"$D/fill.txt" >/dev/null
-systemctl --user daemon-reload
-# shellcheck disable=SC2086
-[ -z "$units" ] || systemctl --user start $units
+memory_setup "$D"
 
 rss="" secs=""
 for r in $(seq 1 "$ROUNDS"); do

@@ -5,45 +5,12 @@
 set -eu
 . tests/bench/lib.sh
 . tests/bench/live_lib.sh
-N=${LIVE_UNITS_N:-200}
 D=$W/live_units
-mkdir -p "$D" "$XDG_CONFIG_HOME/systemd/user"
+bench_units "$D"
 
-running="" failed=""
-: >"$D/units"
-: >"$D/lookout.lua"
-for i in $(seq 1 "$N"); do
-	u=bench-$i.service
-	if [ $((i % 10)) -eq 0 ]; then
-		# every 10th: a service that exits 1 at once (failed)
-		user_unit "$u" "[Service]" "ExecStart=/bin/false"
-		failed="$failed $u"
-	elif [ $((i % 20)) -eq 5 ]; then
-		# every 20th (offset 5): never started (inactive)
-		user_unit "$u" "[Service]" "ExecStart=/bin/sleep 100000"
-	else
-		user_unit "$u" "[Service]" "ExecStart=/bin/sleep 100000"
-		running="$running $u"
-	fi
-	echo "$u" >>"$D/units"
-	echo "service \"bench-$i\" { unit = \"$u\", scope = \"user\" }" >>"$D/lookout.lua"
-done
-systemctl --user daemon-reload
-# shellcheck disable=SC2086
-systemctl --user start $running
-# shellcheck disable=SC2086
-systemctl --user start --no-block $failed
-# shellcheck disable=SC2086
-for t in $(seq 1 100); do
-	nfailed=$(systemctl --user list-units --state=failed --no-legend --plain 'bench-*' | wc -l)
-	[ "$nfailed" -ge $((N / 10)) ] && break
-	sleep 0.1
-done
-
-PROPS=ActiveState,SubState,LoadState,UnitFileState,MainPID,NRestarts,ControlGroup,Result,ExecMainStatus,StateChangeTimestamp
 show_loop() {
 	while read -r u; do
-		systemctl --user show -p "$PROPS" "$u"
+		systemctl --user show -p "$BENCH_UNIT_PROPS" "$u"
 	done <"$D/units" >"$D/show.txt"
 }
 ours="" peer=""
