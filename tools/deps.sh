@@ -1,5 +1,6 @@
 # Installs the Debian packages lookout needs to build, test and try, and only
-# those that are missing.  Sourced by tools/try.sh and tools/test.sh.
+# those that are missing.  Sourced by tools/try.sh, tools/test.sh and
+# tests/bench/run.sh.
 # Runs apt-get as root, or through sudo.
 
 LOOKOUT_BUILD_DEPS="gcc meson ninja-build pkg-config libsqlite3-dev
@@ -7,6 +8,10 @@ liblua5.4-dev libcurl4-openssl-dev libncurses-dev libsystemd-dev
 libhiredis-dev libjansson-dev libssl-dev"
 LOOKOUT_TEST_DEPS="libcriterion-dev sqlite3 strace python3 valgrind clang
 groff-base"
+# tests/bench/run.sh: the console benchmarks run the console on a terminal
+# emulated by pyte (python3-pyte, for Debian's python3), against top
+# (procps) and less.
+LOOKOUT_BENCH_DEPS="libcriterion-dev sqlite3 python3 python3-pyte procps less"
 
 lookout_install_deps() {
 	missing=""

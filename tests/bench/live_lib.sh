@@ -131,3 +131,50 @@ memory_setup() {
 	# shellcheck disable=SC2086
 	[ -z "$_units" ] || systemctl --user start $_units
 }
+
+# --- the console benchmarks (bench_console_*.sh) ---
+
+# console_pty ARGS...: tests/bench/console_pty.py, the terminal of our own
+# the console runs on.  It needs pyte, which Debian packages for its own
+# python3 (python3-pyte), hence /usr/bin/python3 whatever else is on PATH.
+console_pty() { /usr/bin/python3 tests/bench/console_pty.py "$@"; }
+
+# console_check NAME [COMMAND...]: where pyte or one of the COMMANDs (the
+# peers) is missing, prints "BENCH NAME skipped: reason" and exits 0.
+console_check() {
+	_name=$1
+	shift
+	/usr/bin/python3 -c 'import pyte' 2>/dev/null ||
+	    { echo "BENCH $_name skipped: python3-pyte not installed (tools/deps.sh)"; exit 0; }
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 ||
+		    { echo "BENCH $_name skipped: $_c not installed (tools/deps.sh)"; exit 0; }
+	done
+}
+
+# bench_httpd DIR: tests/e2e/httpd.py on a free 127.0.0.1 port, in the
+# background; sets HTTPD_PID and HTTPD_PORT.  stop_httpd stops it.
+bench_httpd() {
+	rm -f "$1/httpd.port"
+	/usr/bin/python3 tests/e2e/httpd.py "$1/httpd.port" 2>"$1/httpd.err" &
+	HTTPD_PID=$!
+	for _i in $(seq 50); do
+		if [ -s "$1/httpd.port" ]; then
+			# shellcheck disable=SC2034
+			HTTPD_PORT=$(cat "$1/httpd.port")
+			return 0
+		fi
+		kill -0 "$HTTPD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$1/httpd.err" >&2
+	echo "tests/e2e/httpd.py did not start" >&2
+	return 1
+}
+
+stop_httpd() {
+	[ -n "${HTTPD_PID:-}" ] || return 0
+	kill "$HTTPD_PID" 2>/dev/null || true
+	wait "$HTTPD_PID" 2>/dev/null || true
+	HTTPD_PID=""
+}

@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 . tools/deps.sh
-lookout_install_deps $LOOKOUT_BUILD_DEPS libcriterion-dev sqlite3 python3
+lookout_install_deps $LOOKOUT_BUILD_DEPS $LOOKOUT_BENCH_DEPS
 
 B=build-bench
 [ -d $B ] || meson setup $B -Dbuildtype=release >/dev/null
