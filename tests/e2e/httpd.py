@@ -3,7 +3,8 @@
 
 Most routes answer like a healthy or broken backend would (seed 000's
 /api/inbox/joe, and the 404 with an empty body of /api/settings/auth);
-/echo/token answers with the X-Token header it was sent.
+/echo/token answers with the X-Token header it was sent; /jitter answers
+200 after a random 1 to 40 ms, as a backend under uneven load does.
 The /fault/* routes misbehave on purpose, to inject faults a well-behaved
 server never produces: accepting and never answering, trickling, an endless
 10 MB body, a redirect loop, a redirect to file://.
@@ -13,6 +14,7 @@ PORTFILE, serves until killed.
 """
 import http.server
 import json
+import random
 import socketserver
 import sys
 import time
@@ -44,6 +46,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif p.startswith("/echo/token"):
             token = self.headers.get("X-Token", "none")
             self.send(200, json.dumps({"token": token}).encode())
+        elif p.startswith("/jitter"):
+            time.sleep(random.uniform(0.001, 0.040))
+            self.send(200, b'{"ok": true}')
         elif p == "/fault/hang":
             time.sleep(3600)
         elif p == "/fault/trickle":
