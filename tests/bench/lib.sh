@@ -15,3 +15,11 @@ median() {
 
 # ratio A B [DIGITS]: A / B.
 ratio() { echo "$1 $2" | awk -v d="${3:-3}" '{ printf "%.*f", d, $1 / $2 }'; }
+
+# percentile P V...: the P-th percentile (nearest rank) of the numbers given.
+percentile() {
+	_p=$1
+	shift
+	printf '%s\n' "$@" | sort -g | awk -v p="$_p" '{ v[NR] = $1 }
+	    END { r = int((p * NR + 99) / 100); if (r < 1) r = 1; print v[r] }'
+}
