@@ -76,6 +76,6 @@ if [ "$MODE" = idle ]; then
 	what="$NSVC services on units running for over 2 minutes, no checks"
 else
 	target="<=1KB/s"
-	what="$NSVC services, each with an HTTP check answered in a random 1-40 ms"
+	what="$NSVC services, each with an HTTP check answered in a random 1-40 ms, on units in their first 2 minutes (ages count seconds too)"
 fi
 echo "BENCH console_bytes_$MODE ratio=$(ratio "$ours" "$peer" 3) target=$target lookout=${ours}B/s peer=${peer}B/s (top -d 1 on the same kind of 80x24 terminal (TERM=tmux-256color) for the same ${SECS}s; the console: $what, $NQ queues, interval 1s$young)"
