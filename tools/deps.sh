@@ -6,8 +6,9 @@
 LOOKOUT_BUILD_DEPS="gcc meson ninja-build pkg-config libsqlite3-dev
 liblua5.4-dev libcurl4-openssl-dev libncurses-dev libsystemd-dev
 libhiredis-dev libjansson-dev libssl-dev"
+# tmux: the console's tests drive the real binary in tmux panes.
 LOOKOUT_TEST_DEPS="libcriterion-dev sqlite3 strace python3 valgrind clang
-groff-base"
+groff-base tmux"
 # tests/bench/run.sh: the console benchmarks run the console on a terminal
 # emulated by pyte (python3-pyte, for Debian's python3), against top
 # (procps) and less.
