@@ -261,6 +261,19 @@ draw_box(struct tui *t, int y, int x, int h, int w, const char *title)
 	}
 }
 
+void
+draw_age(int64_t ms, char *buf, size_t len)
+{
+	long long m = ms / 60000;
+
+	if (m < 1)
+		snprintf(buf, len, "<1m");
+	else if (m < 120)
+		snprintf(buf, len, "%lldm", m);
+	else
+		snprintf(buf, len, "%lldh %lldm", m / 60, m % 60);
+}
+
 int
 role_of_severity(int sev)
 {

@@ -129,7 +129,7 @@ service_line(struct tui *t, int y, const struct probe_service *s, int sev,
 		snprintf(health, sizeof health, "-");
 	}
 	if (s->since_ms > 0)
-		lk_fmt_duration(lk_now_ms() - s->since_ms, since, sizeof since);
+		draw_age(lk_now_ms() - s->since_ms, since, sizeof since);
 	probe_flags_join(s->flags, flags, sizeof flags);
 	draw_cell(t, y, x, W_MARK, sr, false, marker_of_severity(sev));
 	x += W_MARK;

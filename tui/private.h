@@ -272,6 +272,14 @@ int draw_width(struct tui *t, const char *s);
 /* Sets up the colour pairs when t->color. */
 void draw_init_colors(struct tui *t);
 
+/*
+ * An age as the overview and the header show it, to the minute ("<1m",
+ * "5m", "2h 10m"): a clock that ticks every second on every row would
+ * repaint the screen every second, over SSH, for nothing an engineer
+ * acts on.
+ */
+void draw_age(int64_t ms, char *buf, size_t len);
+
 /* The role a severity (PROBE_SEV_*) is drawn in, and its marker. */
 int role_of_severity(int sev);
 const char *marker_of_severity(int sev);

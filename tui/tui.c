@@ -291,7 +291,7 @@ draw_header(struct tui *t)
 	    t->host, t->who.user, t->who.from[0] ? " from " : "",
 	    t->who.from);
 	if (inc != NULL) {
-		lk_fmt_duration(lk_now_ms() - inc->opened_at, age, sizeof age);
+		draw_age(lk_now_ms() - inc->opened_at, age, sizeof age);
 		snprintf(line, sizeof line, "| incident %lld %s %s %s: %s ",
 		    (long long)inc->id, inc->severity, inc->status, age,
 		    inc->title);
@@ -304,7 +304,7 @@ draw_header(struct tui *t)
 	if (t->watch_at > 0 && lk_now_ms() - t->watch_at < WATCH_ALIVE_MS) {
 		snprintf(watch, sizeof watch, "watch: running ");
 	} else if (t->watch_at > 0) {
-		lk_fmt_duration(lk_now_ms() - t->watch_at, age, sizeof age);
+		draw_age(lk_now_ms() - t->watch_at, age, sizeof age);
 		snprintf(watch, sizeof watch, "watch: STOPPED %s ago ", age);
 	} else {
 		snprintf(watch, sizeof watch, "watch: none ");

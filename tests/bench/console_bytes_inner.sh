@@ -7,10 +7,8 @@
 # for the same time.  Both are counted for CONSOLE_SECS (30) seconds after
 # the console settled.
 #
-# idle: no checks, nothing changes.  A unit's age (SINCE) counts seconds
-# for its first 2 minutes and minutes after that, so the window starts once
-# the units have run for over 2 minutes; a window at the start, with ages
-# still counting seconds, is given besides.
+# idle: no checks, nothing changes (the console shows ages to the minute,
+# so a unit's age changes the screen once a minute, not every second).
 # latency: every service has an HTTP check on tests/e2e/httpd.py's /jitter,
 # which answers after a random 1-40 ms, so the latency every row shows
 # changes every second.
@@ -47,7 +45,6 @@ for i in $(seq 1 "$NQ"); do
 done
 systemctl --user daemon-reload
 systemctl --user start $units
-started=$(now)
 
 # window NAME: the console and top, each on its own terminal, counted for
 # the same SECS; writes NAME.lookout and NAME.top ("<bytes> <seconds>
@@ -61,21 +58,14 @@ window() {
 }
 rate() { awk '{ printf "%.1f", $1 / $2 }' "$1"; }
 
-young=""
-if [ "$MODE" = idle ]; then
-	window young
-	young="; in the units' first 2 minutes, while their ages count seconds: lookout $(rate "$D/young.lookout")B/s"
-	wait_s=$(echo "$started $(now)" | awk '{ w = 125 - ($2 - $1); print (w > 0 ? w : 0) }')
-	sleep "$wait_s"
-fi
 window steady
 ours=$(rate "$D/steady.lookout")
 peer=$(rate "$D/steady.top")
 if [ "$MODE" = idle ]; then
 	target="<=50B/s"
-	what="$NSVC services on units running for over 2 minutes, no checks"
+	what="$NSVC services on running units, no checks"
 else
 	target="<=1KB/s"
-	what="$NSVC services, each with an HTTP check answered in a random 1-40 ms, on units in their first 2 minutes (ages count seconds too)"
+	what="$NSVC services, each with an HTTP check answered in a random 1-40 ms"
 fi
-echo "BENCH console_bytes_$MODE ratio=$(ratio "$ours" "$peer" 3) target=$target lookout=${ours}B/s peer=${peer}B/s (top -d 1 on the same kind of 80x24 terminal (TERM=tmux-256color) for the same ${SECS}s; the console: $what, $NQ queues, interval 1s$young)"
+echo "BENCH console_bytes_$MODE ratio=$(ratio "$ours" "$peer" 3) target=$target lookout=${ours}B/s peer=${peer}B/s (top -d 1 on the same kind of 80x24 terminal (TERM=tmux-256color) for the same ${SECS}s; the console: $what, $NQ queues, interval 1s)"
