@@ -379,7 +379,7 @@ overview_key(struct tui *t, struct view *v, int key)
 			menu_open_service(t, o->rows[v->sel].i);
 		return true;
 	case '/':
-		tui_prompt(t, "/", o->filter, on_filter, v, NULL);
+		tui_prompt(t, "/", "", on_filter, v, NULL);
 		return true;
 	case TK_ESC:
 		if (o->filter[0] != '\0') {

@@ -24,6 +24,10 @@ sql() { sqlite3 "$DB" "$1"; }
 
 printf '%s\n' "[Service]" "ExecStart=/bin/sleep 1000" "[Install]" "WantedBy=default.target" > "$U/message-bus.service"
 printf '%s\n' "[Service]" "ExecStart=/bin/false" > "$U/broken.service"
+# Seed 000: dies at start-up on a missing import.  It writes a first line
+# and waits a moment, so that journald still finds the process to name
+# its unit (journald 252 attributes a stream by its writer's /proc).
+printf '%s\n' "[Service]" "ExecStart=/usr/bin/python3 -c \"import time; print('crashbus: starting', flush=True); time.sleep(1.5); queue.Queue()\"" > "$U/crashbus.service"
 systemctl --user daemon-reload
 systemctl --user start broken.service 2>/dev/null || true
 $R rpush queues:default m1 m2 m3 m4 m5 >/dev/null
@@ -33,6 +37,7 @@ service "message-bus" { unit = "message-bus.service", scope = "user",
   check = http { url = "$HTTP/api/inbox/joe", status = 200 },
   runbook = "restart-service" }
 service "broken" { unit = "broken.service", scope = "user" }
+service "crashbus" { unit = "crashbus.service", scope = "user" }
 queue "mail" { redis = { url = "$REDIS_URL", key = "queues:default" },
   warn = 3, crit = 100 }
 LUA
@@ -54,7 +59,7 @@ C="--config $T/lookout.lua"
 
 # --- the overview ----------------------------------------------------------
 console a 100x30 LOOKOUT_DB="$DB" -- $C
-check "the overview shows the services" wait_for a "SERVICES (2)"
+check "the overview shows the services" wait_for a "SERVICES (3)"
 check "a stopped, disabled unit reads inactive/dead, disabled" sh -c \
     "$(cat <<'SH'
 for i in $(seq 100); do
@@ -128,6 +133,27 @@ check "the quick action shows the exact action before it runs" wait_for a "syste
 keys a y
 check "and starts the unit" sh -c 'for i in $(seq 100); do [ "$(systemctl --user is-active message-bus.service)" = active ] && exit 0; sleep 0.05; done; exit 1'
 check "as a recorded, replayable one-step run" test "$(sql "SELECT runbook || ':' || status || ':' || incident_id FROM runs ORDER BY id DESC LIMIT 1")" = "quick-start:succeeded:1"
+
+# --- the journal: seed 000's NameError, found, searched, kept as evidence ---
+keys a Escape; keys a Escape
+systemctl --user start crashbus.service
+keys a / ; type_text a "crashbus"; keys a Enter
+keys a Enter
+wait_for a "│ journal" >/dev/null
+keys a j; keys a Enter
+check "the journal view shows the unit's journal" wait_for a "JOURNAL crashbus.service"
+check "with the traceback's last line" wait_for a "NameError: name 'queue' is not defined" 15
+keys a / ; type_text a "starting"; keys a Enter
+check "/ finds a line" wait_for a "/starting"
+keys a : ; type_text a "incident 1"; keys a Enter
+wait_for a "incident 1 P2" >/dev/null
+keys a Escape
+check "back in the journal" wait_for a "JOURNAL crashbus.service"
+keys a / ; type_text a "NameError"; keys a Enter
+keys a e
+check "e adds the line under the cursor to the incident" wait_for a "1 journal line added to incident 1"
+check "the NameError is in the incident's timeline" sh -c '
+"$1" incident show 1 | grep -q "journal of crashbus.service:.*NameError: name .queue. is not defined"' _ "$LOOKOUT"
 
 # --- two consoles on one timeline -------------------------------------------
 keys a Escape

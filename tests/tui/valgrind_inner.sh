@@ -16,7 +16,7 @@ fi
 trap 'tmux_cleanup; rm -rf "$T"' EXIT
 U=$XDG_CONFIG_HOME/systemd/user
 mkdir -p "$U" "$T/books"
-printf '%s\n' "[Service]" "ExecStart=/bin/sleep 1000" > "$U/app.service"
+printf '%s\n' "[Service]" "ExecStart=/bin/sh -c 'while :; do echo app-line; sleep 0.3; done'" > "$U/app.service"
 systemctl --user daemon-reload
 systemctl --user start app.service
 cat > "$T/lookout.lua" <<LUA
@@ -38,6 +38,8 @@ tmux -L "$TMUX_SOCK" new-session -d -s v -x 100 -y 30 \
 check "the console comes up under valgrind" wait_for v "SERVICES (1)" 60
 keys v Enter; wait_for v "details" 20 >/dev/null
 keys v Enter; wait_for v "PROCESSES" 20 >/dev/null
+check "the detail view reads the unit's journal under valgrind" wait_for v "app-line" 20
+keys v J; keys v k; keys v ' '; keys v / ; type_text v app; keys v Enter; keys v J
 keys v Escape; keys v '?'; wait_for v "Everywhere" 20 >/dev/null
 keys v Escape; keys v R; wait_for v "RUNBOOK" 20 >/dev/null
 keys v Escape; keys v i; wait_for v "valgrind session" 20 >/dev/null
