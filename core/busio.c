@@ -1,10 +1,69 @@
+/*
+ * sd-bus connections to systemd, and their life on the loop.
+ */
 #include "busio.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <systemd/sd-bus.h>
+#include <unistd.h>
 
 #include "loop.h"
+
+#define SD_DEST "org.freedesktop.systemd1"
+
+/*
+ * The manager's own socket, when we may use it.  Returns a negative errno
+ * when there is no such socket for us, and the caller uses the bus.
+ */
+static int
+open_private(bool user, sd_bus **out)
+{
+	const char *dir = user ? getenv("XDG_RUNTIME_DIR") : "/run";
+	char addr[512];
+	sd_bus *bus = NULL;
+	int r;
+
+	*out = NULL;
+	/* The system manager's socket is root's only. */
+	if (dir == NULL || *dir != '/' || (!user && geteuid() != 0))
+		return -ENOENT;
+	if ((size_t)snprintf(addr, sizeof addr, "unix:path=%s/systemd/private",
+	    dir) >= sizeof addr)
+		return -ENAMETOOLONG;
+	if (access(addr + strlen("unix:path="), W_OK) != 0)
+		return -errno;
+	r = sd_bus_new(&bus);
+	if (r >= 0)
+		r = sd_bus_set_address(bus, addr);
+	if (r >= 0)
+		r = sd_bus_start(bus);
+	if (r < 0) {
+		sd_bus_unref(bus);
+		return r;
+	}
+	*out = bus;
+	return 0;
+}
+
+int
+busio_open(bool user, struct sd_bus **out, const char **sender)
+{
+	int r = open_private(user, out);
+
+	if (r < 0)
+		r = user ? sd_bus_open_user(out) : sd_bus_open_system(out);
+	if (r < 0) {
+		*out = NULL;
+		return r;
+	}
+	*sender = sd_bus_is_bus_client(*out) > 0 ? SD_DEST : NULL;
+	return 0;
+}
 
 static void
 on_fd(struct loop *l, int fd, int mask, void *data)

@@ -24,6 +24,17 @@ struct busio {
 	void *owner;
 };
 
+/*
+ * The one way lookout connects to a systemd manager (the user's, or the
+ * system's): the manager's own socket when we may use it, as systemctl
+ * does, so every call goes straight to systemd instead of through the bus
+ * daemon; the bus otherwise.  On success *out is a started connection the
+ * caller owns and *sender the name to match the manager's signals with
+ * (NULL on the manager's own socket, where no bus daemon names a sender).
+ * Returns 0 or a negative errno.
+ */
+int busio_open(bool user, struct sd_bus **out, const char **sender);
+
 void busio_init(struct busio *io, struct loop *loop, struct sd_bus *bus,
     void (*process)(void *owner), void *owner);
 /* Re-arms the fd and the timer; a broken connection is watched no more. */

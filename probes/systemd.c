@@ -690,42 +690,6 @@ on_subscribed(sd_bus_message *m, void *data, sd_bus_error *ret)
 	return 0;
 }
 
-/*
- * Connects to the manager's own socket, as systemctl does, when we may:
- * every call then goes straight to systemd instead of through the bus
- * daemon.  Returns a negative errno when there is no such socket for us,
- * and the caller uses the bus instead.
- */
-static int
-open_private(bool user, sd_bus **out)
-{
-	const char *dir = user ? getenv("XDG_RUNTIME_DIR") : "/run";
-	char addr[512];
-	sd_bus *bus = NULL;
-	int r;
-
-	*out = NULL;
-	/* The system manager's socket is root's only. */
-	if (dir == NULL || *dir != '/' || (!user && geteuid() != 0))
-		return -ENOENT;
-	if ((size_t)snprintf(addr, sizeof addr, "unix:path=%s/systemd/private",
-	    dir) >= sizeof addr)
-		return -ENAMETOOLONG;
-	if (access(addr + strlen("unix:path="), W_OK) != 0)
-		return -errno;
-	r = sd_bus_new(&bus);
-	if (r >= 0)
-		r = sd_bus_set_address(bus, addr);
-	if (r >= 0)
-		r = sd_bus_start(bus);
-	if (r < 0) {
-		sd_bus_unref(bus);
-		return r;
-	}
-	*out = bus;
-	return 0;
-}
-
 enum lk_code
 sysd_new(struct loop *loop, bool user, sysd_change_cb *cb, void *data,
     struct sysd **out, struct lk_err *err)
@@ -739,10 +703,7 @@ sysd_new(struct loop *loop, bool user, sysd_change_cb *cb, void *data,
 	s->user = user;
 	s->cb = cb;
 	s->cb_data = data;
-	r = open_private(user, &s->bus);
-	if (r < 0)
-		r = user ? sd_bus_open_user(&s->bus) :
-		    sd_bus_open_system(&s->bus);
+	r = busio_open(user, &s->bus, &sender);
 	if (r < 0) {
 		lk_fail(err, LK_EIO, "connect to the systemd %s manager: %s",
 		    user ? "user" : "system", strerror(-r));
@@ -750,12 +711,7 @@ sysd_new(struct loop *loop, bool user, sysd_change_cb *cb, void *data,
 		return err->code;
 	}
 	busio_init(&s->io, loop, s->bus, process_cb, s);
-	/*
-	 * Unit signals are only sent to subscribers.  On the manager's own
-	 * socket there is no bus daemon to name the sender, so the match
-	 * cannot ask for one (systemd's own tools do the same).
-	 */
-	sender = sd_bus_is_bus_client(s->bus) > 0 ? SD_DEST : NULL;
+	/* Unit signals are only sent to subscribers. */
 	r = sd_bus_match_signal_async(s->bus, NULL, sender, NULL, PROPS,
 	    "PropertiesChanged", on_properties_changed, NULL, s);
 	if (r >= 0)

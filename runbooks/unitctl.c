@@ -783,13 +783,14 @@ unitctl_new(struct loop *loop, bool user, struct unitctl **out,
 {
 	struct unitctl *u = lk_xcalloc(1, sizeof *u);
 	const char *scope = user ? "user" : "system";
+	const char *sender = NULL;
 	int r;
 
 	*out = NULL;
 	u->loop = loop;
 	u->settle_ms = UNITCTL_SETTLE_MS;
 	u->user = user;
-	r = user ? sd_bus_open_user(&u->bus) : sd_bus_open_system(&u->bus);
+	r = busio_open(user, &u->bus, &sender);
 	if (r < 0) {
 		unitctl_free(&u);
 		return lk_fail(err, LK_EIO, "connect to the systemd %s "
@@ -801,7 +802,7 @@ unitctl_new(struct loop *loop, bool user, struct unitctl **out,
 	 * the bus keeps our messages in order, so no job can end before
 	 * both are in place.
 	 */
-	r = sd_bus_match_signal_async(u->bus, NULL, SD_DEST, SD_PATH,
+	r = sd_bus_match_signal_async(u->bus, NULL, sender, SD_PATH,
 	    SD_MANAGER, "JobRemoved", on_job_removed, NULL, u);
 	if (r >= 0)
 		r = sd_bus_call_method_async(u->bus, NULL, SD_DEST, SD_PATH,
