@@ -243,6 +243,17 @@ lk_fmt_size(long long bytes, char *buf, size_t len)
 		snprintf(buf, len, "%lld bytes", bytes);
 }
 
+const char *
+lk_strerror(int errnum, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", strerror(errnum));
+	/* "No such file", but not "EOF" or "I/O error". */
+	if (buf[0] != '\0' && isupper((unsigned char)buf[0]) &&
+	    !isupper((unsigned char)buf[1]))
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
 void
 lk_fmt_duration(int64_t ms, char *buf, size_t len)
 {

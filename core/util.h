@@ -25,6 +25,9 @@ void lk_fmt_size(long long bytes, char *buf, size_t len);
  * durations: the configuration, runbook steps and actions all use it.
  */
 int lk_parse_duration(const char *s, int64_t *ms);
+/* strerror(errnum) in buf, in lower case as our messages read ("what:
+ * detail"): "no such file or directory".  Returns buf. */
+const char *lk_strerror(int errnum, char *buf, size_t len);
 
 /*
  * A growable byte buffer, always NUL-terminated.  The buffer owns s; reset

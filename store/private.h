@@ -92,7 +92,8 @@
 
 struct store {
 	sqlite3 *db;
-	char *path;
+	char *path;		/* as given, for messages */
+	char *dir;		/* its directory, checked, without links */
 	char *actor_user;
 	char *actor_from;
 	char *actor_tty;

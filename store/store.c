@@ -2,6 +2,7 @@
  * The timeline file: opening, schema, durable appends and the hash chain.
  */
 #include "private.h"
+#include "../core/trust.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -113,17 +114,6 @@ store_milestone_status(enum store_milestone m)
 	return m < STORE_MILESTONES ? milestone_status[m] : "?";
 }
 
-/* strerror() capitalises; our messages read "what: detail" in lower case. */
-static const char *
-lower_strerror(int errnum, char *buf, size_t n)
-{
-	snprintf(buf, n, "%s", strerror(errnum));
-	if (buf[0] != '\0' && isupper((unsigned char)buf[0]) &&
-	    !isupper((unsigned char)buf[1]))
-		buf[0] = (char)tolower((unsigned char)buf[0]);
-	return buf;
-}
-
 enum lk_code
 store_db_error(struct store *s, struct lk_err *err, const char *what)
 {
@@ -161,77 +151,108 @@ store_default_path(void)
 	return lk_xasprintf("%s/.local/state/lookout/timeline.db", home);
 }
 
-/* mkdir -p for the directories above path, each new one 0700. */
-static enum lk_code
-make_parents(const char *path, struct lk_err *err)
-{
-	char *dir = lk_xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	char ebuf[128];
-	enum lk_code rc = LK_OK;
-
-	if (slash == NULL || slash == dir)
-		goto done;
-	*slash = '\0';
-	for (char *p = dir + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			rc = lk_fail(err, LK_EIO, "create directory %s: %s", dir,
-			    lower_strerror(errno, ebuf, sizeof ebuf));
-			goto done;
-		}
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-done:
-	free(dir);
-	return rc;
-}
-
 /*
- * Creates the file 0600 before SQLite sees it, so the timeline is never
- * readable by others, not even for an instant.  SQLite gives the -wal and
- * -shm files the same mode as the database.
+ * What trusting the timeline takes (DESIGN.md, "Trust: a host shared with
+ * other users").  SQLite opens the file, and its -wal and -shm files, by
+ * name, so the name must keep meaning the file checked here: every
+ * directory on the way is one that only root and the invoker can change
+ * (TRUST_STABLE), and the timeline's own directory is the invoker's alone
+ * (TRUST_PRIVATE), so nobody else can plant a -wal link or a locks
+ * directory beside it.  SQLite is given the path without links that the
+ * walk found.
+ *
+ * A directory or file that is open to others is refused, not tightened:
+ * whatever others could do while it was open (plant a link, keep an fd
+ * open for writing) a chmod now does not undo, and a chmod through a
+ * path that someone else redirected would land on their choice of file.
+ * The message names the path, its owner and its mode; the operator who
+ * knows why it is so decides what to do.
  */
 static enum lk_code
-prepare_file(const char *path, struct lk_err *err)
+prepare_file(const char *path, bool create, char **dirp, char **realp,
+    struct lk_err *err)
 {
-	struct stat st;
+	static const char *const beside[] = { "-wal", "-shm" };
+	const char *base;
+	char *dir = trust_split(path, &base);
+	char *what = lk_xasprintf("open timeline %s", path);
 	char ebuf[128];
-	int fd;
+	enum lk_code code;
+	struct stat st;
+	int dfd = -1, fd;
 
-	if (lstat(path, &st) == 0) {
-		if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
-			return lk_fail(err, LK_EIO, "open timeline %s: %s", path,
-			    lower_strerror(errno, ebuf, sizeof ebuf));
-		if (!S_ISREG(st.st_mode))
-			return lk_fail(err, LK_EINPUT, "open timeline %s: not a "
-			    "regular file", path);
-		if (access(path, R_OK | W_OK) != 0)
-			return lk_fail(err, LK_EIO, "open timeline %s: %s", path,
-			    lower_strerror(errno, ebuf, sizeof ebuf));
-		/* Tighten a copy that arrived with looser permissions. */
-		if ((st.st_mode & 077) != 0 && st.st_uid == geteuid())
-			(void)chmod(path, st.st_mode & 0700);
-		return LK_OK;
+	*dirp = *realp = NULL;
+	if (dir == NULL) {
+		code = lk_fail(err, LK_EUSAGE, "%s: not a file name", what);
+		goto done;
 	}
-	if (errno != ENOENT)
-		return lk_fail(err, LK_EIO, "open timeline %s: %s", path,
-		    lower_strerror(errno, ebuf, sizeof ebuf));
-	if (make_parents(path, err) != LK_OK)
-		return err->code;
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno != EEXIST)
-		return lk_fail(err, LK_EIO, "create timeline %s: %s", path,
-		    lower_strerror(errno, ebuf, sizeof ebuf));
-	if (fd >= 0)
-		close(fd);
-	return LK_OK;
+	code = trust_open_dir(dir, TRUST_STABLE | TRUST_PRIVATE |
+	    (create ? TRUST_CREATE : 0), what, &dfd, dirp, err);
+	if (code == LK_ENOTFOUND)
+		lk_fail(err, code, "no timeline at %s", path);
+	if (code != LK_OK)
+		goto done;
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno != ENOENT) {
+			code = lk_fail(err, LK_EIO, "%s: %s", what,
+			    lk_strerror(errno, ebuf, sizeof ebuf));
+			goto done;
+		}
+		if (!create) {
+			code = lk_fail(err, LK_ENOTFOUND, "no timeline at %s",
+			    path);
+			goto done;
+		}
+		/* Created 0600 before SQLite sees it, so the timeline is
+		 * never readable by others, not even for an instant; SQLite
+		 * gives the -wal and -shm files the same mode. */
+		fd = openat(dfd, base, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			code = lk_fail(err, LK_EIO, "create timeline %s: %s",
+			    path, lk_strerror(errno, ebuf, sizeof ebuf));
+			goto done;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			code = lk_fail(err, LK_EIO, "%s: %s", what,
+			    lk_strerror(errno, ebuf, sizeof ebuf));
+			goto done;
+		}
+	}
+	if ((code = trust_check_file(&st, what, NULL, err)) != LK_OK)
+		goto done;
+	if (faccessat(dfd, base, R_OK | W_OK, 0) != 0) {
+		code = lk_fail(err, LK_EIO, "%s: %s", what,
+		    lk_strerror(errno, ebuf, sizeof ebuf));
+		goto done;
+	}
+	/* Left from before the directory was private, they would still be
+	 * opened by name. */
+	for (size_t i = 0; i < 2; i++) {
+		char *name = lk_xasprintf("%s%s", base, beside[i]);
+		char *shown = lk_xasprintf("%s%s", path, beside[i]);
+
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			code = trust_check_file(&st, what, shown, err);
+		free(name);
+		free(shown);
+		if (code != LK_OK)
+			goto done;
+	}
+	*realp = lk_xasprintf("%s%s%s", *dirp, strcmp(*dirp, "/") ? "/" : "",
+	    base);
+done:
+	if (dfd >= 0)
+		close(dfd);
+	if (code != LK_OK) {
+		free(*dirp);
+		*dirp = NULL;
+	}
+	free(dir);
+	free(what);
+	return code;
 }
 
 /*
@@ -376,30 +397,35 @@ dup_or_null(const char *s)
 	return s != NULL && *s != '\0' ? lk_xstrdup(s) : NULL;
 }
 
-enum lk_code
-store_open(const char *path, const struct store_actor *actor,
+static enum lk_code
+open_timeline(const char *path, bool create, const struct store_actor *actor,
     struct store **out, struct lk_err *err)
 {
 	struct store *s;
+	char *dir, *real;
 	int version;
 
 	*out = NULL;
 	if (path == NULL || *path == '\0')
 		return lk_fail(err, LK_EUSAGE, "timeline path is empty");
-	if (prepare_file(path, err) != LK_OK)
+	if (prepare_file(path, create, &dir, &real, err) != LK_OK)
 		return err->code;
 
 	s = lk_xcalloc(1, sizeof *s);
 	s->path = lk_xstrdup(path);
+	s->dir = dir;
 	s->actor_user = lk_xstrdup(actor && actor->user ? actor->user : "?");
 	s->actor_from = dup_or_null(actor ? actor->from : NULL);
 	s->actor_tty = dup_or_null(actor ? actor->tty : NULL);
 
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	/* The path without links: nothing for SQLite to follow. */
+	if (sqlite3_open_v2(real, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		store_db_error(s, err, "open timeline");
 		goto fail;
 	}
+	free(real);
+	real = NULL;
 	sqlite3_extended_result_codes(s->db, 1);
 	/* Every command is a short process: checkpointing the log on each
 	 * close would cost two more fsyncs a command.  store_close folds the
@@ -431,8 +457,23 @@ store_open(const char *path, const struct store_actor *actor,
 	*out = s;
 	return LK_OK;
 fail:
+	free(real);
 	store_close(&s);
 	return err->code;
+}
+
+enum lk_code
+store_open(const char *path, const struct store_actor *actor,
+    struct store **out, struct lk_err *err)
+{
+	return open_timeline(path, true, actor, out, err);
+}
+
+enum lk_code
+store_open_existing(const char *path, const struct store_actor *actor,
+    struct store **out, struct lk_err *err)
+{
+	return open_timeline(path, false, actor, out, err);
 }
 
 void
@@ -451,6 +492,7 @@ store_close(struct store **sp)
 		fold_wal(s);
 	sqlite3_close(s->db);
 	free(s->path);
+	free(s->dir);
 	free(s->actor_user);
 	free(s->actor_from);
 	free(s->actor_tty);
@@ -462,6 +504,12 @@ const char *
 store_path(const struct store *s)
 {
 	return s->path;
+}
+
+const char *
+store_dir(const struct store *s)
+{
+	return s->dir;
 }
 
 /* Netstring-style field: "len:bytes," and "~," for NULL, so that no two

@@ -105,10 +105,18 @@ char *store_default_path(void);
  * Opens (creating if needed, with its directories 0700 and the file 0600) the
  * timeline at path and migrates its schema forward.  A file that is not a
  * database, or one written by a newer lookout, is refused and left untouched.
+ * So is one that others could change or redirect: the file must be the
+ * invoker's alone (0600) and so must its directory (0700), and every
+ * directory above it must be one that only root and the invoker can change
+ * (core/trust.h); the error names the path at fault, its owner and mode.
  * The actor is copied and stamped on every event this handle appends.
  */
 enum lk_code store_open(const char *path, const struct store_actor *actor,
     struct store **out, struct lk_err *err);
+/* The same for a timeline that must exist already: for commands that only
+ * read, which create nothing ("no timeline at PATH", LK_ENOTFOUND). */
+enum lk_code store_open_existing(const char *path,
+    const struct store_actor *actor, struct store **out, struct lk_err *err);
 
 /*
  * The change feed.  A subscriber of STORE_OWN gets the events this handle
@@ -151,7 +159,11 @@ void store_event_write_json(const struct store_event *ev, FILE *out);
 /* Closes *s and sets it to NULL.  Safe on NULL. */
 void store_close(struct store **s);
 
+/* The timeline's path as it was given. */
 const char *store_path(const struct store *s);
+/* Its directory, checked private, as a path without links: where the
+ * files that live beside it go (runbook locks). */
+const char *store_dir(const struct store *s);
 
 /* Appends one event durably.  *seq (if not NULL) receives its sequence. */
 enum lk_code store_append(struct store *s, const struct store_new_event *ev,

@@ -94,6 +94,7 @@ run --db "$db" frobnicate
 expect_error "unknown command" 2 'unknown command "frobnicate"'
 
 echo "this is a grocery list" > "$T/notes.txt"
+chmod 600 "$T/notes.txt"
 sum=$(sha256sum "$T/notes.txt")
 run --db "$T/notes.txt" incident list
 expect_error "a file that is not a database" 2 'not a lookout timeline'

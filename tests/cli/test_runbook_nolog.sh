@@ -19,7 +19,7 @@ return runbook {
 LUA
 set +e
 unshare -m --propagation private sh -c '
-	mount -t tmpfs -o size=1m tmpfs "$1/small" || exit 77
+	mount -t tmpfs -o size=1m,mode=0700 tmpfs "$1/small" || exit 77
 	LOOKOUT_RUNBOOK_PATH="$1/books" "$2" --db "$1/small/t.db" run two-steps --yes 2>"$1/err" &
 	pid=$!
 	sleep 0.5

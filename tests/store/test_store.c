@@ -183,6 +183,7 @@ Test(store, refuses_a_file_that_is_not_a_database)
 	snprintf(path, sizeof path, "%s/notes.txt", fx_dir);
 	f = fopen(path, "w");
 	cr_assert_not_null(f);
+	fchmod(fileno(f), 0600);
 	for (int i = 0; i < 200; i++)
 		fputs("this is my shopping list, not a timeline\n", f);
 	fclose(f);
@@ -206,7 +207,13 @@ Test(store, refuses_an_unwritable_path)
 	cr_expect(strstr(err.msg, "not a directory") != NULL, "%s", err.msg);
 }
 
-Test(store, tightens_a_world_readable_copy)
+/*
+ * Open to others, a file or directory is refused rather than tightened:
+ * what others could do meanwhile (keep the file open for writing, plant a
+ * link) a chmod does not undo.  Left as it was, and the message says whose
+ * it is and its mode.
+ */
+Test(store, refuses_a_copy_open_to_others)
 {
 	struct store *s = NULL;
 	struct lk_err err = { 0 };
@@ -214,10 +221,122 @@ Test(store, tightens_a_world_readable_copy)
 
 	store_close(&fx_store);
 	chmod(fx_path, 0644);
-	cr_assert_eq(store_open(fx_path, &fx_actor, &s, &err), LK_OK);
-	store_close(&s);
+	cr_expect_eq(store_open(fx_path, &fx_actor, &s, &err), LK_EINPUT);
+	cr_expect_null(s);
+	cr_expect(strstr(err.msg, "not private (owner ") != NULL &&
+	    strstr(err.msg, "mode 0644)") != NULL, "%s", err.msg);
 	stat(fx_path, &st);
-	cr_expect_eq(st.st_mode & 0777, 0600);
+	cr_expect_eq(st.st_mode & 0777, 0644);
+}
+
+Test(store, refuses_a_directory_open_to_others)
+{
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	struct stat st;
+	char dir[600], want[700];
+
+	store_close(&fx_store);
+	snprintf(dir, sizeof dir, "%s/state/lookout", fx_dir);
+	chmod(dir, 0755);
+	cr_expect_eq(store_open(fx_path, &fx_actor, &s, &err), LK_EINPUT);
+	snprintf(want, sizeof want, "directory %s is not private (owner ", dir);
+	cr_expect(strstr(err.msg, want) != NULL &&
+	    strstr(err.msg, "mode 0755)") != NULL, "%s", err.msg);
+	stat(dir, &st);
+	cr_expect_eq(st.st_mode & 0777, 0755);
+}
+
+Test(store, refuses_a_directory_above_that_others_can_write)
+{
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	char dir[600], want[700];
+
+	store_close(&fx_store);
+	snprintf(dir, sizeof dir, "%s/state", fx_dir);
+	chmod(dir, 0777);
+	cr_expect_eq(store_open(fx_path, &fx_actor, &s, &err), LK_EINPUT);
+	snprintf(want, sizeof want, "directory %s can be changed by others",
+	    dir);
+	cr_expect(strstr(err.msg, want) != NULL, "%s", err.msg);
+	/* Sticky, as /tmp: others cannot rename what is ours in it. */
+	chmod(dir, 01777);
+	cr_expect_eq(store_open(fx_path, &fx_actor, &s, &err), LK_OK, "%s",
+	    err.msg);
+	store_close(&s);
+}
+
+Test(store, refuses_a_planted_wal_link)
+{
+	char wal[600], victim[600];
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	struct stat st;
+
+	store_close(&fx_store);
+	snprintf(wal, sizeof wal, "%s-wal", fx_path);
+	snprintf(victim, sizeof victim, "%s/victim", fx_dir);
+	close(open(victim, O_CREAT | O_WRONLY, 0644));
+	unlink(wal);
+	cr_assert_eq(symlink(victim, wal), 0);
+	cr_expect_eq(store_open(fx_path, &fx_actor, &s, &err), LK_EINPUT);
+	cr_expect(strstr(err.msg, "-wal is a symbolic link") != NULL, "%s",
+	    err.msg);
+	cr_assert_eq(stat(victim, &st), 0);
+	cr_expect_eq(st.st_size, 0);
+	cr_expect_eq(st.st_mode & 0777, 0644);
+}
+
+Test(store, follows_a_link_only_where_nobody_else_could_plant_it)
+{
+	char link[700], path[800], real[600], pub[600];
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+
+	store_close(&fx_store);
+	snprintf(real, sizeof real, "%s/state/lookout", fx_dir);
+	snprintf(link, sizeof link, "%s/alias", fx_dir);
+	cr_assert_eq(symlink("state/lookout", link), 0);
+	snprintf(path, sizeof path, "%s/timeline.db", link);
+	cr_assert_eq(store_open(path, &fx_actor, &s, &err), LK_OK, "%s",
+	    err.msg);
+	cr_expect_str_eq(store_dir(s), real);
+	store_close(&s);
+
+	/* The same link where others may write: anyone could have made it. */
+	snprintf(pub, sizeof pub, "%s/pub", fx_dir);
+	cr_assert_eq(mkdir(pub, 0700), 0);
+	chmod(pub, 0777);
+	snprintf(link, sizeof link, "%s/alias", pub);
+	cr_assert_eq(symlink(real, link), 0);
+	snprintf(path, sizeof path, "%s/timeline.db", link);
+	cr_expect_eq(store_open(path, &fx_actor, &s, &err), LK_EINPUT);
+	cr_expect(strstr(err.msg, "/pub/alias is a symbolic link owned by ") != NULL,
+	    "%s", err.msg);
+}
+
+Test(store, a_timeline_that_must_exist_creates_nothing)
+{
+	char dir[600], path[700];
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	struct stat st;
+
+	snprintf(dir, sizeof dir, "%s/elsewhere", fx_dir);
+	snprintf(path, sizeof path, "%s/timeline.db", dir);
+	cr_expect_eq(store_open_existing(path, &fx_actor, &s, &err),
+	    LK_ENOTFOUND);
+	cr_expect(strstr(err.msg, "no timeline at ") != NULL, "%s", err.msg);
+	cr_expect_neq(stat(dir, &st), 0, "%s was created", dir);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	cr_expect_eq(store_open_existing(path, &fx_actor, &s, &err),
+	    LK_ENOTFOUND);
+	cr_expect_neq(stat(path, &st), 0, "%s was created", path);
+	/* And one that exists opens. */
+	cr_expect_eq(store_open_existing(fx_path, &fx_actor, &s, &err), LK_OK,
+	    "%s", err.msg);
+	store_close(&s);
 }
 
 Test(store, incident_lifecycle)
