@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,7 +199,6 @@ int
 cli_session_open(struct cli *cli, struct cli_session *s, bool probes)
 {
 	struct lk_err err = { 0 };
-	char *dbdir;
 	int rc;
 
 	memset(s, 0, sizeof *s);
@@ -210,9 +208,8 @@ cli_session_open(struct cli *cli, struct cli_session *s, bool probes)
 		cli_session_close(s);
 		return cli_error(&err);
 	}
-	dbdir = lk_xstrdup(store_path(s->store));
-	s->lock_dir = lk_xasprintf("%s/locks", dirname(dbdir));
-	free(dbdir);
+	/* Beside the timeline, in its private directory (store_dir). */
+	s->lock_dir = lk_xasprintf("%s/locks", store_dir(s->store));
 	s->loop = loop_new();
 	if (probes && s->cfg != NULL && config_nservices(s->cfg) +
 	    config_nqueues(s->cfg) > 0) {

@@ -941,13 +941,13 @@ rb_run_start(struct loop *loop, struct store *store, struct probes *probes,
 		char holder[512];
 
 		run->lock_fd = rb_lock_acquire(opts->lock_dir, book->name,
-		    run->params_json, holder, sizeof holder);
-		if (run->lock_fd < 0) {
+		    run->params_json, holder, sizeof holder, err);
+		if (run->lock_fd == -1)
 			lk_fail(err, LK_ESTATE, "runbook %s with these "
 			    "parameters is already running: %s", book->name,
 			    holder);
+		if (run->lock_fd < 0)
 			goto fail;
-		}
 	}
 	if (opts->resume) {
 		const struct store_run *r = run->recorded;

@@ -14,43 +14,72 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/trust.h"
 #include "../core/util.h"
 #include "../store/store.h"
 
 static char *
-lock_path(const char *dir, const char *runbook, const char *params)
+lock_name(const char *runbook, const char *params)
 {
 	char sha[STORE_HASH_HEX];
 	char *key = lk_xasprintf("%s\n%s", runbook, params ? params : "{}");
 
 	store_sha256_hex(key, strlen(key), sha);
 	free(key);
-	return lk_xasprintf("%s/%.24s.lock", dir, sha);
+	return lk_xasprintf("%.24s.lock", sha);
+}
+
+/*
+ * The lock directory is opened as trust.h walks it: the invoker's alone
+ * (0700), created so if missing, on a path that only root and the invoker
+ * can change.  Otherwise someone else could plant a lock file there as a
+ * link, and the ftruncate() and pwrite() below would land on their choice
+ * of file; the file is opened relative to the checked directory with
+ * O_NOFOLLOW for the same reason.
+ */
+static enum lk_code
+lock_dir_open(const char *dir, bool create, int *dfd, struct lk_err *err)
+{
+	char *what = lk_xasprintf("runbook lock directory %s", dir);
+	enum lk_code code = trust_open_dir(dir, TRUST_STABLE | TRUST_PRIVATE |
+	    (create ? TRUST_CREATE : 0), what, dfd, NULL, err);
+
+	free(what);
+	return code;
 }
 
 int
 rb_lock_acquire(const char *dir, const char *runbook, const char *params,
-    char *holder, size_t len)
+    char *holder, size_t len, struct lk_err *err)
 {
-	char *path = lock_path(dir, runbook, params);
+	char *name = lock_name(runbook, params);
 	struct lk_identity id;
-	char iso[LK_ISO_LEN], info[512];
-	int fd, n;
+	char iso[LK_ISO_LEN], info[512], ebuf[128], *what;
+	struct stat st;
+	int dfd, fd, n;
 
 	holder[0] = '\0';
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(holder, len, "cannot create %s: %s", dir,
-		    strerror(errno));
-		free(path);
-		return -1;
+	if (lock_dir_open(dir, true, &dfd, err) != LK_OK) {
+		free(name);
+		return -2;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	what = lk_xasprintf("runbook lock %s/%s", dir, name);
+	/* O_NOFOLLOW holds anyway; this says why in words. */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    trust_check_file(&st, what, NULL, err) != LK_OK)
+		fd = -2;
+	else if ((fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0)
+		lk_fail(err, LK_EIO, "%s: %s", what,
+		    lk_strerror(errno, ebuf, sizeof ebuf));
+	free(what);
 	if (fd < 0) {
-		snprintf(holder, len, "cannot open %s: %s", path,
-		    strerror(errno));
-		free(path);
-		return -1;
+		close(dfd);
+		free(name);
+		return -2;
 	}
+	close(dfd);
+	free(name);
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		ssize_t got = pread(fd, info, sizeof info - 1, 0);
 
@@ -58,7 +87,6 @@ rb_lock_acquire(const char *dir, const char *runbook, const char *params,
 		info[strcspn(info, "\n")] = '\0';
 		snprintf(holder, len, "%s", info[0] ? info : "another process");
 		close(fd);
-		free(path);
 		return -1;
 	}
 	lk_identity_detect(&id);
@@ -69,18 +97,22 @@ rb_lock_acquire(const char *dir, const char *runbook, const char *params,
 	/* Who holds the lock is a courtesy: the lock holds without it. */
 	if (ftruncate(fd, 0) == 0)
 		(void)!pwrite(fd, info, (size_t)n, 0);
-	free(path);
 	return fd;
 }
 
 bool
 rb_lock_held(const char *dir, const char *runbook, const char *params)
 {
-	char *path = lock_path(dir, runbook, params);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *name = lock_name(runbook, params);
 	bool held = false;
+	int dfd, fd = -1;
 
-	free(path);
+	/* A directory that is missing or not trusted holds no lock of ours. */
+	if (lock_dir_open(dir, false, &dfd, NULL) == LK_OK) {
+		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		close(dfd);
+	}
+	free(name);
 	if (fd < 0)
 		return false;
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0)

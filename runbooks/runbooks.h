@@ -148,12 +148,14 @@ struct rb_run_opts {
  * be NULL) answer service.state and queue.state.  Caller owns *out.
  */
 /*
- * The lock behind "one run per runbook and target": returns an fd that
- * holds it until closed (or the process dies), or -1 with who holds it
- * (or why it could not be taken) in holder.
+ * The lock behind "one run per runbook and target", a file in dir, which
+ * must be the invoker's alone (it is created 0700 if missing): returns an
+ * fd that holds it until closed (or the process dies); -1 when another
+ * process holds it, with who in holder; -2 when it cannot be taken, with
+ * why in err.
  */
 int rb_lock_acquire(const char *dir, const char *runbook, const char *params,
-    char *holder, size_t len);
+    char *holder, size_t len, struct lk_err *err);
 bool rb_lock_held(const char *dir, const char *runbook, const char *params);
 
 enum lk_code rb_run_start(struct loop *loop, struct store *store,
