@@ -6,8 +6,11 @@
  * so a 100,000-event incident costs one pass and constant memory.
  */
 #include "private.h"
+#include "../core/trust.h"
+#include "../core/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -678,33 +681,56 @@ store_export(struct store *s, int64_t id, enum store_format f, FILE *out,
  * Writes to a temporary file beside the target and renames it into place,
  * so an interrupted export never leaves half a postmortem under the name.
  */
+/*
+ * The file is made in a directory opened as trust.h walks it, following
+ * no link that someone else could have planted on the way, and everything
+ * after is relative to that directory's fd: the temporary file is created
+ * with O_EXCL and O_NOFOLLOW and renamed over the name, which replaces a
+ * link found there instead of writing through it.  Whoever can write the
+ * directory can still replace the export afterwards, but cannot make it
+ * land anywhere else.
+ */
 enum lk_code
 store_export_file(struct store *s, int64_t id, enum store_format f,
     const char *path, struct lk_err *err)
 {
-	char *tmp = lk_xasprintf("%s.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	FILE *out;
+	const char *base;
+	char *dir = trust_split(path, &base);
+	char *what = lk_xasprintf("write %s", path);
+	char *tmp = NULL, ebuf[128];
 	enum lk_code code;
+	FILE *out;
+	int dfd = -1, fd = -1;
 
-	if (fd < 0) {
-		lk_fail(err, LK_EIO, "write %s: %s", path, strerror(errno));
-		free(tmp);
-		return err->code;
+	if (dir == NULL) {
+		code = lk_fail(err, LK_EUSAGE, "%s: not a file name", what);
+		goto done;
+	}
+	if ((code = trust_open_dir(dir, 0, what, &dfd, NULL, err)) != LK_OK)
+		goto done;
+	if ((fd = trust_tmpfile(dfd, base, &tmp)) < 0) {
+		code = lk_fail(err, LK_EIO, "%s: %s", what,
+		    lk_strerror(errno, ebuf, sizeof ebuf));
+		goto done;
 	}
 	out = fdopen(fd, "w");
 	code = store_export(s, id, f, out, err);
 	if (code == LK_OK && (fflush(out) != 0 || fsync(fd) != 0))
-		code = lk_fail(err, LK_EIO, "write %s: %s", path,
-		    strerror(errno));
+		code = lk_fail(err, LK_EIO, "%s: %s", what,
+		    lk_strerror(errno, ebuf, sizeof ebuf));
 	if (fclose(out) != 0 && code == LK_OK)
-		code = lk_fail(err, LK_EIO, "write %s: %s", path,
-		    strerror(errno));
-	if (code == LK_OK && rename(tmp, path) != 0)
-		code = lk_fail(err, LK_EIO, "write %s: %s", path,
-		    strerror(errno));
+		code = lk_fail(err, LK_EIO, "%s: %s", what,
+		    lk_strerror(errno, ebuf, sizeof ebuf));
+	if (code == LK_OK && renameat(dfd, tmp, dfd, base) != 0)
+		code = lk_fail(err, LK_EIO, "%s: %s", what,
+		    lk_strerror(errno, ebuf, sizeof ebuf));
 	if (code != LK_OK)
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
+done:
+	if (dfd >= 0)
+		close(dfd);
 	free(tmp);
+	free(what);
+	free(dir);
 	return code;
 }

@@ -376,7 +376,8 @@ enum lk_code store_export(struct store *s, int64_t id, enum store_format f,
 
 /* The same into the file at path, written whole or not at all (a
  * temporary file beside it, renamed into place), readable only by its
- * owner. */
+ * owner.  A link on the way to path that someone else could have planted
+ * is not followed (core/trust.h); a link at path is replaced. */
 enum lk_code store_export_file(struct store *s, int64_t id,
     enum store_format f, const char *path, struct lk_err *err);
 

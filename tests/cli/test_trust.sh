@@ -1,7 +1,7 @@
 #!/bin/sh
 # A host shared with other users (DESIGN.md, "Trust"): nobody, through
-# setpriv, plants links where root's lookout will create its timeline and
-# the files beside it.  lookout follows none of them, and a
+# setpriv, plants links where root's lookout will create its timeline, the
+# files beside it and an export.  lookout follows none of them, and a
 # state directory open to others is refused, named with its owner and
 # mode, and left as it was.
 set -eu
@@ -82,4 +82,18 @@ default_path incident list
 expect_error "so is one that belongs to someone else" 2 "not private \(owner nobody, mode 0600\)"
 chown root "$T/state/lookout/timeline.db"
 
+# --- exports ----------------------------------------------------------------
+db="$T/t.db"
+id=$("$LOOKOUT" --db "$db" incident open "export me")
+mkdir "$H/drop"; chown nobody:nogroup "$H/drop"
+as_nobody ln -s "$H/rootonly" "$H/drop/out"
+run --db "$db" export "$id" -o "$H/drop/out/pm.md"
+expect_error "an export does not follow a link another user planted" 2 \
+    "write $H/drop/out/pm.md: $H/drop/out is a symbolic link owned by nobody, in a directory others can write"
+check "nothing was written where it points" test -z "$(ls -A "$H/rootonly")"
+as_nobody ln -s "$H/victim" "$H/drop/pm.md"
+run --db "$db" export "$id" -o "$H/drop/pm.md"
+check "a link planted where the export goes is replaced, not written through" \
+    sh -c '[ "$1" -eq 0 ] && [ ! -L "$2/drop/pm.md" ] && [ -s "$2/drop/pm.md" ] && [ ! -s "$2/victim" ]' _ "$rc" "$H"
+check "and the export is root's alone" test "$(stat -c '%U %a' "$H/drop/pm.md")" = "root 600"
 done_testing

@@ -1,7 +1,10 @@
 /* store: the postmortem, JSON and CSV exports. */
 #include "fixture.h"
 
+#include <fcntl.h>
 #include <jansson.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 #include <stdio.h>
@@ -262,4 +265,55 @@ Test(export, inferred_milestones_say_so)
 	    strstr(js, "\"inferred\":[\"detected\",\"mitigated\"]"), "%s", js);
 	free(md);
 	free(js);
+}
+
+/*
+ * An export is written in the directory the path names without following
+ * a link that someone else could have planted on the way there; a link in
+ * a directory only its owner can write is followed, and a link where the
+ * file goes is replaced, not written through.
+ */
+Test(export, to_a_file_follows_no_link_others_could_plant)
+{
+	char pub[600], priv[600], link[700], path[800], victim[600];
+	struct lk_err err = { 0 };
+	struct stat st;
+	int64_t id = seed_incident();
+
+	snprintf(priv, sizeof priv, "%s/private", fx_dir);
+	snprintf(pub, sizeof pub, "%s/pub", fx_dir);
+	cr_assert_eq(mkdir(priv, 0700), 0);
+	cr_assert_eq(mkdir(pub, 0700), 0);
+	chmod(pub, 0777);
+	snprintf(link, sizeof link, "%s/out", pub);
+	cr_assert_eq(symlink(priv, link), 0);
+	snprintf(path, sizeof path, "%s/pm.md", link);
+	cr_expect_eq(store_export_file(fx_store, id, STORE_MD, path, &err),
+	    LK_EINPUT);
+	cr_expect(strstr(err.msg, "/pub/out is a symbolic link owned by ") !=
+	    NULL, "%s", err.msg);
+	snprintf(path, sizeof path, "%s/pm.md", priv);
+	cr_expect_neq(stat(path, &st), 0, "the export went through the link");
+
+	/* In a directory only its owner writes, the same link is followed. */
+	snprintf(link, sizeof link, "%s/out", fx_dir);
+	cr_assert_eq(symlink("private", link), 0);
+	snprintf(path, sizeof path, "%s/pm.md", link);
+	cr_expect_eq(store_export_file(fx_store, id, STORE_MD, path, &err),
+	    LK_OK, "%s", err.msg);
+	snprintf(path, sizeof path, "%s/pm.md", priv);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0600);
+
+	/* A link where the file goes is replaced. */
+	snprintf(victim, sizeof victim, "%s/victim", fx_dir);
+	close(open(victim, O_CREAT | O_WRONLY, 0644));
+	snprintf(path, sizeof path, "%s/pm2.md", pub);
+	cr_assert_eq(symlink(victim, path), 0);
+	cr_expect_eq(store_export_file(fx_store, id, STORE_MD, path, &err),
+	    LK_OK, "%s", err.msg);
+	cr_assert_eq(lstat(path, &st), 0);
+	cr_expect(S_ISREG(st.st_mode), "the link is still there");
+	cr_assert_eq(stat(victim, &st), 0);
+	cr_expect_eq(st.st_size, 0, "the export went through the link");
 }
