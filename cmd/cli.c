@@ -53,8 +53,8 @@ cli_store_path(const struct cli *cli)
 	return cli->db_path ? lk_xstrdup(cli->db_path) : store_default_path();
 }
 
-enum lk_code
-cli_open_store(struct cli *cli, struct store **s, struct lk_err *err)
+static enum lk_code
+open_store(struct cli *cli, bool create, struct store **s, struct lk_err *err)
 {
 	struct lk_identity id;
 	struct store_actor actor;
@@ -65,9 +65,41 @@ cli_open_store(struct cli *cli, struct store **s, struct lk_err *err)
 	actor.user = id.user;
 	actor.from = id.from[0] ? id.from : NULL;
 	actor.tty = id.tty[0] ? id.tty : NULL;
-	code = store_open(path, &actor, s, err);
+	code = create ? store_open(path, &actor, s, err) :
+	    store_open_existing(path, &actor, s, err);
 	free(path);
 	return code;
+}
+
+enum lk_code
+cli_open_store(struct cli *cli, struct store **s, struct lk_err *err)
+{
+	return open_store(cli, true, s, err);
+}
+
+enum lk_code
+cli_read_store(struct cli *cli, struct store **s, struct lk_err *err)
+{
+	return open_store(cli, false, s, err);
+}
+
+int
+cli_empty_list(const struct lk_err *err, bool json, const char *none)
+{
+	if (err->code != LK_ENOTFOUND)
+		return cli_error(err);
+	if (json)
+		puts("[]");
+	else
+		printf("%s: %s\n", none, err->msg);
+	return 0;
+}
+
+char *
+cli_lock_dir(const struct store *s)
+{
+	/* Beside the timeline, in its private directory (store_dir). */
+	return lk_xasprintf("%s/locks", store_dir(s));
 }
 
 

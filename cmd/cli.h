@@ -81,9 +81,22 @@ int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * caller frees it. */
 char *cli_store_path(const struct cli *cli);
 
-/* Opens the timeline the command line points at, as the current user. */
+/* Opens the timeline the command line points at, as the current user,
+ * creating it if need be. */
 enum lk_code cli_open_store(struct cli *cli, struct store **s,
     struct lk_err *err);
+/* The same for a command that only reads, or needs something recorded
+ * already: it creates nothing ("no timeline at PATH", LK_ENOTFOUND). */
+enum lk_code cli_read_store(struct cli *cli, struct store **s,
+    struct lk_err *err);
+/*
+ * For a list command that found no timeline (err from cli_read_store):
+ * an empty list, "[]" with json or "<none>: no timeline at PATH", exit 0;
+ * any other error is printed as cli_error() does.
+ */
+int cli_empty_list(const struct lk_err *err, bool json, const char *none);
+/* Where the runbook locks of the timeline s are; the caller frees it. */
+char *cli_lock_dir(const struct store *s);
 
 struct config;
 
@@ -139,10 +152,12 @@ struct cli_session {
 	char *lock_dir;
 };
 
-/* Opens config (optional), timeline and loop; starts the probes when
- * probes is set and the config watches anything.  Returns -1 on success,
- * else the exit status (the session is then closed). */
-int cli_session_open(struct cli *cli, struct cli_session *s, bool probes);
+/* Opens config (optional), timeline (creating it when create is set) and
+ * loop; starts the probes when probes is set and the config watches
+ * anything.  Returns -1 on success, else the exit status (the session is
+ * then closed). */
+int cli_session_open(struct cli *cli, struct cli_session *s, bool create,
+    bool probes);
 void cli_session_close(struct cli_session *s);
 
 /* Runs book (which the run takes) to its end on the terminal; returns the

@@ -41,7 +41,7 @@ cmd_console(struct cli *cli, int argc, char **argv)
 	}
 	/* The console reads the state as it comes, so the session does not
 	 * wait for the probes to settle first. */
-	if ((rc = cli_session_open(cli, &s, false)) >= 0)
+	if ((rc = cli_session_open(cli, &s, true, false)) >= 0)
 		return rc;
 	if (probes_new(s.loop, s.cfg, s.store, &s.probes, &err) != LK_OK) {
 		cli_session_close(&s);

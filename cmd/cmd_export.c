@@ -58,7 +58,7 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	if (cli_parse_id("incident id", argv[optind], &id, &err) != LK_OK ||
 	    store_format_parse(o.format, &f, &err) != LK_OK)
 		return cli_error(&err);
-	if (cli_open_store(cli, &s, &err) != LK_OK)
+	if (cli_read_store(cli, &s, &err) != LK_OK)
 		return cli_error(&err);
 	if (o.output != NULL && strcmp(o.output, "-") != 0) {
 		rc = store_export_file(s, id, f, o.output, &err) == LK_OK ? 0 :

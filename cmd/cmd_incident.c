@@ -162,8 +162,8 @@ incident_list(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage("incident list: unexpected \"%s\"",
 		    argv[optind]);
-	if (cli_open_store(cli, &s, &err) != LK_OK)
-		return cli_error(&err);
+	if (cli_read_store(cli, &s, &err) != LK_OK)
+		return cli_empty_list(&err, json, "no incidents");
 	if (json)
 		c.array = json_array();
 	if (store_incident_foreach(s, list_one, &c, &err) != LK_OK) {
@@ -216,7 +216,7 @@ incident_show(struct cli *cli, int argc, char **argv)
 		return cli_usage("incident show takes one incident ID");
 	if (cli_parse_id("incident id", argv[optind], &id, &err) != LK_OK)
 		return cli_error(&err);
-	if (cli_open_store(cli, &s, &err) != LK_OK)
+	if (cli_read_store(cli, &s, &err) != LK_OK)
 		return cli_error(&err);
 	if (json) {
 		rc = store_export(s, id, STORE_JSON, stdout, &err) == LK_OK ?
@@ -261,7 +261,8 @@ incident_update(struct cli *cli, const char *verb, int milestone, int argc,
 	if (cli_parse_id("incident id", argv[optind], &id, &err) != LK_OK)
 		return cli_error(&err);
 	text = cli_join_words(argc, argv, optind + 1);
-	if (cli_open_store(cli, &s, &err) != LK_OK)
+	/* Only an incident that exists takes a note: no timeline to make. */
+	if (cli_read_store(cli, &s, &err) != LK_OK)
 		rc = cli_error(&err);
 	else if (milestone < 0)
 		rc = store_incident_note(s, id, text, &err) == LK_OK ? 0 :

@@ -51,7 +51,8 @@ cmd_replay(struct cli *cli, int argc, char **argv)
 		rc = cli_error(&err);
 		goto out;
 	}
-	if ((rc = cli_session_open(cli, &s, true)) >= 0)
+	/* A replay needs a recorded run: no timeline, nothing to create. */
+	if ((rc = cli_session_open(cli, &s, false, true)) >= 0)
 		goto out;
 	if (store_run_get(s.store, id, &r, &err) != LK_OK) {
 		rc = cli_error(&err);

@@ -54,7 +54,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		    "and its parameters are the recorded ones");
 		goto out;
 	}
-	if ((rc = cli_session_open(cli, &s, true)) >= 0)
+	if ((rc = cli_session_open(cli, &s, true, true)) >= 0)
 		goto out;
 	if (a.o.resume != 0) {
 		struct store_run *r = NULL;

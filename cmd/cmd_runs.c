@@ -2,22 +2,13 @@
  * lookout runs: the recorded runbook runs.
  */
 #include "cli.h"
-#include "../config/config.h"
-#include "../core/loop.h"
 #include "../core/util.h"
-#include "../probes/probes.h"
 #include "../runbooks/runbooks.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
-#include <libgen.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char runs_help[] =
 "usage: lookout runs [--json]\n"
@@ -27,7 +18,7 @@ static const char runs_help[] =
 "as interrupted and can be continued with lookout run --resume RUN_ID.\n";
 
 struct runs_ctx {
-	struct cli_session *s;
+	char *lock_dir;
 	json_t *array;
 	int n;
 };
@@ -37,7 +28,7 @@ static const char *
 effective_status(struct runs_ctx *c, const struct store_run *r)
 {
 	if (strcmp(r->status, "running") == 0 && !r->dry_run &&
-	    !rb_lock_held(c->s->lock_dir, r->runbook, r->params))
+	    !rb_lock_held(c->lock_dir, r->runbook, r->params))
 		return "interrupted";
 	return r->status;
 }
@@ -86,28 +77,29 @@ static int
 cmd_runs(struct cli *cli, int argc, char **argv)
 {
 	struct runs_ctx c = { 0 };
-	struct cli_session s;
+	struct store *s = NULL;
 	struct lk_err err = { 0 };
 	bool json;
 	int rc;
 
 	if ((rc = cli_json_only("runs", argc, argv, runs_help, &json)) >= 0)
 		return rc;
-	if ((rc = cli_session_open(cli, &s, false)) >= 0)
-		return rc;
-	c.s = &s;
+	if (cli_read_store(cli, &s, &err) != LK_OK)
+		return cli_empty_list(&err, json, "no runs recorded");
+	c.lock_dir = cli_lock_dir(s);
 	if (json)
 		c.array = json_array();
-	rc = store_run_foreach(s.store, runs_one, &c, &err) == LK_OK ? 0 :
+	rc = store_run_foreach(s, runs_one, &c, &err) == LK_OK ? 0 :
 	    cli_error(&err);
 	if (rc == 0 && json) {
 		json_dumpf(c.array, stdout, JSON_INDENT(1));
 		fputc('\n', stdout);
 	} else if (rc == 0 && c.n == 0) {
-		printf("no runs recorded in %s\n", store_path(s.store));
+		printf("no runs recorded in %s\n", store_path(s));
 	}
 	json_decref(c.array);
-	cli_session_close(&s);
+	free(c.lock_dir);
+	store_close(&s);
 	return rc;
 }
 

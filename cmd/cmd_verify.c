@@ -28,7 +28,9 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 		return cli_usage("verify takes at most one incident ID");
 	if (argc - optind == 1 && cli_parse_id("incident id", argv[optind], &id, &err) != LK_OK)
 		return cli_error(&err);
-	if (cli_open_store(cli, &s, &err) != LK_OK)
+	/* A missing timeline is not one that verifies: it may be one that
+	 * was deleted. */
+	if (cli_read_store(cli, &s, &err) != LK_OK)
 		return cli_error(&err);
 	if (store_verify(s, id, &r, &err) != LK_OK) {
 		rc = cli_error(&err);

@@ -196,7 +196,8 @@ cli_session_close(struct cli_session *s)
 /* Opens config (optional), timeline and loop; starts the probes when the
  * config watches anything, so service.state and queue.state answer. */
 int
-cli_session_open(struct cli *cli, struct cli_session *s, bool probes)
+cli_session_open(struct cli *cli, struct cli_session *s, bool create,
+    bool probes)
 {
 	struct lk_err err = { 0 };
 	int rc;
@@ -204,12 +205,12 @@ cli_session_open(struct cli *cli, struct cli_session *s, bool probes)
 	memset(s, 0, sizeof *s);
 	if ((rc = cli_load_config(cli, &s->cfg)) >= 0)
 		return rc;
-	if (cli_open_store(cli, &s->store, &err) != LK_OK) {
+	if ((create ? cli_open_store(cli, &s->store, &err) :
+	    cli_read_store(cli, &s->store, &err)) != LK_OK) {
 		cli_session_close(s);
 		return cli_error(&err);
 	}
-	/* Beside the timeline, in its private directory (store_dir). */
-	s->lock_dir = lk_xasprintf("%s/locks", store_dir(s->store));
+	s->lock_dir = cli_lock_dir(s->store);
 	s->loop = loop_new();
 	if (probes && s->cfg != NULL && config_nservices(s->cfg) +
 	    config_nqueues(s->cfg) > 0) {

@@ -109,4 +109,23 @@ check "the newer database is left untouched" test "$(sha256sum "$T/newer.db")" =
 
 run --db "$T/notes.txt/sub/timeline.db" incident list
 expect_error "an unwritable path" 2 'not a directory'
+
+# Commands that only read, or need an incident or run recorded already,
+# create nothing where there is no timeline.
+for cmd in "incident show 1" "incident show 1 --json" "verify" "export 1" \
+    "export 1 -o $T/pm-none.md" "incident note 1 x" "incident ack 1" "replay 1"; do
+	# shellcheck disable=SC2086
+	run --db "$T/none/timeline.db" $cmd
+	expect_error "$cmd without a timeline: says so" 2 "^lookout: no timeline at $T/none/timeline.db\$"
+done
+for cmd in "incident list" "runs"; do
+	# shellcheck disable=SC2086
+	run --db "$T/none/timeline.db" $cmd
+	check "$cmd without a timeline: an empty list that says why" sh -c \
+	    '[ "$1" -eq 0 ] && [ -z "$3" ] && printf "%s" "$2" | grep -q "^no .*: no timeline at $4\$"' _ "$rc" "$out" "$err" "$T/none/timeline.db"
+	run --db "$T/none/timeline.db" $cmd --json
+	check "$cmd --json without a timeline: []" test "$rc:$out" = "0:[]"
+done
+check "none of them created the timeline, its directory or an export" \
+    test ! -e "$T/none" -a ! -e "$T/pm-none.md"
 done_testing
