@@ -223,7 +223,11 @@ cli_print_text(FILE *out, const char *s)
 
 	if (s == NULL)
 		return;
-	lk_buf_add_term(&b, s, strlen(s), true);
+	if (!cli_term_is(out)) {
+		fputs(s, out);
+		return;
+	}
+	lk_buf_add_term(&b, s, strlen(s), cli_term_utf8());
 	if (b.s != NULL)
 		fputs(b.s, out);
 	lk_buf_free(&b);

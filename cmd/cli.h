@@ -137,9 +137,33 @@ int cli_no_opt(int c, const char *val, void *arg);
  * caller frees it. */
 char *cli_join_words(int argc, char **argv, int from);
 
-/* Writes text from outside (a title, a note) as one line of terminal text:
- * control characters cannot move the cursor or hide the rest of the line. */
+/*
+ * Writes text from outside (a title, a note) that should read as one line:
+ * on a terminal (cli_term_is) a line break in it shows as "^J" instead of
+ * starting a line that looks like the next row; elsewhere it is written
+ * as it is.
+ */
 void cli_print_text(FILE *out, const char *s);
+
+/* --- the terminal (term.c) ------------------------------------------------ */
+
+/*
+ * Makes stderr, where it is a terminal, a stream that escapes every
+ * control character, bidirectional override and byte that is not UTF-8
+ * but the line ends, as lk_term_filter() does.  Called once, from main(),
+ * before anything is printed.
+ */
+void cli_term_setup(void);
+/* The same for stdout, for every command but the console, whose screen is
+ * curses' to draw (and escape: tui/draw.c). */
+void cli_term_stdout(void);
+/* Whether f is one of those streams. */
+bool cli_term_is(FILE *f);
+/* Whether the terminal takes UTF-8 (its locale's character set). */
+bool cli_term_utf8(void);
+/* An unbuffered stream of the same kind on the terminal fd, which stays
+ * open when the stream is closed (the prompts on /dev/tty). */
+FILE *cli_term_open(int fd);
 
 /* --- running runbooks (runner.c) ------------------------------------------ */
 

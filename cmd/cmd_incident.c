@@ -93,8 +93,10 @@ done:
 static void
 print_services(FILE *out, const struct store_incident *inc)
 {
-	for (size_t i = 0; i < inc->nservices; i++)
-		fprintf(out, "%s%s", i ? "," : "", inc->services[i]);
+	for (size_t i = 0; i < inc->nservices; i++) {
+		fputs(i ? "," : "", out);
+		cli_print_text(out, inc->services[i]);
+	}
 	if (inc->nservices == 0)
 		fputs("-", out);
 }

@@ -151,6 +151,8 @@ main(int argc, char **argv)
 
 	/* The timeline and exports are private to their owner. */
 	umask(077);
+	/* Before anything is printed: see term.c. */
+	cli_term_setup();
 
 	if ((rc = take_globals(&cli, &argc, argv)) >= 0)
 		return rc;
@@ -179,5 +181,7 @@ main(int argc, char **argv)
 		fputs(e->help, stdout);
 		return 0;
 	}
+	if (e != &cmd_console_entry)
+		cli_term_stdout();
 	return e->exec(&cli, argc - 1, argv + 1);
 }

@@ -27,27 +27,19 @@
 struct term {
 	struct loop *loop;
 	int tty;			/* -1: no terminal */
+	FILE *out;			/* on tty, escaping (term.c) */
 	struct rb_run *run;
 	enum { WAIT_NONE, WAIT_CONFIRM, WAIT_ASK } waiting;
 	char line[1024];
 	size_t len;
 };
 
+/* A prompt may carry the runbook's words (ask): escaped as any output. */
 static void
 tty_write(struct term *t, const char *s)
 {
-	size_t n = strlen(s);
-
-	while (n > 0 && t->tty >= 0) {
-		ssize_t w = write(t->tty, s, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		s += w;
-		n -= (size_t)w;
-	}
+	if (t->out != NULL)
+		fputs(s, t->out);
 }
 
 static void
@@ -249,6 +241,7 @@ cli_drive_run(struct cli_session *s, struct rb_book *book, struct rb_run_opts *o
 			    "on: add --yes to run every step without asking\n");
 			return 2;
 		}
+		t.out = cli_term_open(t.tty);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	/* Interrupts: they stop a step's Lua even inside a library call. */
@@ -261,6 +254,8 @@ cli_drive_run(struct cli_session *s, struct rb_book *book, struct rb_run_opts *o
 	if (rb_run_start(s->loop, s->store, s->probes, s->cfg, book, o,
 	    &term_fe, &t, &run, &err) != LK_OK) {
 		rb_book_free(&book);
+		if (t.out != NULL)
+			fclose(t.out);
 		if (t.tty >= 0)
 			close(t.tty);
 		return cli_error(&err);
@@ -274,6 +269,7 @@ cli_drive_run(struct cli_session *s, struct rb_book *book, struct rb_run_opts *o
 	rc = rb_run_exit_status(run);
 	if (t.tty >= 0) {
 		loop_del_fd(s->loop, t.tty, LOOP_READABLE);
+		fclose(t.out);
 		close(t.tty);
 	}
 	store_unsubscribe(s->store, sub);

@@ -96,38 +96,60 @@ lk_buf_printf(struct lk_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/* The length of the UTF-8 sequence that byte c starts (0: none can start
+ * with it), and the range its second byte must be in. */
+static size_t
+utf8_lead(unsigned char c, unsigned char *lo, unsigned char *hi)
+{
+	*lo = 0x80;
+	*hi = 0xbf;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (c == 0xe0)
+			*lo = 0xa0;		/* overlong */
+		else if (c == 0xed)
+			*hi = 0x9f;		/* surrogates */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (c == 0xf0)
+			*lo = 0x90;		/* overlong */
+		else if (c == 0xf4)
+			*hi = 0x8f;		/* past U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+/* How many of the n bytes at p are well-formed so far as the start of
+ * one sequence (at most its length). */
+static size_t
+utf8_valid_prefix(const unsigned char *p, size_t n, size_t *len)
+{
+	unsigned char lo, hi;
+	size_t i;
+
+	*len = utf8_lead(p[0], &lo, &hi);
+	if (*len <= 1)
+		return *len;
+	for (i = 1; i < n && i < *len; i++) {
+		if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xbf))
+			break;
+	}
+	return i;
+}
+
 /* The length of the well-formed UTF-8 sequence at p (at most n bytes
  * long), or 0 if there is none. */
 static size_t
 utf8_seq(const unsigned char *p, size_t n)
 {
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, ok = utf8_valid_prefix(p, n, &len);
 
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;		/* overlong */
-		else if (p[0] == 0xed)
-			hi = 0x9f;		/* surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;		/* overlong */
-		else if (p[0] == 0xf4)
-			hi = 0x8f;		/* past U+10FFFF */
-	} else
-		return 0;
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
+	return ok == len ? len : 0;
 }
 
 void
@@ -205,6 +227,66 @@ lk_buf_add_term(struct lk_buf *b, const char *s, size_t n, bool utf8)
 			lk_buf_add(b, s + i, len);
 		i += len;
 	}
+}
+
+/* The segment s[0..n) of a line, and the line end that follows it if
+ * eol: "\n", or "\r\n" when s ends in a CR. */
+static void
+term_line(struct lk_term *t, struct lk_buf *out, const char *s, size_t n,
+    bool eol)
+{
+	bool crlf = eol && n > 0 && s[n - 1] == '\r';
+
+	lk_buf_add_term(out, s, n - crlf, t->utf8);
+	if (eol)
+		lk_buf_adds(out, crlf ? "\r\n" : "\n");
+}
+
+void
+lk_term_filter(struct lk_term *t, const char *s, size_t n, struct lk_buf *out)
+{
+	struct lk_buf in = { 0 };
+	const unsigned char *p;
+	size_t keep = 0, len, start = 0;
+
+	/* What was held back comes first. */
+	if (t->nheld > 0) {
+		lk_buf_add(&in, t->held, t->nheld);
+		lk_buf_add(&in, s, n);
+		s = in.s;
+		n = in.len;
+		t->nheld = 0;
+	}
+	p = (const unsigned char *)s;
+	/*
+	 * Hold back what may be completed by the next write: the start of a
+	 * UTF-8 sequence, or a CR that a LF may follow.  Both are escaped
+	 * differently from what they become once complete.
+	 */
+	for (size_t k = 1; k < 4 && k <= n && keep == 0; k++)
+		if (p[n - k] >= 0xc0 &&
+		    utf8_valid_prefix(p + n - k, k, &len) == k && len > k)
+			keep = k;
+	if (keep == 0 && n > 0 && p[n - 1] == '\r')
+		keep = 1;
+	memcpy(t->held, s + n - keep, keep);
+	t->nheld = keep;
+	n -= keep;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '\n')
+			continue;
+		term_line(t, out, s + start, i - start, true);
+		start = i + 1;
+	}
+	term_line(t, out, s + start, n - start, false);
+	lk_buf_free(&in);
+}
+
+void
+lk_term_flush(struct lk_term *t, struct lk_buf *out)
+{
+	lk_buf_add_term(out, (const char *)t->held, t->nheld, t->utf8);
+	t->nheld = 0;
 }
 
 json_t *

@@ -66,6 +66,23 @@ void lk_buf_add_utf8(struct lk_buf *b, const char *s, size_t n);
  */
 void lk_buf_add_term(struct lk_buf *b, const char *s, size_t n, bool utf8);
 
+/*
+ * lk_buf_add_term() for what a command prints on a terminal: many lines,
+ * arriving in pieces of any size.  A newline passes, and so does a CR just
+ * before one (CSV's line ends); everything else is escaped as
+ * lk_buf_add_term() does.  The start of a UTF-8 sequence at the end of a
+ * piece, or a CR there, is held until the next piece says what it is.
+ */
+struct lk_term {
+	bool utf8;			/* as for lk_buf_add_term */
+	unsigned char held[4];
+	size_t nheld;
+};
+void lk_term_filter(struct lk_term *t, const char *s, size_t n,
+    struct lk_buf *out);
+/* Escapes what is still held (at the end: there is no next piece). */
+void lk_term_flush(struct lk_term *t, struct lk_buf *out);
+
 /* A JSON string of s (not NULL) that is never NULL: what is not UTF-8 in s
  * becomes U+FFFD (json_string() would refuse it, and a string made with
  * json_stringn_nocheck() would make the document fail to dump).  For every

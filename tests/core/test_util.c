@@ -1,6 +1,7 @@
 /* core/util: text made safe for JSON. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -127,4 +128,48 @@ Test(util, durations)
 	cr_assert_eq(lk_parse_duration("1s500", &ms), -1);
 	cr_assert_eq(lk_parse_duration("5 s", &ms), -1);
 	cr_assert_eq(lk_parse_duration("99999999999999999999h", &ms), -1);
+}
+
+/* Feeds s to a terminal filter in pieces of size step; returns the output,
+ * which the caller frees. */
+static char *
+term_in_pieces(const char *s, size_t step)
+{
+	struct lk_term t = { .utf8 = true };
+	struct lk_buf b = { 0 };
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i += step)
+		lk_term_filter(&t, s + i, n - i < step ? n - i : step, &b);
+	lk_term_flush(&t, &b);
+	lk_buf_addc(&b, '\0');
+	return b.s;
+}
+
+Test(util, terminal_stream_passes_lines_and_escapes_the_rest_in_any_pieces)
+{
+	const char *in = "title \x1b]2;pwned\x07 caf\xc3\xa9 \xe2\x82\xac\n"
+	    "\x1b[2Jcleared?\r\nrow\r\n\xe2\x80\xae" "evil\rover\n\xff";
+	const char *want = "title ^[]2;pwned^G caf\xc3\xa9 \xe2\x82\xac\n"
+	    "^[[2Jcleared?\r\nrow\r\n<U+202E>evil^Mover\n\\xff";
+
+	/* Every split, one byte at a time included: a UTF-8 sequence or a
+	 * CRLF cut in two is escaped as it would be whole. */
+	for (size_t step = 1; step <= strlen(in); step++) {
+		char *out = term_in_pieces(in, step);
+
+		cr_expect_str_eq(out, want, "in pieces of %zu", step);
+		free(out);
+	}
+}
+
+Test(util, terminal_stream_escapes_what_ends_cut_short)
+{
+	char *out = term_in_pieces("ok \xe2\x82", 2);
+
+	cr_expect_str_eq(out, "ok \\xe2\\x82");
+	free(out);
+	out = term_in_pieces("tail\r", 3);
+	cr_expect_str_eq(out, "tail^M");
+	free(out);
 }
