@@ -402,6 +402,9 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < probes_queue_count(p); i++)
 		if (probe_queue_degraded(probes_queue(p, i)))
 			rc = 1;
+	/* A manager that does not answer hides what it manages. */
+	if (!probes_answered(p))
+		rc = 1;
 done:
 	probes_free(&p);
 	store_close(&store);

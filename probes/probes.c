@@ -342,7 +342,8 @@ svc_derive(struct svc *v)
 
 	/* The most urgent thing first: what the engineer fixes first. */
 	if (!u->known)
-		snprintf(st->reason, sizeof st->reason, "state not read yet");
+		snprintf(st->reason, sizeof st->reason, "%s", sysd_error(v->sd) ?
+		    sysd_error(v->sd) : "state not read yet");
 	else if (state_is(u->load, "not-found", NULL))
 		snprintf(st->reason, sizeof st->reason, "unit %s not found",
 		    u->name);
@@ -581,6 +582,12 @@ on_cycle(struct loop *l, long long id, void *data)
 void
 probes_start(struct probes *p)
 {
+	/* A manager that leaves us waiting longer than a one-shot `status`
+	 * waits is said not to answer, by name (sysd_set_answer_ms). */
+	if (p->user != NULL)
+		sysd_set_answer_ms(p->user, probes_max_wait_ms(p));
+	if (p->system != NULL)
+		sysd_set_answer_ms(p->system, probes_max_wait_ms(p));
 	if (p->discover)
 		sysd_discover(p->user ? p->user : p->system);
 	if (p->timer == 0)
@@ -803,6 +810,13 @@ probes_error(const struct probes *p)
 	if (p->system && sysd_error(p->system))
 		return sysd_error(p->system);
 	return NULL;
+}
+
+bool
+probes_answered(const struct probes *p)
+{
+	return !(p->user && sysd_silent(p->user)) &&
+	    !(p->system && sysd_silent(p->system));
 }
 
 struct loop *

@@ -215,6 +215,10 @@ void probes_record_now(struct probes *p);
 /* Problems reaching a manager or source that apply to everything, e.g.
  * "systemd user manager: ..."; NULL when none. */
 const char *probes_error(const struct probes *p);
+/* False while a systemd manager leaves calls unanswered for longer than
+ * probes_max_wait_ms() (probes_error() names it): what it manages is not
+ * known, which a one-shot check counts as failing. */
+bool probes_answered(const struct probes *p);
 
 /*
  * One unit's journal (journal.c), read on the loop without blocking it: the

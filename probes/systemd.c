@@ -33,6 +33,10 @@ struct sysd {
 	size_t *by_name;	/* indexes into units, in order of name */
 	size_t n, cap;
 	int pending;		/* calls in flight */
+	int64_t answer_ms;	/* see sysd_set_answer_ms; 0: none */
+	long long silence_timer;	/* armed while calls are in flight */
+	bool answered;		/* a reply came since it was armed */
+	bool silent;		/* error says the manager does not answer */
 	bool files_stale;	/* unit-file states need reading */
 	bool dispatching;	/* inside sd_bus_process */
 	bool changed;		/* notify once processing ends */
@@ -149,6 +153,67 @@ process_cb(void *owner)
 }
 
 
+/* --- a manager that does not answer ------------------------------------ */
+
+static long long
+on_silence(struct loop *l, long long id, void *data)
+{
+	struct sysd *s = data;
+
+	(void)l;
+	(void)id;
+	if (s->pending <= 0) {
+		s->silence_timer = 0;
+		return LOOP_NOMORE;
+	}
+	/* A busy manager answering one call at a time is not a silent one. */
+	if (s->answered) {
+		s->answered = false;
+		return s->answer_ms;
+	}
+	s->silence_timer = 0;
+	s->silent = true;
+	snprintf(s->error, sizeof s->error, "systemd %s manager: no answer "
+	    "within %lld s", s->user ? "user" : "system",
+	    (long long)((s->answer_ms + 999) / 1000));
+	notify(s);
+	return LOOP_NOMORE;
+}
+
+/* A call is on its way: the manager has answer_ms to answer something. */
+static void
+asked(struct sysd *s)
+{
+	s->pending++;
+	if (s->answer_ms > 0 && s->silence_timer == 0 && !s->silent) {
+		s->answered = false;
+		s->silence_timer = loop_add_timer(s->loop, s->answer_ms,
+		    on_silence, s);
+	}
+}
+
+/* A reply arrived, or sd-bus's own error in its place (NoReply, when it
+ * gave up waiting), which is not the manager answering. */
+static void
+heard(struct sysd *s, sd_bus_message *m)
+{
+	s->pending--;
+	if (sd_bus_message_is_method_error(m, SD_BUS_ERROR_NO_REPLY))
+		return;
+	s->answered = true;
+	if (s->silent) {
+		s->silent = false;
+		s->error[0] = '\0';
+		s->changed = true;
+	}
+}
+
+void
+sysd_set_answer_ms(struct sysd *s, int64_t ms)
+{
+	s->answer_ms = ms > 0 ? ms : 0;
+}
+
 /* --- replies --------------------------------------------------------------- */
 
 static bool
@@ -156,11 +221,13 @@ reply_ok(struct sysd *s, sd_bus_message *m, const char *what)
 {
 	const sd_bus_error *e;
 
-	s->pending--;
+	heard(s, m);
 	if (!sd_bus_message_is_method_error(m, NULL))
 		return true;
 	e = sd_bus_message_get_error(m);
-	set_error(s, what, e, sd_bus_message_get_errno(m));
+	/* "No answer within N s" says it better than sd-bus's time-out. */
+	if (!s->silent)
+		set_error(s, what, e, sd_bus_message_get_errno(m));
 	s->changed = true;
 	return false;
 }
@@ -355,7 +422,7 @@ on_file_state(sd_bus_message *m, void *data, sd_bus_error *ret)
 
 	(void)ret;
 	/* A unit without a file (transient, or not found) has no state. */
-	s->pending--;
+	heard(s, m);
 	if (!sd_bus_message_is_method_error(m, NULL) && c->idx < s->n &&
 	    (c->by_name ? sd_bus_message_read(m, "s", &state) :
 	    sd_bus_message_read(m, "v", "s", &state)) > 0)
@@ -388,7 +455,7 @@ call_async(struct sysd *s, sd_bus_message *msg, sd_bus_message_handler_t cb,
 		sd_bus_slot_set_destroy_callback(slot, free);
 	sd_bus_slot_set_floating(slot, 1);
 	sd_bus_slot_unref(slot);
-	s->pending++;
+	asked(s);
 }
 
 /* Sends msg, a call about unit i, and drops it: the reply reaches cb with
@@ -625,7 +692,7 @@ sysd_discover(struct sysd *s)
 	if (r < 0)
 		set_error(s, "ListUnits", NULL, r);
 	else
-		s->pending++;
+		asked(s);
 	busio_update(&s->io, false);
 }
 
@@ -730,7 +797,7 @@ sysd_new(struct loop *loop, bool user, sysd_change_cb *cb, void *data,
 		sysd_free(&s);
 		return err->code;
 	}
-	s->pending++;
+	asked(s);
 	busio_update(&s->io, false);
 	*out = s;
 	return LK_OK;
@@ -745,9 +812,16 @@ sysd_free(struct sysd **sp)
 		return;
 	if (s->bus != NULL)
 		busio_detach(&s->io);
-	/* Pending calls' slots free their unit_call when the bus goes. */
+	if (s->silence_timer)
+		loop_del_timer(s->loop, s->silence_timer);
+	/*
+	 * Pending calls' slots free their unit_call when the bus goes.  No
+	 * flush: it waits until the manager has read everything queued,
+	 * which a stopped manager never does (sd-bus gives up after 90 s),
+	 * and nothing queued is worth delivering to one we are leaving.
+	 */
 	if (s->bus != NULL)
-		sd_bus_flush_close_unref(s->bus);
+		sd_bus_close_unref(s->bus);
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->units[i].name);
 		free(s->units[i].path);
@@ -761,7 +835,13 @@ sysd_free(struct sysd **sp)
 bool
 sysd_idle(const struct sysd *s)
 {
-	return s->pending <= 0;
+	return s->pending <= 0 || s->silent;
+}
+
+bool
+sysd_silent(const struct sysd *s)
+{
+	return s->silent;
 }
 
 const char *

@@ -68,10 +68,24 @@ void sysd_discover(struct sysd *s);
 /* Issues a refresh of every tracked unit. */
 void sysd_refresh(struct sysd *s);
 
-/* True when no call is in flight (every answer so far is in). */
-bool sysd_idle(const struct sysd *s);
+/*
+ * How long the manager may leave a call unanswered before it counts as not
+ * answering (a manager that is stopped, or stuck, accepts a connection and
+ * calls, and says nothing until sd-bus gives up after 90 s): from then on,
+ * until it answers again, sysd_error() is "systemd user manager: no answer
+ * within N s" and sysd_idle() is true, so nobody waits for it any longer.
+ * 0 (the default): as long as sd-bus waits.
+ */
+void sysd_set_answer_ms(struct sysd *s, int64_t ms);
 
-/* Set when the connection failed or a call came back with an error. */
+/* True when no call is in flight (every answer so far is in), or the
+ * manager has stopped answering (sysd_set_answer_ms). */
+bool sysd_idle(const struct sysd *s);
+/* True when it has stopped answering. */
+bool sysd_silent(const struct sysd *s);
+
+/* Set when the connection failed, a call came back with an error, or the
+ * manager does not answer. */
 const char *sysd_error(const struct sysd *s);
 
 size_t sysd_count(const struct sysd *s);
