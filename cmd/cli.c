@@ -103,6 +103,20 @@ cli_lock_dir(const struct store *s)
 }
 
 
+void
+cli_problem(const char *line)
+{
+	for (; *line != '\0'; line++) {
+		if (*line == '\n')
+			fputs("\\n", stderr);
+		else if (*line == '\r')
+			fputs("\\r", stderr);
+		else
+			fputc(*line, stderr);
+	}
+	fputc('\n', stderr);
+}
+
 int
 cli_load_config(struct cli *cli, struct config **cfg)
 {
@@ -115,7 +129,7 @@ cli_load_config(struct cli *cli, struct config **cfg)
 		return cli_error(&err);
 	if (path != NULL && config_load(path, cfg, &diags, &err) != LK_OK) {
 		for (size_t i = 0; i < diags.n; i++)
-			fprintf(stderr, "%s\n", diags.lines[i]);
+			cli_problem(diags.lines[i]);
 		if (diags.n == 0)
 			cli_error(&err);
 		config_diags_free(&diags);

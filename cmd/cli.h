@@ -98,6 +98,13 @@ int cli_empty_list(const struct lk_err *err, bool json, const char *none);
 /* Where the runbook locks of the timeline s are; the caller frees it. */
 char *cli_lock_dir(const struct store *s);
 
+/*
+ * Prints one problem of a file as one line on stderr, as "file:line:
+ * message" readers expect: a line break in the message (the file's own
+ * error("...\n...")) is folded into "\n".
+ */
+void cli_problem(const char *line);
+
 struct config;
 
 /*

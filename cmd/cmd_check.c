@@ -79,9 +79,9 @@ check_one(const char *path)
 	}
 	if (config_load(path, &cfg, &diags, &err) != LK_OK) {
 		for (size_t i = 0; i < diags.n; i++)
-			fprintf(stderr, "%s\n", diags.lines[i]);
+			cli_problem(diags.lines[i]);
 		if (diags.n == 0)
-			fprintf(stderr, "%s\n", err.msg);
+			cli_problem(err.msg);
 		if (diags.dropped > 0)
 			fprintf(stderr, "%s: %zu more problems not shown\n",
 			    path, diags.dropped);

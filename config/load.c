@@ -265,6 +265,8 @@ dsl_body(lua_State *L)
 		load_diag(ld, caller_line(L), "%s \"%s\": expected a table "
 		    "{ ... } after the name, got %s", kind, b->name,
 		    luaL_typename(L, 1));
+		/* Said once: validation must not add "has no body". */
+		b->ref = LUA_REFNIL;
 		return 0;
 	}
 	lua_settop(L, 1);

@@ -774,9 +774,9 @@ validate_loaded(lua_State *L)
 			    ld->blocks[first[i]].line);
 			continue;
 		}
-		if (b->ref == LUA_NOREF) {
+		if (b->ref == LUA_NOREF || b->ref == LUA_REFNIL) {
 			/* An error inside the braces stopped the chunk. */
-			if (chunk_ok)
+			if (chunk_ok && b->ref == LUA_NOREF)
 				load_diag(ld, b->line, "%s \"%s\" has no body: "
 				    "write %s \"%s\" { ... }", kind, b->name,
 				    kind, b->name);

@@ -110,6 +110,20 @@ check "the newer database is left untouched" test "$(sha256sum "$T/newer.db")" =
 run --db "$T/notes.txt/sub/timeline.db" incident list
 expect_error "an unwritable path" 2 'not a directory'
 
+# check: one line per problem.  A block whose body is not a table is one
+# problem (not also "has no body"); an error() with a line break in it is
+# one line; two problems are two lines.
+checkfile() { printf "$1" > "$T/check.lua"; run check "$T/check.lua"; }
+checkfile 'service "x" (5)\n'
+expect_error "check: a body that is not a table is one problem, one line" 2 \
+    "check.lua:1: service \"x\": expected a table \\{ ... \\} after the name, got number\$"
+checkfile 'queue "q" "text"\n'
+expect_error "check: the same for a queue" 2 'queue "q": expected a table'
+checkfile 'error("first\\nsecond")\n'
+expect_error "check: an error with a line break is one line" 2 'check.lua:1: first\\nsecond$'
+checkfile 'interval = "zz"\nservice "x" { unit = 5 }\n'
+check "check: two problems, two lines" test "$rc:$(printf '%s\n' "$err" | wc -l)" = "2:2"
+
 # Commands that only read, or need an incident or run recorded already,
 # create nothing where there is no timeline.
 for cmd in "incident show 1" "incident show 1 --json" "verify" "export 1" \
