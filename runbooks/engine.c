@@ -333,6 +333,15 @@ build_params(struct rb_run *run, const char *recorded, struct lk_err *err)
 			    "parameter \"%.*s\"", b->name, (int)(eq - kv), kv);
 			goto done;
 		}
+		/* Which one was meant is not ours to guess.  No value is
+		 * shown: one of them may be a secret given by mistake. */
+		for (size_t j = 0; j < i; j++)
+			if (strncmp(run->opts.params[j], kv, eq - kv + 1) == 0) {
+				code = lk_fail(err, LK_EUSAGE, "parameter "
+				    "\"%.*s\" is given more than once; give it "
+				    "once", (int)(eq - kv), kv);
+				goto done;
+			}
 	}
 	lua_newtable(L);
 	for (size_t i = 0; i < b->nparams; i++) {

@@ -124,6 +124,16 @@ expect_error "check: an error with a line break is one line" 2 'check.lua:1: fir
 checkfile 'interval = "zz"\nservice "x" { unit = 5 }\n'
 check "check: two problems, two lines" test "$rc:$(printf '%s\n' "$err" | wc -l)" = "2:2"
 
+# A parameter given twice: which one was meant is not for lookout to guess.
+mkdir -p "$T/books"
+printf 'return runbook { name = "echo", params = { x = { required = true }, xy = { default = "0" } },\n  step "s" { function(p) return sh { "/bin/touch", "%s/ran-" .. p.x } end } }\n' "$T" > "$T/books/echo.lua"
+export LOOKOUT_RUNBOOK_PATH="$T/books"
+run --db "$db" run echo x=1 x=2 --yes
+expect_error "run: a parameter given twice is refused" 2 'parameter "x" is given more than once; give it once$'
+check "and nothing ran" test -z "$(find "$T" -name 'ran-*')"
+run --db "$db" run echo x=1 xy=2 --yes
+check "a parameter whose name begins another's is not the same one" test "$rc" -eq 0 -a -e "$T/ran-1"
+
 # Commands that only read, or need an incident or run recorded already,
 # create nothing where there is no timeline.
 for cmd in "incident show 1" "incident show 1 --json" "verify" "export 1" \
