@@ -982,11 +982,15 @@ rb_run_start(struct loop *loop, struct store *store, struct probes *probes,
 				t->finished_ms = r->steps[i].finished_at;
 				run->step++;
 			}
-			if (strcmp(r->steps[i].status, "started") == 0)
+			if (strcmp(r->steps[i].status, "started") == 0) {
+				char iso[LK_ISO_LEN];
+
+				/* As every time the CLI shows: UTC, ISO 8601. */
+				lk_iso8601(r->steps[i].started_at, iso);
 				rb_progress(run, "step %d \"%s\": started at "
-				    "%lld, outcome unknown", r->steps[i].idx + 1,
-				    r->steps[i].name,
-				    (long long)r->steps[i].started_at);
+				    "%s, outcome unknown", r->steps[i].idx + 1,
+				    r->steps[i].name, iso);
+			}
 		}
 		/* Resuming is not a replay: do not compare outcomes. */
 		store_run_free(&run->recorded);

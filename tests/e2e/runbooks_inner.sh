@@ -139,9 +139,11 @@ slow=$(sqlite3 "$LOOKOUT_DB" "SELECT max(id) FROM runs WHERE runbook = 'slow'")
 check "after kill -9 the step reads started, outcome unknown" test "$(sqlite3 "$LOOKOUT_DB" "SELECT status FROM steps WHERE run_id = $slow AND name = 'long'")" = started
 run runs
 check "runs shows the run as interrupted" sh -c 'printf "%s" "$1" | grep -Eq "^$2 +slow +interrupted"' _ "$out" "$slow"
+# When the step started, as the resume must say it.
+started=$(sqlite3 "$LOOKOUT_DB" "SELECT strftime('%Y-%m-%dT%H:%M:%S', started_at / 1000, 'unixepoch') || printf('.%03dZ', started_at % 1000) FROM steps WHERE run_id = $slow AND name = 'long'")
 run run --resume "$slow" --yes
 check "--resume continues from that step and finishes" sh -c '[ "$1" -eq 0 ] && [ -e "$2/long-done" ] && [ -e "$2/after-done" ]' _ "$rc" "$T"
-check "--resume shows the step whose outcome was unknown" sh -c 'printf "%s" "$1" | grep -q "step 2 \"long\": started at .*outcome unknown"' _ "$err"
+check "--resume shows the step whose outcome was unknown, and when it started (UTC, ISO 8601: $started)" sh -c 'printf "%s" "$1" | grep -qF "step 2 \"long\": started at $2, outcome unknown"' _ "$err" "$started"
 check "the first step was not run again" test "$(sqlite3 "$LOOKOUT_DB" "SELECT count(*) FROM events WHERE run_id = $slow AND kind = 'step.started' AND subject = 'prepare'")" = 1
 echo '-- changed' >> "$T/books/slow.lua"
 "$L" run slow --yes >/dev/null 2>&1 &
