@@ -460,6 +460,7 @@ http_start(struct http_pool *p, const struct http_request *req,
     http_done_cb *cb, void *data)
 {
 	struct http_xfer *x = lk_xcalloc(1, sizeof *x);
+	size_t bytes = 0;
 
 	x->pool = p;
 	x->cb = cb;
@@ -472,9 +473,21 @@ http_start(struct http_pool *p, const struct http_request *req,
 	    req->connect_timeout_ms : req->timeout_ms;
 	x->asked_ms = loop_now_ms();
 	for (const char *const *h = req->headers; h != NULL && *h; h++) {
-		struct curl_slist *l = p->curl->slist_append(x->headers, *h);
+		struct curl_slist *l;
 
-		if (l == NULL)
+		/* As libcurl sends it: the line and its CRLF. */
+		bytes += strlen(*h) + 2;
+		if (bytes > HTTP_MAX_HEADERS) {
+			char cap[32];
+
+			lk_fmt_size(HTTP_MAX_HEADERS, cap, sizeof cap);
+			x->fail_reason = lk_xasprintf("header %.*s: the headers "
+			    "would take %zu bytes, over the %s a check may send",
+			    (int)strcspn(*h, ":"), *h, bytes, cap);
+			refuse(p, x);
+			return;
+		}
+		if ((l = p->curl->slist_append(x->headers, *h)) == NULL)
 			lk_oom();
 		x->headers = l;
 	}

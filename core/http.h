@@ -17,6 +17,14 @@
 #include "err.h"
 
 #define HTTP_MAX_REDIRECTS 5
+/*
+ * What the headers of one request may take in all, counted as "Name:
+ * value" lines.  libcurl builds a request in at most 1 MiB and fails one
+ * that does not fit as "Out of memory"; servers refuse far less (8 to 64
+ * KiB).  A request over this is refused before it is sent, naming the
+ * header that went over.
+ */
+#define HTTP_MAX_HEADERS (256 * 1024)
 
 struct loop;
 struct http_pool;
