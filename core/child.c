@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -107,6 +108,7 @@ struct child_spawn {
 	int		 err;
 	int		 status;
 	int		 maxfd;		/* for the close() fallback */
+	pid_t		 parent;	/* lookout, before the fork */
 };
 
 static void	child_check(struct child *);
@@ -283,6 +285,24 @@ child_exec(const struct child_spawn *s)
 
 	/* The parent does this too; whichever runs first wins the race. */
 	setpgid(0, 0);
+
+	/*
+	 * The command dies with lookout.  Its timeout, its cancel and the
+	 * step's record all live in lookout: after a kill -9 nothing would
+	 * ever stop it, and `run --resume` would start the step again beside
+	 * it.  PR_SET_PDEATHSIG holds without lookout, costs nothing, and
+	 * needs no service manager, where a transient unit with
+	 * RuntimeMaxSec would need one on every host (and root's system
+	 * manager at that).  SIGKILL, because nobody is left to escalate
+	 * from a gentler signal.  Its limit: it reaches the command itself,
+	 * not what the command forks (a fork clears it), so a shell's
+	 * children are orphaned rather than killed.  If lookout died before
+	 * this line, the signal will never come: getppid() tells.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+		goto fail;
+	if (getppid() != s->parent)
+		_exit(127);
 
 	if (dup2(s->in, 0) == -1 || dup2(s->out, 1) == -1 ||
 	    dup2(s->err, 2) == -1)
@@ -738,6 +758,7 @@ child_start(struct loop *loop, const struct child_opts *o, child_done_cb *cb,
 	s.err = pe[1];
 	s.status = ps[1];
 	s.maxfd = 65535;
+	s.parent = getpid();
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < 1048576)
 		s.maxfd = (int)rl.rlim_cur - 1;

@@ -11,7 +11,8 @@
  * reaches everything it started in that group: SIGINT, then SIGTERM, then
  * SIGKILL, grace_ms apart (each followed by SIGCONT, so a stopped group
  * acts on it).  Output is read from pipes on the loop and kept up to a
- * bound; nothing here blocks.
+ * bound; nothing here blocks.  The command dies with lookout (SIGKILL when
+ * lookout dies, even of kill -9), since nothing else would ever stop it.
  */
 #ifndef LK_CHILD_H
 #define LK_CHILD_H
