@@ -187,6 +187,9 @@ walk_step(struct walk *w, const char *name, char **rest, const char *after,
 		if (!(w->flags & TRUST_CREATE))
 			return lk_fail(w->err, LK_ENOTFOUND, "%s: no directory "
 			    "%s/%s", w->what, w->real.s ? w->real.s : "", name);
+		/* What it will be: ours, checked again once it is. */
+		memset(&st, 0, sizeof st);
+		st.st_mode = S_IFDIR | 0700;
 		st.st_uid = geteuid();
 		create = true;
 	}
@@ -202,7 +205,7 @@ walk_step(struct walk *w, const char *name, char **rest, const char *after,
 			return lk_fail(w->err, LK_EIO, "%s: create directory "
 			    "%s/%s: %s", w->what, w->real.s ? w->real.s : "",
 			    name, lk_strerror(errno, ebuf, sizeof ebuf));
-		/* Checked again below, whoever made it. */
+		/* Whoever made it, it is checked as it is. */
 		if (fstatat(w->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			return walk_fail_errno(w, name, errno);
 		if ((w->flags & TRUST_STABLE) && !holds(&w->st, st.st_uid))
