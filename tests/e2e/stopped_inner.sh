@@ -12,14 +12,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${LOOKOUT_SANDBOX_SYSTEMD_PID:?runs inside tests/sandbox}"
 SD=$LOOKOUT_SANDBOX_SYSTEMD_PID
 trap 'kill -CONT "$SD" 2>/dev/null || :; tmux_cleanup; rm -rf "$T"' EXIT
-U=$XDG_CONFIG_HOME/systemd/user
-mkdir -p "$U" "$T/books"
-printf '%s\n' "[Service]" "ExecStart=/bin/sleep 1000" > "$U/idle.service"
-systemctl --user daemon-reload
-systemctl --user start idle.service
-cat > "$T/idle.lua" <<LUA
-service "idle" { unit = "idle.service", scope = "user" }
-LUA
+# One running unit, which the stopped manager will say nothing about.
+mkdir -p "$XDG_CONFIG_HOME/systemd/user" "$T/books"
+printf '[Service]\nExecStart=/bin/sleep 1000\n' > "$XDG_CONFIG_HOME/systemd/user/idle.service"
+systemctl --user daemon-reload && systemctl --user start idle.service
+echo 'service "idle" { unit = "idle.service", scope = "user" }' > "$T/idle.lua"
 cat > "$T/books/start.lua" <<LUA
 return runbook { name = "start",
   step "start" { function() return systemctl.start("idle.service", { scope = "user", timeout = "2s" }) end } }

@@ -2,6 +2,7 @@
 #include "fixture.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -208,6 +209,31 @@ Test(store, refuses_an_unwritable_path)
 }
 
 /*
+ * Gives path mode, then opens the fixture's timeline: it must be refused
+ * with a message that holds want (where "%s" is path, "%u" the invoker's
+ * name), and path must be left with that mode.
+ */
+static void
+expect_refused(const char *path, mode_t mode, const char *want)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	struct store *s = NULL;
+	struct lk_err err = { 0 };
+	struct stat st;
+	char msg[1024];
+
+	store_close(&fx_store);
+	cr_assert_eq(chmod(path, mode), 0);
+	cr_expect_eq(store_open(fx_path, &fx_actor, &s, &err), LK_EINPUT);
+	cr_expect_null(s);
+	snprintf(msg, sizeof msg, want, path, pw ? pw->pw_name : "?");
+	cr_expect(strstr(err.msg, msg) != NULL, "want \"%s\" in: %s", msg,
+	    err.msg);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, mode);
+}
+
+/*
  * Open to others, a file or directory is refused rather than tightened:
  * what others could do meanwhile (keep the file open for writing, plant a
  * link) a chmod does not undo.  Left as it was, and the message says whose
@@ -215,51 +241,27 @@ Test(store, refuses_an_unwritable_path)
  */
 Test(store, refuses_a_copy_open_to_others)
 {
-	struct store *s = NULL;
-	struct lk_err err = { 0 };
-	struct stat st;
-
-	store_close(&fx_store);
-	chmod(fx_path, 0644);
-	cr_expect_eq(store_open(fx_path, &fx_actor, &s, &err), LK_EINPUT);
-	cr_expect_null(s);
-	cr_expect(strstr(err.msg, "not private (owner ") != NULL &&
-	    strstr(err.msg, "mode 0644)") != NULL, "%s", err.msg);
-	stat(fx_path, &st);
-	cr_expect_eq(st.st_mode & 0777, 0644);
+	expect_refused(fx_path, 0644, "%s: not private (owner %s, mode 0644)");
 }
 
 Test(store, refuses_a_directory_open_to_others)
 {
-	struct store *s = NULL;
-	struct lk_err err = { 0 };
-	struct stat st;
-	char dir[600], want[700];
+	char dir[600];
 
-	store_close(&fx_store);
 	snprintf(dir, sizeof dir, "%s/state/lookout", fx_dir);
-	chmod(dir, 0755);
-	cr_expect_eq(store_open(fx_path, &fx_actor, &s, &err), LK_EINPUT);
-	snprintf(want, sizeof want, "directory %s is not private (owner ", dir);
-	cr_expect(strstr(err.msg, want) != NULL &&
-	    strstr(err.msg, "mode 0755)") != NULL, "%s", err.msg);
-	stat(dir, &st);
-	cr_expect_eq(st.st_mode & 0777, 0755);
+	expect_refused(dir, 0755, "directory %s is not private (owner %s, "
+	    "mode 0755)");
 }
 
 Test(store, refuses_a_directory_above_that_others_can_write)
 {
 	struct store *s = NULL;
 	struct lk_err err = { 0 };
-	char dir[600], want[700];
+	char dir[600];
 
-	store_close(&fx_store);
 	snprintf(dir, sizeof dir, "%s/state", fx_dir);
-	chmod(dir, 0777);
-	cr_expect_eq(store_open(fx_path, &fx_actor, &s, &err), LK_EINPUT);
-	snprintf(want, sizeof want, "directory %s can be changed by others",
-	    dir);
-	cr_expect(strstr(err.msg, want) != NULL, "%s", err.msg);
+	expect_refused(dir, 0777, "directory %s can be changed by others "
+	    "(owner %s, mode 0777)");
 	/* Sticky, as /tmp: others cannot rename what is ours in it. */
 	chmod(dir, 01777);
 	cr_expect_eq(store_open(fx_path, &fx_actor, &s, &err), LK_OK, "%s",
