@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char status_help[] =
 "usage: lookout status [--json] [--config FILE]\n"
@@ -259,11 +260,20 @@ table_put(struct table *t, size_t at, const char *breaks)
 	}
 }
 
+/*
+ * On a terminal a cell is measured as it will show, escaped (the terminal
+ * stream of cmd/term.c escapes it all the same, and "^[" passes it as it
+ * is); into a pipe or a file it keeps its bytes, as every command's output
+ * does.
+ */
 static void
 table_set(struct table *t, const char *s)
 {
 	lk_buf_reset(&t->text);
-	lk_buf_add_term(&t->text, s, strlen(s), true);
+	if (isatty(STDOUT_FILENO))
+		lk_buf_add_term(&t->text, s, strlen(s), true);
+	else
+		lk_buf_adds(&t->text, s);
 }
 
 /* One line of cells (more where a value wraps), one per column; without

@@ -153,7 +153,7 @@ keys a / ; type_text a "NameError"; keys a Enter
 keys a e
 check "e adds the line under the cursor to the incident" wait_for a "1 journal line added to incident 1"
 check "the NameError is in the incident's timeline" sh -c '
-"$1" incident show 1 | grep -q "journal of crashbus.service:.*NameError: name .queue. is not defined"' _ "$LOOKOUT"
+"$1" incident show 1 | grep -A1 "journal of crashbus.service:" | grep -q "NameError: name .queue. is not defined"' _ "$LOOKOUT"
 
 # --- two consoles on one timeline -------------------------------------------
 keys a Escape
