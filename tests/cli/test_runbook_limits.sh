@@ -63,7 +63,7 @@ for pair in "loop|ran for over 700 ms without waiting" \
     "gsub|ran for over 700 ms without waiting.*in string.gsub: the pattern is too costly" \
     "plain|the step returned false" \
     "rep0|the step returned false" \
-    "sort|ran for over 700 ms without waiting.*in table.sort" \
+    "sort|ran for over 700 ms without waiting" \
     "os|attempt to call a nil value \\(field 'execute'\\)" \
     "io|undefined variable 'io'" \
     "load|undefined variable 'load'" \

@@ -321,7 +321,9 @@ took=$(( ($(date +%s%N) - t) / 1000000 ))
 kill -CONT "$redis_pid"
 check "a frozen Redis makes its queue stale" sh -c 'printf "%s" "$1" | grep -q "\"flags\":\[\"stale\"\]"' _ "$out"
 check "the endpoint check next to it is still ok" sh -c 'printf "%s" "$1" | grep -q "\"health\":\"ok\""' _ "$out"
-check "status still ends in ${took} ms (Redis deadline 1 s)" test "$took" -lt 2000
+# Without the deadline it would wait for the frozen server forever; the
+# bound leaves room for a loaded machine.
+check "status still ends in ${took} ms (Redis deadline 1 s)" test "$took" -lt 4000
 
 # --- a command that prints the depth --------------------------------------
 cat > "$T/cmd.lua" <<LUA

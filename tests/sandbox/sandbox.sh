@@ -536,13 +536,31 @@ rabbit_ready() {
 	curl -fsS -o /dev/null --max-time 2 -u guest:guest "$RABBITMQ_API/api/overview"
 }
 
+# Another program may take one of the node's ports between free_port and
+# the node binding it (the machine is shared: another test's node, say);
+# the node then stops at once, saying the port is used, and it is started
+# again on other ports.
+rabbit_port_taken() {
+	grep -qE 'already_used|eaddrinuse|Address already in use' \
+		"$R/startup.log" "$R/epmd.log" 2>/dev/null
+}
+
 rabbit_wait() {
-	if wait_for 60 "$RABBIT_PID" rabbit_ready; then
-		# The VM (beam.smp) is the script's child; record it so that the
-		# teardown can signal it directly.
-		RABBIT_BEAM=$(pgrep -P "$RABBIT_PID" | head -n 1)
-		return 0
-	fi
+	for attempt in 1 2 3; do
+		if wait_for 60 "$RABBIT_PID" rabbit_ready; then
+			# The VM (beam.smp) is the script's child; record it so
+			# that the teardown can signal it directly.
+			RABBIT_BEAM=$(pgrep -P "$RABBIT_PID" | head -n 1)
+			return 0
+		fi
+		alive "$RABBIT_PID" && break
+		rabbit_port_taken || break
+		log "a rabbitmq port was taken (attempt $attempt), trying others"
+		stop_pids 2 $EPMD_PID
+		reap $RABBIT_PID $EPMD_PID
+		rm -rf "$R"
+		rabbit_start
+	done
 	show_log "$R/startup.log"
 	die "rabbitmq-server did not answer $RABBITMQ_API/api/overview within 60 s"
 }
