@@ -5,52 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "runbooks.h"
-#include "store.h"
-
-static char dir[128];
-static char db[256];
-static struct store *store;
-static struct loop *loop;
-
-static void
-setup(void)
-{
-	struct store_actor actor = { "tester", NULL, NULL };
-	struct lk_err err = { 0 };
-
-	snprintf(dir, sizeof dir, "/tmp/lookout-engine.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(db, sizeof db, "%s/t.db", dir);
-	cr_assert_eq(store_open(db, &actor, &store, &err), LK_OK, "%s",
-	    err.msg);
-	loop = loop_new();
-}
-
-static void
-teardown(void)
-{
-	char cmd[256];
-
-	store_close(&store);
-	loop_free(&loop);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	(void)system(cmd);
-}
+#include "fixture.h"
 
 TestSuite(engine, .init = setup, .fini = teardown, .timeout = 30);
-
-static struct rb_book *
-book(const char *src)
-{
-	struct rb_book *b = NULL;
-	struct lk_err err = { 0 };
-
-	cr_assert_eq(rb_book_load_source("test.lua", src, strlen(src), &b, NULL,
-	    &err), LK_OK, "%s", err.msg);
-	return b;
-}
 
 /* A run of src, started with every step confirmed in advance. */
 static struct rb_run *

@@ -8,39 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "runbooks.h"
-#include "store.h"
-
-static char dir[128];
-static struct store *store;
-static struct loop *loop;
-
-static void
-setup(void)
-{
-	struct store_actor actor = { "tester", NULL, NULL };
-	struct lk_err err = { 0 };
-	char db[256];
-
-	snprintf(dir, sizeof dir, "/tmp/lookout-state.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(db, sizeof db, "%s/t.db", dir);
-	cr_assert_eq(store_open(db, &actor, &store, &err), LK_OK, "%s",
-	    err.msg);
-	loop = loop_new();
-}
-
-static void
-teardown(void)
-{
-	char cmd[256];
-
-	store_close(&store);
-	loop_free(&loop);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	(void)system(cmd);
-}
+#include "fixture.h"
 
 TestSuite(run_state, .init = setup, .fini = teardown, .timeout = 30);
 
@@ -78,14 +46,11 @@ static struct rb_run *
 start(const char *src, struct fe *f)
 {
 	struct rb_run_opts opts = { 0 };
-	struct rb_book *b = NULL;
 	struct rb_run *r = NULL;
 	struct lk_err err = { 0 };
 
-	cr_assert_eq(rb_book_load_source("test.lua", src, strlen(src), &b, NULL,
-	    &err), LK_OK, "%s", err.msg);
-	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, b, &opts, &frontend,
-	    f, &r, &err), LK_OK, "%s", err.msg);
+	cr_assert_eq(rb_run_start(loop, store, NULL, NULL, book(src), &opts,
+	    &frontend, f, &r, &err), LK_OK, "%s", err.msg);
 	return r;
 }
 
