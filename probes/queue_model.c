@@ -163,6 +163,7 @@ queue_model_derive(const struct queue_model *m, const struct queue_limits *lim,
 	    DEFAULT_STALL_MS;
 	int64_t stale_ms = 3 * (lim->interval_ms > 0 ? lim->interval_ms : 5000);
 	char dur[32];
+	bool stalled;
 
 	q->depth = good ? good->depth : -1;
 	q->consumers = good ? good->consumers : -1;
@@ -213,21 +214,28 @@ queue_model_derive(const struct queue_model *m, const struct queue_limits *lim,
 	if (is_growing(m))
 		q->flags |= Q_GROWING;
 
+	stalled = q->depth > 0 && now_ms - m->last_progress_ms >= stall_ms;
+	if (stalled)
+		lk_fmt_duration(now_ms - m->last_progress_ms, dur, sizeof dur);
 	if (!broker_state_ok(good->broker_state)) {
 		q->state = QSTATE_CRIT;
 		snprintf(q->reason, sizeof q->reason, "the broker reports the "
 		    "queue %s, with %lld waiting", good->broker_state,
 		    (long long)q->depth);
 	} else if (good->paused) {
+		/*
+		 * Paused says why nothing moves, not for how long: seed 001's
+		 * queue sat paused for six weeks.  Past stall_after it is
+		 * flagged stalled too, and the reason says since when.
+		 */
 		q->state = QSTATE_PAUSED;
-		q->flags |= Q_PAUSED;
+		q->flags |= Q_PAUSED | (stalled ? Q_STALLED : 0);
 		snprintf(q->reason, sizeof q->reason, "paused with %lld "
-		    "waiting", (long long)q->depth);
-	} else if (q->depth > 0 && now_ms - m->last_progress_ms >= stall_ms) {
+		    "waiting%s%s", (long long)q->depth, stalled ?
+		    ", none consumed for " : "", stalled ? dur : "");
+	} else if (stalled) {
 		q->state = QSTATE_STALLED;
 		q->flags |= Q_STALLED;
-		lk_fmt_duration(now_ms - m->last_progress_ms, dur,
-		    sizeof dur);
 		snprintf(q->reason, sizeof q->reason, "%lld waiting, none "
 		    "consumed for %s", (long long)q->depth, dur);
 	} else if (lim->crit >= 0 && q->depth >= lim->crit) {

@@ -110,6 +110,26 @@ Test(queue_model, paused_wins_over_everything)
 	cr_expect_str_eq(q.reason, "paused with 5000 waiting");
 }
 
+Test(queue_model, a_queue_paused_past_stall_after_is_flagged_stalled_too)
+{
+	for (int64_t t = 0; t <= 300; t += 5) {
+		struct queue_sample s = { .ts_ms = t * 1000, .ok = true,
+		    .depth = 40 + t / 5, .consumers = -1, .paused = true,
+		    .in_per_min = -1, .out_per_min = -1 };
+
+		queue_model_add(&m, &s);
+		if (t == 295)
+			cr_expect_not(derive(295).flags & Q_STALLED,
+			    "not yet: 295 s");
+	}
+	struct probe_queue q = derive(300);
+
+	cr_expect_eq(q.state, QSTATE_PAUSED);
+	cr_expect_eq(q.flags & (Q_PAUSED | Q_STALLED), Q_PAUSED | Q_STALLED);
+	cr_expect_str_eq(q.reason, "paused with 100 waiting, none consumed "
+	    "for 5m");
+}
+
 Test(queue_model, thresholds)
 {
 	add(0, 150);
