@@ -202,7 +202,11 @@ queue_line(struct tui *t, int y, size_t i, const struct probe_queue *q,
 	x += W_CONS + 1;
 	draw_cell(t, y, x, W_DRAIN, r, true, drain);
 	x += W_DRAIN + 1;
-	probe_flags_join(q->flags, flags, sizeof flags);
+	/* The state is written out already: its own flag would repeat it
+	 * ("paused paused"). */
+	probe_flags_join(q->flags & ~(q->state == QSTATE_PAUSED ? Q_PAUSED :
+	    q->state == QSTATE_STALLED ? Q_STALLED : 0u), flags,
+	    sizeof flags);
 	draw_textf(t, y, x, t->cols - x, sr, "%s%s%s",
 	    probe_queue_state_name(q->state), strcmp(flags, "-") ? " " : "",
 	    strcmp(flags, "-") ? flags : "");
