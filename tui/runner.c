@@ -35,20 +35,32 @@ runner_of(struct tui *t)
 	return v != NULL ? v->data : NULL;
 }
 
+/*
+ * The engine's lines may hold several (a step's plan comes after a newline):
+ * each gets a line of its own, or the screen shows the newline as ^J.
+ */
 static void
 fe_progress(void *data, const char *line)
 {
 	struct tui *t = data;
 	struct runner *r = runner_of(t);
+	const char *p = line, *nl;
 
 	if (r == NULL)
 		return;
-	if (r->nlines == PROGRESS_LINES) {
-		memmove(r->lines[0], r->lines[1], sizeof r->lines[0] *
-		    (PROGRESS_LINES - 1));
-		r->nlines--;
+	for (;;) {
+		nl = strchr(p, '\n');
+		if (r->nlines == PROGRESS_LINES) {
+			memmove(r->lines[0], r->lines[1], sizeof r->lines[0] *
+			    (PROGRESS_LINES - 1));
+			r->nlines--;
+		}
+		snprintf(r->lines[r->nlines++], sizeof r->lines[0], "%.*s",
+		    nl != NULL ? (int)(nl - p) : (int)strlen(p), p);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
 	}
-	snprintf(r->lines[r->nlines++], sizeof r->lines[0], "%s", line);
 	tui_dirty(t);
 }
 

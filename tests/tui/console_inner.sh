@@ -98,6 +98,8 @@ check "the second step too" wait_for a "[ok]   2. enable"
 keys a y
 check "and the endpoint check" wait_for a "[ok]   3. endpoint check" 15
 check "the run succeeded" wait_for a "3 steps done"
+check "the plans in its log are lines of their own, never joined by ^J" sh -c '
+! tmux -L "$1" capture-pane -p -t a | grep -qF "^J"' _ "$TMUX_SOCK"
 check "the unit is active" test "$(systemctl --user is-active message-bus.service)" = active
 check "and enabled" test "$(systemctl --user is-enabled message-bus.service)" = enabled
 check "the endpoint answers 200" sh -c 'curl -fsS -o /dev/null "$1/api/inbox/joe"' _ "$HTTP"
