@@ -108,10 +108,11 @@ static void
 cmd_incident(struct tui *t, struct words *ws)
 {
 	char title[1024] = "", sev[8] = "P3";
+	const char *svcs[MAX_WORDS];
 	struct store_incident *inc = NULL;
 	struct lk_err err = { 0 };
 	int64_t id;
-	size_t i;
+	size_t i, nsvcs = 0;
 
 	if (ws->n >= 2 && strcmp(ws->w[1], "open") == 0) {
 		if (tui_refuse_readonly(t, "opening an incident"))
@@ -122,11 +123,17 @@ cmd_incident(struct tui *t, struct words *ws)
 				snprintf(sev, sizeof sev, "%s", ws->w[++i]);
 				continue;
 			}
+			/* As `lookout incident open` takes them. */
+			if (strcmp(ws->w[i], "--service") == 0 &&
+			    i + 1 < ws->n) {
+				svcs[nsvcs++] = ws->w[++i];
+				continue;
+			}
 			snprintf(title + strlen(title), sizeof title -
 			    strlen(title), "%s%s", title[0] ? " " : "",
 			    ws->w[i]);
 		}
-		if (store_incident_open(t->store, title, sev, NULL, 0, &id,
+		if (store_incident_open(t->store, title, sev, svcs, nsvcs, &id,
 		    &err) != LK_OK) {
 			tui_error(t, "%s", err.msg);
 			return;

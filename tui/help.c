@@ -19,7 +19,7 @@ static const char global_help[] =
 ":run RUNBOOK [K=V ...]            run a runbook, step by step\n"
 ":resume RUN_ID                    continue a run that was cut short\n"
 ":incident ID                      work in an incident (its timeline)\n"
-":incident open TITLE [--severity P1..P4]\n"
+":incident open TITLE [--severity P1..P4] [--service NAME ...]\n"
 ":incidents  :runs  :timeline      the lists, the timeline\n"
 ":note TEXT                        a note in the incident\n"
 ":ack :mitigate :resolve :close [TEXT]   its milestones\n"

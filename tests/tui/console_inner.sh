@@ -81,8 +81,13 @@ check "and a silent one as stopped" wait_for a "watch: STOPPED 10m ago" 5
 check "the queue row has depth 5" sh -c 'tmux -L "$1" capture-pane -p -t a | grep -Eq "^~ *mail +5 "' _ "$TMUX_SOCK"
 
 # --- an incident, then the seed 000 runbook, one key per step --------------
-keys a : ; type_text a "incident open message-bus down --severity P2"; keys a Enter
+keys a : ; type_text a "incident open message-bus down --severity P2 --service message-bus"; keys a Enter
 check "an incident opened from the console shows in the header" wait_for a "incident 1 P2 open"
+check "titled without its options, about the service named" sh -c '
+"$1" incident list --json | python3 -c "
+import json, sys
+i = json.load(sys.stdin)[0]
+assert (i[\"title\"], i[\"services\"]) == (\"message-bus down\", [\"message-bus\"]), i"' _ "$LOOKOUT"
 keys a Escape
 type_text a ":run restart-service unit=message-bus.service url=$HTTP/api/inbox/joe"
 keys a Enter
