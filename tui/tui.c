@@ -290,6 +290,10 @@ draw_header(struct tui *t)
 	x = draw_textf(t, 0, 0, t->cols, R_HEADER, " lookout  %s  %s%s%s ",
 	    t->host, t->who.user, t->who.from[0] ? " from " : "",
 	    t->who.from);
+	/* Before the incident, whose title may take the rest of the line. */
+	if (t->readonly)
+		x += draw_text(t, 0, x, t->cols - x - 16, R_HEADER,
+		    "[read-only] ");
 	if (inc != NULL) {
 		draw_age(lk_now_ms() - inc->opened_at, age, sizeof age);
 		snprintf(line, sizeof line, "| incident %lld %s %s %s: %s ",
@@ -311,8 +315,6 @@ draw_header(struct tui *t)
 	}
 	draw_text(t, 0, t->cols - draw_width(t, watch), t->cols, R_HEADER,
 	    watch);
-	if (t->readonly)
-		draw_text(t, 0, x, t->cols - x - 16, R_HEADER, "[read-only] ");
 }
 
 static void

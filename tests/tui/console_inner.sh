@@ -248,6 +248,11 @@ check "m (a milestone) too" wait_for r "setting a milestone is not allowed"
 check "nothing was written to the timeline" test "$(sql "SELECT count(*) FROM events")" = "$before"
 keys r Escape; keys r q
 check "the read-only console quits with 0" test "$(wait_rc r)" = 0
+LOOKOUT_DB="$T/long.db" "$LOOKOUT" incident open "an incident whose title is long enough to fill the header" >/dev/null
+console r2 80x24 LOOKOUT_DB="$T/long.db" -- $C --readonly
+check "a long incident title leaves the read-only mark in the header" wait_for r2 "[read-only]"
+keys r2 q
+wait_rc r2 >/dev/null
 
 # --- SIGHUP during a step: the step ends, the run is interrupted, resumable ------
 keys a : ; type_text a "run slow"; keys a Enter
