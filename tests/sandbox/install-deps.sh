@@ -12,8 +12,10 @@ set -eu
 # systemd gives systemd --user, systemctl and busctl; dbus-user-session ships
 # the user-level dbus.socket/dbus.service that give the manager its user bus
 # at $XDG_RUNTIME_DIR/bus (without it, busctl --user has nothing to reach).
+# python3-pika: the demo's RabbitMQ producer and consumer (tools/demo/
+# inventory.py) speak AMQP, so that RabbitMQ counts a real consumer.
 PACKAGES="systemd dbus dbus-user-session redis-server redis-tools
-rabbitmq-server curl util-linux procps python3"
+rabbitmq-server curl util-linux procps python3 python3-pika"
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 
