@@ -21,6 +21,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 L=${LOOKOUT:-$repo/build/lookout}
 D=$LOOKOUT_SANDBOX/demo
 U=$XDG_CONFIG_HOME/systemd/user
+# The timeline's directory is private, as lookout requires of it.
+mkdir -p "$D" && chmod 700 "$D"
 mkdir -p "$D/message-bus" "$D/releases/65" "$D/releases/66" "$D/runbooks" "$U"
 export LOOKOUT_DB="$D/timeline.db" LOOKOUT_RUNBOOK_PATH="$repo/templates:$D/runbooks"
 export RABBIT_PASS="$RABBITMQ_PASS"

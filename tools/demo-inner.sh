@@ -8,6 +8,7 @@ L=$LOOKOUT
 U=$XDG_CONFIG_HOME/systemd/user
 D=$LOOKOUT_SANDBOX/demo
 mkdir -p "$U" "$D"
+chmod 700 "$D"	# the timeline's directory is private, as lookout requires
 export LOOKOUT_DB="$D/timeline.db" LOOKOUT_RUNBOOK_PATH="$PWD/templates"
 
 cat > "$D/app.py" <<'PY'
