@@ -18,6 +18,7 @@
 	X(LK_EUSAGE,   2, "usage error")                                \
 	X(LK_EINPUT,   2, "invalid input")                              \
 	X(LK_ENOTFOUND, 2, "not found")                                 \
+	X(LK_EREFUSED, 2, "refused")                                    \
 	X(LK_ESTATE,   2, "not allowed in this state")                  \
 	X(LK_EDB,      2, "timeline error")                             \
 	X(LK_EIO,      2, "i/o error")                                  \
