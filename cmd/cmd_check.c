@@ -4,12 +4,14 @@
 #include "cli.h"
 #include "../config/config.h"
 #include "../runbooks/runbooks.h"
+#include "../core/safe.h"
 #include "../core/util.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char check_help[] =
 "usage: lookout check [FILE ...]\n"
@@ -26,20 +28,10 @@ static const char check_help[] =
  * after whatever helpers it defines; a configuration never returns one.
  */
 static int
-is_runbook(const char *path)
+is_runbook(const char *text)
 {
-	static char buf[1 << 20];
-	char *save = NULL;
-	size_t n;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	for (char *line = strtok_r(buf, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	for (const char *line = text; line != NULL; line = strchr(line, '\n'),
+	    line = line ? line + 1 : NULL) {
 		line += strspn(line, " \t");
 		if (strncmp(line, "return", 6) != 0 ||
 		    !isspace((unsigned char)line[6]))
@@ -52,32 +44,56 @@ is_runbook(const char *path)
 	return 0;
 }
 
-/* Returns 1 when path is a valid configuration. */
+/* Bigger than any configuration or runbook lookout would load. */
+#define CHECK_MAX_FILE (1 << 20)
+
+/*
+ * Returns 1 when path is a valid configuration or runbook.  The file is
+ * opened once, the way loading it would (core/safe.h): one that lookout
+ * would refuse is reported in one line, and a FIFO is never waited on.
+ */
 static int
 check_one(const char *path)
 {
 	struct config_diags diags = { 0 };
 	struct config *cfg = NULL;
 	struct lk_err err = { 0 };
+	struct lk_buf text = { 0 };
+	int ok = 0;
 
-	if (is_runbook(path)) {
+	if (lk_safe_read(NULL, path, geteuid(), CHECK_MAX_FILE, &text, &err) !=
+	    LK_OK) {
+		fprintf(stderr, "%s\n", err.msg);
+		goto done;
+	}
+	if (text.len > CHECK_MAX_FILE) {
+		fprintf(stderr, "%s: larger than 1 MiB, not a configuration "
+		    "or runbook file\n", path);
+		goto done;
+	}
+	if (text.s == NULL)
+		lk_buf_adds(&text, "");
+	if (is_runbook(text.s)) {
 		struct rb_book *book = NULL;
 		char *diag = NULL;
 
-		if (rb_book_load(path, &book, &diag, &err) != LK_OK) {
+		if (rb_book_load_source(path, text.s, text.len, &book, &diag,
+		    &err) != LK_OK) {
 			fputs(diag ? diag : err.msg, stderr);
 			if (diag == NULL)
 				fputc('\n', stderr);
 			free(diag);
-			return 0;
+			goto done;
 		}
 		printf("%s: ok (runbook %s, %zu step%s)\n", path,
 		    rb_book_name(book), rb_book_nsteps(book),
 		    rb_book_nsteps(book) == 1 ? "" : "s");
 		rb_book_free(&book);
-		return 1;
+		ok = 1;
+		goto done;
 	}
-	if (config_load(path, &cfg, &diags, &err) != LK_OK) {
+	if (config_load_buffer(path, text.s, text.len, &cfg, &diags, &err) !=
+	    LK_OK) {
 		for (size_t i = 0; i < diags.n; i++)
 			cli_problem(diags.lines[i]);
 		if (diags.n == 0)
@@ -86,13 +102,16 @@ check_one(const char *path)
 			fprintf(stderr, "%s: %zu more problems not shown\n",
 			    path, diags.dropped);
 		config_diags_free(&diags);
-		return 0;
+		goto done;
 	}
 	printf("%s: ok (%zu service%s, %zu queue%s)\n", path,
 	    config_nservices(cfg), config_nservices(cfg) == 1 ? "" : "s",
 	    config_nqueues(cfg), config_nqueues(cfg) == 1 ? "" : "s");
 	config_free(&cfg);
-	return 1;
+	ok = 1;
+done:
+	lk_buf_free(&text);
+	return ok;
 }
 
 static int

@@ -25,13 +25,40 @@ static const char runbooks_help[] =
 "The runbooks lookout finds ($LOOKOUT_RUNBOOK_PATH, the config's\n"
 "runbook_dirs, $XDG_CONFIG_HOME/lookout/runbooks, the installed templates;\n"
 "run from its build directory, the source tree's templates too), each with\n"
-"its parameters and steps.  Exit 2 if a runbook file is broken.\n";
+"its parameters and steps.  A runbook lookout refuses to load (a file or\n"
+"directory on its path that a user other than root and you can write, or\n"
+"not a regular file) is listed as REFUSED, and why is said on stderr.\n"
+"Exit 2 if a runbook file is broken or refused.\n";
 
 struct list_ctx {
 	json_t *array;
 	int n;
 	int bad;
 };
+
+/*
+ * A runbook lookout will not load (someone else could have written it, or
+ * it is not a regular file) is listed as refused, with why: skipped, it
+ * would look as if it were not there.
+ */
+static void
+list_refused(struct list_ctx *c, const char *path, const char *why)
+{
+	const char *base = strrchr(path, '/');
+	char name[256];
+
+	snprintf(name, sizeof name, "%s", base ? base + 1 : path);
+	if (strlen(name) > 4)
+		name[strlen(name) - 4] = '\0';		/* ".lua" */
+	if (c->array != NULL) {
+		json_array_append_new(c->array, json_pack("{s:o, s:o, s:o}",
+		    "name", lk_json_text(name), "path", lk_json_text(path),
+		    "refused", lk_json_text(why)));
+		return;
+	}
+	printf("%-18s REFUSED\n%-18s   %s\n", name, "", path);
+	fprintf(stderr, "%s\n", why);
+}
 
 static int
 list_one(const char *path, void *data)
@@ -42,7 +69,9 @@ list_one(const char *path, void *data)
 
 	if (rb_book_load(path, &b, NULL, &err) != LK_OK) {
 		c->bad++;
-		if (c->array == NULL)
+		if (err.code == LK_EREFUSED)
+			list_refused(c, path, err.msg);
+		else if (c->array == NULL)
 			fprintf(stderr, "%s\n", err.msg);
 		return 0;
 	}

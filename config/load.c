@@ -13,6 +13,7 @@
  * the file.
  */
 #include "private.h"
+#include "../core/safe.h"
 #include "../core/util.h"
 
 #include <ctype.h>
@@ -577,36 +578,24 @@ config_load(const char *path, struct config **cfgp,
     struct config_diags *diags, struct lk_err *err)
 {
 	struct lk_buf b = { 0 };
-	char chunk[8192];
+	struct lk_err e = { 0 };
 	enum lk_code code;
-	const char *why = NULL;
-	size_t n;
-	FILE *f;
 
 	*cfgp = NULL;
-	if ((f = fopen(path, "r")) == NULL) {
-		why = strerror(errno);
-		code = errno == ENOENT ? LK_ENOTFOUND : LK_EIO;
-	} else {
-		while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-			lk_buf_add(&b, chunk, n);
-			if (b.len > CONFIG_MAX_FILE)
-				break;
-		}
-		if (ferror(f))
-			why = strerror(errno);
-		else if (b.len > CONFIG_MAX_FILE)
-			why = "larger than 1 MiB, not a configuration file";
-		code = LK_EIO;
-		fclose(f);
-	}
-	if (why != NULL) {
-		lk_fail(err, code, "%s: cannot read: %s", path, why);
+	/* A file only root and the invoker can write, on a path only they
+	 * can change, and a regular one: core/safe.h. */
+	code = lk_safe_read("config", path, geteuid(), CONFIG_MAX_FILE, &b,
+	    &e);
+	if (code == LK_OK && b.len > CONFIG_MAX_FILE)
+		code = lk_fail(&e, LK_EIO, "config %s: larger than 1 MiB, not "
+		    "a configuration file", path);
+	if (code != LK_OK) {
+		if (err != NULL)
+			*err = e;
 		if (diags != NULL) {
 			diags->lines = lk_xrealloc(diags->lines,
 			    (diags->n + 1) * sizeof *diags->lines);
-			diags->lines[diags->n++] = lk_xstrdup(err != NULL ?
-			    err->msg : path);
+			diags->lines[diags->n++] = lk_xstrdup(e.msg);
 		}
 		lk_buf_free(&b);
 		return code;
@@ -616,4 +605,3 @@ config_load(const char *path, struct config **cfgp,
 	lk_buf_free(&b);
 	return code;
 }
-

@@ -528,8 +528,8 @@ Test(config, unreadable_file)
 	code = config_load("/nonexistent/lookout.lua", &fx_cfg, &fx_diags,
 	    &err);
 	cr_assert_eq(code, LK_ENOTFOUND);
-	cr_assert_str_eq(err.msg, "/nonexistent/lookout.lua: cannot read: "
-	    "No such file or directory");
+	cr_assert_str_eq(err.msg, "config /nonexistent/lookout.lua: no such "
+	    "file or directory");
 	cr_assert_eq(fx_diags.n, 1);
 }
 
