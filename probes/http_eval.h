@@ -26,4 +26,16 @@ struct http_response {
 bool http_eval(const struct config_http *c, const struct http_response *r,
     char *reason, size_t len);
 
+/*
+ * The same, for a runbook's http.check, whose reason may quote a value of
+ * the body or of the check that holds a secret: every such value is
+ * scrubbed with sc (core/scrub.h) before it is escaped, shortened or
+ * formatted into the reason, where scrubbing the reason would come too
+ * late.  The verdict is the same as http_eval's; sc may be NULL.
+ */
+struct lk_scrub;
+bool http_eval_scrubbed(const struct config_http *c,
+    const struct http_response *r, const struct lk_scrub *sc, char *reason,
+    size_t len);
+
 #endif

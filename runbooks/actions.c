@@ -25,8 +25,6 @@
 #include "../core/child.h"
 #include "unitctl.h"
 
-#define EXCERPT 2048
-
 /*
  * One operation in flight.  Its callback may arrive after the step moved
  * on (a step timeout): gen tells, and the wait is freed either way.
@@ -317,14 +315,21 @@ on_http_done(const struct http_reply *r, void *data)
 		return;
 	}
 	if (r->error != NULL) {
+		/* libcurl's words, cut to 180 or 200 bytes by core/http.c:
+		 * one that long may end in the start of a secret. */
+		char *clean = lk_scrub_str(&run->secrets, r->error,
+		    strlen(r->error) >= 180 ? LK_SCRUB_TAIL : 0);
+
 		ok = false;
-		snprintf(reason, sizeof reason, "%s", r->error);
+		snprintf(reason, sizeof reason, "%s", clean);
+		free(clean);
 	} else {
 		resp.status = r->status;
 		resp.body = r->body;
 		resp.len = r->len;
 		resp.latency_ms = r->latency_ms;
-		ok = http_eval(&w->check, &resp, reason, sizeof reason);
+		ok = http_eval_scrubbed(&w->check, &resp, &run->secrets, reason,
+		    sizeof reason);
 	}
 	if (!ok && w->tries < w->max_tries) {
 		rb_progress(run, "     try %d of %d: %s", w->tries, w->max_tries,
@@ -514,8 +519,15 @@ l_http_check(lua_State *L)
 	}
 	lua_pop(L, 1);
 
-	/* The URL is shown without its password; header values never. */
-	shown = http_redact_url(w->url);
+	/* The URL is shown without its password; header values never.  It
+	 * is scrubbed first: libcurl rewrites it (percent-encoding). */
+	shown = rb_scrub(run, w->url);
+	{
+		char *redacted = http_redact_url(shown);
+
+		free(shown);
+		shown = redacted;
+	}
 	snprintf(expect, sizeof expect, "%d%s", statuses[0],
 	    nstatus > 1 ? " or another listed status" : "");
 	snprintf(what, sizeof what, "GET %s (expect %s%s; %d %s, %lld ms "
@@ -550,6 +562,24 @@ l_http_check(lua_State *L)
 }
 
 /* --- sh --------------------------------------------------------------------- */
+
+/*
+ * A stream as the step's function gets it: all the child kept, secrets
+ * and all (the runbook has them anyway), but where the child dropped the
+ * rest, without the start of a secret cut off there, which nothing that
+ * scrubs it later could tell from text (a note, a reason, an error).
+ */
+static void
+push_stream(struct rb_run *run, const char *key, const char *out,
+    size_t len, bool truncated)
+{
+	if (out == NULL)
+		len = 0;
+	if (truncated)
+		len -= lk_scrub_dangling(&run->secrets, out, len);
+	lua_pushlstring(run->co, out ? out : "", len);
+	lua_setfield(run->co, -2, key);
+}
 
 static void
 on_child_done(const struct child_result *r, void *data)
@@ -586,14 +616,12 @@ on_child_done(const struct child_result *r, void *data)
 		snprintf(outcome, sizeof outcome, "exited with status %d in "
 		    "%lld ms", r->exit_status, (long long)r->duration_ms);
 	/* Bounded excerpts of the output go to the timeline, scrubbed. */
-	d = json_pack("{s:i, s:i, s:b, s:I, s:s%, s:s%}", "exit_status",
+	d = json_pack("{s:i, s:i, s:b, s:I, s:o, s:o}", "exit_status",
 	    r->exit_status, "signal", r->term_signal, "timed_out", r->timed_out,
 	    "duration_ms", (json_int_t)r->duration_ms, "stdout",
-	    r->out ? r->out + (r->out_len > EXCERPT ? r->out_len - EXCERPT : 0)
-	    : "", r->out ? (r->out_len > EXCERPT ? EXCERPT : r->out_len) : 0,
-	    "stderr", r->err ? r->err + (r->err_len > EXCERPT ?
-	    r->err_len - EXCERPT : 0) : "", r->err ? (r->err_len > EXCERPT ?
-	    EXCERPT : r->err_len) : 0);
+	    rb_stream_excerpt(&run->secrets, r->out, r->out_len,
+	    r->out_truncated), "stderr", rb_stream_excerpt(&run->secrets,
+	    r->err, r->err_len, r->err_truncated));
 	dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
 	json_decref(d);
 	rb_action_finished(run, "sh", ok, outcome, dj);
@@ -601,10 +629,8 @@ on_child_done(const struct child_result *r, void *data)
 	push_result(run->co, ok, ok ? NULL : outcome);
 	lua_pushinteger(run->co, r->exit_status);
 	lua_setfield(run->co, -2, "exit_status");
-	lua_pushlstring(run->co, r->out ? r->out : "", r->out_len);
-	lua_setfield(run->co, -2, "stdout");
-	lua_pushlstring(run->co, r->err ? r->err : "", r->err_len);
-	lua_setfield(run->co, -2, "stderr");
+	push_stream(run, "stdout", r->out, r->out_len, r->out_truncated);
+	push_stream(run, "stderr", r->err, r->err_len, r->err_truncated);
 	lua_pushboolean(run->co, r->timed_out);
 	lua_setfield(run->co, -2, "timed_out");
 	wait_free(w);
@@ -693,8 +719,9 @@ l_sh(lua_State *L)
 		while (lua_next(L, -2) != 0) {
 			env[nenv++] = lk_xasprintf("%s=%s", lua_tostring(L, -2),
 			    lua_tostring(L, -1));
-			json_array_append_new(keys, lk_json_text(
-			    lua_tostring(L, -2)));
+			json_array_append_new(keys, lk_scrub_json(&run->secrets,
+			    lua_tostring(L, -2), strlen(lua_tostring(L, -2)),
+			    0));
 			lua_pop(L, 1);
 		}
 	}
@@ -702,8 +729,10 @@ l_sh(lua_State *L)
 	argv_json = json_dumps(shown, JSON_COMPACT);
 	data = NULL;
 	{
-		json_t *dd = json_pack("{s:O, s:s?, s:O, s:I, s:I}", "argv",
-		    shown, "cwd", cwd, "env", keys, "timeout_ms",
+		/* Scrubbed before JSON escapes them: see core/scrub.h. */
+		json_t *dd = json_pack("{s:O, s:o?, s:O, s:I, s:I}", "argv",
+		    shown, "cwd", cwd ? lk_scrub_json(&run->secrets, cwd,
+		    strlen(cwd), 0) : NULL, "env", keys, "timeout_ms",
 		    (json_int_t)timeout, "stdin_bytes", (json_int_t)stdin_len);
 
 		data = json_dumps(dd, JSON_COMPACT);
@@ -903,9 +932,9 @@ l_ask(lua_State *L)
 	}
 	rb_pending_set(run, PEND_ASK, "ask");
 	free(run->question);
-	run->question = lk_xstrdup(prompt);
+	run->question = rb_scrub(run, prompt);
 	rb_changed(run);
-	run->fe->ask(run->fe_data, run, prompt);
+	run->fe->ask(run->fe_data, run, run->question);
 	return lua_yield(L, 0);
 }
 

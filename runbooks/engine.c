@@ -53,46 +53,6 @@ rb_run_of(lua_State *L)
 	return run;
 }
 
-/* --- secrets ------------------------------------------------------------- */
-
-bool
-rb_has_secret(const struct rb_run *run, const char *text)
-{
-	for (size_t i = 0; text != NULL && i < run->nsecrets; i++)
-		if (run->secrets[i][0] != '\0' &&
-		    strstr(text, run->secrets[i]) != NULL)
-			return true;
-	return false;
-}
-
-char *
-rb_scrub(const struct rb_run *run, const char *text)
-{
-	struct lk_buf b = { 0 };
-
-	if (text == NULL)
-		return NULL;
-	lk_buf_adds(&b, text);
-	for (size_t i = 0; i < run->nsecrets; i++) {
-		const char *sec = run->secrets[i];
-		size_t sl = strlen(sec);
-		struct lk_buf o = { 0 };
-		const char *p = b.s, *hit;
-
-		if (sl == 0)
-			continue;
-		while ((hit = strstr(p, sec)) != NULL) {
-			lk_buf_add(&o, p, (size_t)(hit - p));
-			lk_buf_adds(&o, "***");
-			p = hit + sl;
-		}
-		lk_buf_adds(&o, p);
-		lk_buf_free(&b);
-		b = o;
-	}
-	return b.s;
-}
-
 /* --- talking to the front end and the timeline ----------------------------- */
 
 /* fmt formatted, with every secret replaced; caller frees.  NULL only if
@@ -165,8 +125,9 @@ rb_action_started(struct rb_run *run, const char *action, const char *what,
 	ok = !run->store_broken && store_action_event(run->store, run->run_id,
 	    (int)run->step, "action.started", action, w, d, &err) == LK_OK;
 	if (!ok && !run->store_broken) {
+		/* w, not what: cut to fit, a secret would no longer be one. */
 		snprintf(why, sizeof why, "%s %s was not taken", action,
-		    what ? what : "");
+		    w ? w : "");
 		store_failed(run, why, &err);
 	}
 	free(w);
@@ -237,15 +198,7 @@ rb_changed(struct rb_run *run)
 void
 rb_output(struct rb_run *run, const char *buf, size_t len)
 {
-	struct lk_buf *o = &run->output;
-
-	lk_buf_add(o, buf, len);
-	if (o->len > RB_OUTPUT_TAIL) {
-		size_t cut = o->len - RB_OUTPUT_TAIL;
-
-		memmove(o->s, o->s + cut, o->len - cut + 1);
-		o->len -= cut;
-	}
+	rb_tail_add(&run->output, buf, len, RB_OUTPUT_TAIL);
 	rb_changed(run);
 }
 
@@ -280,7 +233,8 @@ track_set(struct rb_run *run, enum rb_step_state state)
 		t->finished_ms = 0;
 		free(t->outcome);
 		t->outcome = NULL;
-		lk_buf_reset(&run->output);
+		lk_buf_reset(&run->output.buf);
+		run->output.cut = false;
 	} else if (state != RB_STEP_WAITING) {
 		t->finished_ms = lk_now_ms();
 	}
@@ -377,9 +331,7 @@ build_params(struct rb_run *run, const char *recorded, struct lk_err *err)
 		lua_pushstring(L, v);
 		lua_setfield(L, -2, p->name);
 		if (p->secret) {
-			run->secrets = lk_xrealloc(run->secrets,
-			    (run->nsecrets + 1) * sizeof *run->secrets);
-			run->secrets[run->nsecrets++] = lk_xstrdup(v);
+			lk_scrub_add(&run->secrets, v, strlen(v));
 			json_object_set_new(out, p->name, json_pack("{s:b, s:s?}",
 			    "secret", 1, "env", p->env));
 		} else {
@@ -442,7 +394,7 @@ step_outcome(struct rb_run *run, int nres, char *why, size_t len)
 		bool ok = lua_toboolean(co, top - nres + 1);
 
 		if (!ok)
-			snprintf(why, len, "%s", nres > 1 &&
+			lk_scrub_copy(&run->secrets, why, len, nres > 1 &&
 			    lua_isstring(co, top - nres + 2) ?
 			    lua_tostring(co, top - nres + 2) :
 			    "the step returned false");
@@ -455,11 +407,14 @@ step_outcome(struct rb_run *run, int nres, char *why, size_t len)
 		ok = lua_isnil(co, -1) ? !run->step_failed_action :
 		    lua_toboolean(co, -1);
 		rb_rawfield(co, top - nres + 1, "reason");
+		/* Scrubbed before it is cut to fit why. */
 		if (!ok)
-			snprintf(why, len, "%s", lua_isstring(co, -1) ?
-			    lua_tostring(co, -1) : run->last_reason);
+			lk_scrub_copy(&run->secrets, why, len,
+			    lua_isstring(co, -1) ? lua_tostring(co, -1) :
+			    run->last_reason);
 		else if (lua_isstring(co, -1))
-			snprintf(why, len, "%s", lua_tostring(co, -1));
+			lk_scrub_copy(&run->secrets, why, len,
+			    lua_tostring(co, -1));
 		lua_pop(co, 2);
 		return ok;
 	}
@@ -603,7 +558,8 @@ drive(struct rb_run *run, int nargs)
 		snprintf(why, sizeof why, "out of memory: the runbook may use "
 		    "%u MiB", RB_MEMORY_LIMIT >> 20);
 	else
-		snprintf(why, sizeof why, "%s", lua_tostring(run->co, -1));
+		lk_scrub_copy(&run->secrets, why, sizeof why,
+		    lua_tostring(run->co, -1));
 	/* Where the error came from is for the operator, not the record. */
 	if (rc != LUA_ERRMEM && stopped == SANDBOX_RUNNING &&
 	    sandbox_traceback(run->book->sb) != NULL)
@@ -772,11 +728,11 @@ run_finish(struct rb_run *run, const char *status, int exit_status,
 		return;
 	run->finished = true;
 	run->exit_status = exit_status;
+	/* Scrubbed whole, then cut to fit. */
 	va_start(ap, fmt);
-	vsnprintf(run->summary, sizeof run->summary, fmt, ap);
+	clean = scrubbed(run, fmt, ap);
 	va_end(ap);
-	clean = rb_scrub(run, run->summary);
-	snprintf(run->summary, sizeof run->summary, "%s", clean);
+	snprintf(run->summary, sizeof run->summary, "%s", clean ? clean : "");
 	free(clean);
 	if (store_run_finish(run->store, run->run_id, status, run->summary,
 	    &err) != LK_OK) {
@@ -1061,7 +1017,8 @@ rb_run_step_info(const struct rb_run *run, size_t i, struct rb_step_info *out)
 char *
 rb_run_output(const struct rb_run *run)
 {
-	return run->output.len > 0 ? rb_scrub(run, run->output.s) : NULL;
+	return rb_tail_view(&run->output, &run->secrets,
+	    run->pending == PEND_CHILD);
 }
 
 bool rb_run_finished(const struct rb_run *run) { return run->finished; }
@@ -1087,11 +1044,7 @@ rb_run_free(struct rb_run **rp)
 	unitctl_free(&run->uc_system);
 	http_pool_free(&run->http);
 	store_run_free(&run->recorded);
-	for (size_t i = 0; i < run->nsecrets; i++) {
-		explicit_bzero(run->secrets[i], strlen(run->secrets[i]));
-		free(run->secrets[i]);
-	}
-	free(run->secrets);
+	lk_scrub_clear(&run->secrets);
 	free(run->params_json);
 	lk_buf_free(&run->plan);
 	for (size_t i = 0; i < run->ntrack; i++) {
@@ -1099,7 +1052,7 @@ rb_run_free(struct rb_run **rp)
 		free(run->track[i].outcome);
 	}
 	free(run->track);
-	lk_buf_free(&run->output);
+	lk_buf_free(&run->output.buf);
 	free(run->question);
 	if (run->lock_fd >= 0)
 		close(run->lock_fd);

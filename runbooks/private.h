@@ -7,6 +7,7 @@
 
 #include "runbooks.h"
 #include "../core/sandbox.h"
+#include "../core/scrub.h"
 #include "../core/util.h"
 
 /* Memory a runbook's Lua state may use in all. */
@@ -85,6 +86,31 @@ struct rb_step_track {
 
 /* How much of the running command's output the front end can show. */
 #define RB_OUTPUT_TAIL 8192
+/* How much of each of a command's streams the timeline keeps. */
+#define RB_EXCERPT 2048
+
+/*
+ * The tail of a command's output, raw, as it arrives (engine.c): secrets
+ * are scrubbed when it is read, knowing whether its start was cut off and
+ * whether more is on the way.
+ */
+struct rb_tail {
+	struct lk_buf buf;
+	bool cut;			/* output before it was dropped */
+};
+/* Appends len bytes, keeping the last max. */
+void rb_tail_add(struct rb_tail *t, const char *buf, size_t len, size_t max);
+/* The tail scrubbed, as a new string, or NULL when empty; running: the
+ * command may still write, so its end may be cut too. */
+char *rb_tail_view(const struct rb_tail *t, const struct lk_scrub *sc,
+    bool running);
+/*
+ * What the timeline keeps of one stream of a command (actions.c): the
+ * output the child kept (truncated: it dropped the rest) scrubbed, then its
+ * last RB_EXCERPT bytes, as a JSON string.
+ */
+struct json_t *rb_stream_excerpt(const struct lk_scrub *sc, const char *out,
+    size_t len, bool truncated);
 
 struct rb_run {
 	struct loop *loop;
@@ -99,8 +125,7 @@ struct rb_run {
 	int64_t run_id;
 
 	int params_ref;			/* the params table given to steps */
-	char **secrets;			/* values never to be logged or shown */
-	size_t nsecrets;
+	struct lk_scrub secrets;	/* values never to be logged or shown */
 	char *params_json;		/* as recorded (secrets by reference) */
 
 	size_t step;			/* the step being planned or run */
@@ -116,7 +141,7 @@ struct rb_run {
 
 	struct rb_step_track *track;	/* one per step of the book */
 	size_t ntrack;
-	struct lk_buf output;		/* the tail of the command's output */
+	struct rb_tail output;		/* the tail of the command's output */
 	char *question;			/* an ask() awaiting rb_run_reply */
 
 	/* The one operation in flight; gen invalidates late callbacks. */
@@ -162,7 +187,9 @@ void rb_resume(struct rb_run *run, int nres);
 /* Appends a line to the plan of the step being planned. */
 void rb_plan(struct rb_run *run, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* A copy of text with every secret value replaced by "***"; caller frees. */
+/* A copy of text with every secret value replaced by "***"; caller frees.
+ * Text that was cut, escaped or formatted first is too late for this:
+ * see core/scrub.h. */
 char *rb_scrub(const struct rb_run *run, const char *text);
 /* Whether text contains a secret value. */
 bool rb_has_secret(const struct rb_run *run, const char *text);
