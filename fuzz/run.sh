@@ -4,14 +4,14 @@
 #
 #	sh fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 #
-# TARGET is config, runbook, http_eval or rabbit (or fuzz_config...).  The build
+# TARGET is config, runbook, http_eval, rabbit or secrets (or fuzz_config...).  The build
 # directory is $FUZZ_BUILD, default build-fuzz in the checkout; crashes
 # and new inputs are kept in a temporary directory that is printed at the
 # end (FUZZ_KEEP=1 keeps it; otherwise only a finding keeps it).
 set -eu
 
 usage() {
-	echo "usage: sh fuzz/run.sh config|runbook|http_eval|rabbit SECONDS [libFuzzer options...]" >&2
+	echo "usage: sh fuzz/run.sh config|runbook|http_eval|rabbit|secrets SECONDS [libFuzzer options...]" >&2
 	exit 2
 }
 [ $# -ge 2 ] || usage
@@ -21,6 +21,7 @@ shift 2
 case $target in
 config|runbook) dict=config.dict ;;
 http_eval|rabbit) dict=json.dict ;;
+secrets) dict= ;;
 *) usage ;;
 esac
 case $seconds in
@@ -55,7 +56,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 status=0
 "$build/fuzz/fuzz_$target" -max_total_time="$seconds" -rss_limit_mb=2048 \
-    -timeout=10 -print_final_stats=1 -dict="$here/$dict" \
+    -timeout=10 -print_final_stats=1 ${dict:+-dict="$here/$dict"} \
     -artifact_prefix="$work/artifacts/" "$@" "$work/corpus" || status=$?
 
 if [ $status -ne 0 ] || [ -n "$(ls -A "$work/artifacts")" ]; then
