@@ -10,7 +10,11 @@ static const char verify_help[] =
 "\n"
 "Recomputes the hash chain of the timeline (up to incident ID's last event)\n"
 "and names the first event that was edited, deleted or inserted out of\n"
-"order.  Exit 0 when the chain holds, 1 when it is broken.\n";
+"order, then the first run whose runs or steps rows differ from its\n"
+"events.  Without ID it compares the chain's head with the last head the\n"
+"journal witnessed, and says how many events follow it, or that it is\n"
+"missing (the newest events were deleted); without a journal to read it\n"
+"says so.  Exit 0 when the chain holds, 1 when it is broken.\n";
 
 static int
 cmd_verify(struct cli *cli, int argc, char **argv)
@@ -37,6 +41,8 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	} else if (r.ok) {
 		printf("ok: %lld events verified in %s, last hash %s\n",
 		    (long long)r.checked, store_path(s), r.head_hash);
+		if (r.witness[0] != '\0')
+			printf("witness: %s\n", r.witness);
 		rc = 0;
 	} else {
 		printf("BROKEN: %s\n", r.reason);

@@ -845,11 +845,22 @@ rb_run_interrupt(struct rb_run *run)
 
 /* --- the run ----------------------------------------------------------------- */
 
+/*
+ * The run to resume or replay, as recorded, once the chain vouches for
+ * its rows: what runs again is what ran, not what someone wrote into the
+ * runs or steps table since (store_run_vouch).
+ */
 static enum lk_code
 load_recorded(struct rb_run *run, int64_t id, struct lk_err *err)
 {
+	struct lk_err why = { 0 };
+
 	if (store_run_get(run->store, id, &run->recorded, err) != LK_OK)
 		return err->code;
+	if (store_run_vouch(run->store, id, &why) != LK_OK)
+		return lk_fail(err, why.code, "run %lld cannot be %s: %s",
+		    (long long)id, run->opts.resume ? "resumed" : "replayed",
+		    why.msg);
 	return LK_OK;
 }
 

@@ -83,6 +83,8 @@
 	    " ORDER BY ts DESC LIMIT 1")                                      \
 	X(events_run, "SELECT " STORE_EVENT_COLS " FROM events"               \
 	    " WHERE run_id = ?1 ORDER BY seq")                                \
+	X(run_ids, "SELECT id, incident_id FROM runs ORDER BY id")            \
+	X(event_hash, "SELECT hash FROM events WHERE seq = ?1")               \
 	X(runs_incident, "SELECT id, runbook, source_sha256, params, dry_run,"\
 	    " status, started_at, finished_at, actor_user FROM runs"          \
 	    " WHERE incident_id = ?1 ORDER BY id")
@@ -113,6 +115,7 @@ struct store {
 	int64_t watch_ms;
 	int64_t txn_first_seq;	/* first event appended in this transaction */
 	int64_t txn_last_seq;
+	bool witness_due;	/* appended since the head was last witnessed */
 #define STORE_X(name, sql) sqlite3_stmt *st_##name;
 	STORE_STMTS(STORE_X)
 #undef STORE_X
@@ -148,6 +151,16 @@ enum lk_code store_append_locked(struct store *s,
  * subscribers.  store.c: the busy handler back on after store_poll. */
 void store_feed_committed(struct store *s);
 void store_busy_wait_on(struct store *s);
+
+/*
+ * witness.c: the chain's head, witnessed outside the file.  store_witness
+ * sends it to the journal if this process appended since it last did;
+ * store_witness_check compares the last witness the journal holds with
+ * the chain that ends at r->last_seq (r->ok: it held), fills r->witness
+ * and, when the witnessed head is gone or different, fails r.
+ */
+void store_witness(struct store *s);
+void store_witness_check(struct store *s, struct store_verify_report *r);
 
 /* The canonical hash of an event given its prev_hash. out: 64 hex + NUL. */
 void store_event_hash(const struct store_event *ev, struct lk_buf *scratch,

@@ -289,9 +289,12 @@ store_run_finish(struct store *s, int64_t run_id, const char *status,
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, lk_now_ms());
-	return run_event(s, run_id, interrupted ? "run.interrupted" :
+	if (run_event(s, run_id, interrupted ? "run.interrupted" :
 	    "run.finished", runbook, message ? message : status, data, st,
-	    err);
+	    err) != LK_OK)
+		return err->code;
+	store_witness(s);
+	return LK_OK;
 }
 
 static struct store_run *

@@ -483,6 +483,8 @@ store_close(struct store **sp)
 
 	if (s == NULL)
 		return;
+	/* A command that appended leaves the head it left witnessed. */
+	store_witness(s);
 #define STORE_X(name, sql) sqlite3_finalize(s->st_##name);
 	STORE_STMTS(STORE_X)
 #undef STORE_X
@@ -639,6 +641,8 @@ store_txn_commit(struct store *s, struct lk_err *err)
 	lazy_reset(s);
 	if (rc == SQLITE_DONE) {
 		store_feed_committed(s);
+		if (s->txn_last_seq > 0)
+			s->witness_due = true;
 		s->txn_first_seq = s->txn_last_seq = 0;
 		return LK_OK;
 	}
@@ -989,6 +993,8 @@ store_incident_open_detected(struct store *s, const char *title,
 	code = store_txn_commit(s, err);
 	if (code == LK_OK && id_out != NULL)
 		*id_out = id;
+	if (code == LK_OK)
+		store_witness(s);	/* a milestone: detected */
 done:
 	free(text);
 	return code;
@@ -1076,7 +1082,10 @@ milestone_append(struct store *s, int64_t id, enum store_milestone m,
 	ev.subject = milestone_names[m];
 	ev.message = blank(text) ? NULL : text;
 	ev.data = data;
-	return incident_append(s, id, (int)m, inferred, &ev, err);
+	if (incident_append(s, id, (int)m, inferred, &ev, err) != LK_OK)
+		return err->code;
+	store_witness(s);
+	return LK_OK;
 }
 
 enum lk_code

@@ -214,18 +214,40 @@ enum lk_code store_event_foreach(struct store *s, int64_t incident_id,
 struct store_verify_report {
 	bool ok;
 	int64_t checked;	/* events whose hash was recomputed */
+	int64_t runs_checked;	/* runs whose rows held */
 	int64_t bad_seq;	/* first event at fault, 0 if none */
+	int64_t last_seq;	/* the chain's end, walked to the end */
 	char head_hash[STORE_HASH_HEX];
 	char reason[512];	/* one sentence when !ok */
+	/* What the journal's witness of the head says, one sentence, or ""
+	 * (verify of one incident): found, not found, none to read. */
+	char witness[512];
 };
 
 /*
  * Walks the whole chain (for incident_id != 0, up to that incident's last
  * event) and names the first event that was edited, deleted or inserted out
- * of order.  LK_OK means the walk ran; report->ok says whether it held.
+ * of order, then the first run whose runs or steps rows do not hold what
+ * its events say.  Walked to the end, the chain's head is compared with
+ * the last witness of it in the journal: a head witnessed there that the
+ * file no longer holds (its newest events deleted and the head row
+ * rewritten) or holds otherwise fails the report too.  Without a journal
+ * to read, report->witness says so and only the chain counts.  LK_OK
+ * means the walk ran; report->ok says whether it held.
  */
 enum lk_code store_verify(struct store *s, int64_t incident_id,
     struct store_verify_report *report, struct lk_err *err);
+
+/*
+ * Whether the chain vouches for run_id as its rows record it, before a
+ * replay or a resume acts on them: its source, SHA-256 and parameters are
+ * those of its run.started event, its status and steps those of its
+ * later events, and the chain holds from that event to its head (and the
+ * head to the journal's witness, if there is one to read).  LK_EINPUT
+ * with one sentence saying what differs; the caller names the run.
+ */
+enum lk_code store_run_vouch(struct store *s, int64_t run_id,
+    struct lk_err *err);
 
 /* One probe reading, for "when did it start" and the models' history. */
 struct store_sample {
