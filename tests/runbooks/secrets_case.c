@@ -384,7 +384,7 @@ path_http(struct gen *g, struct in *in, struct lk_buf *got,
 	struct config_http c = { .status = &status, .nstatus = 1,
 	    .max_latency_ms = -1 }, ref = c;
 	struct lk_buf clean = { 0 };
-	char *v, *body, *ref_body, *rv;
+	char *v, *body, *ref_body, *rv, key[2] = "", key_body[16];
 	const char *why;
 
 	/* A value in a body is whole: no secret is cut at its ends. */
@@ -409,22 +409,36 @@ path_http(struct gen *g, struct in *in, struct lk_buf *got,
 	ideal(g, v, strlen(v), &clean);
 	rv = lk_xstrdup(clean.s);
 
+	/*
+	 * The key the check reads is the operator's, not a secret: a letter
+	 * of the filler (a key that is a secret is scrubbed where it is
+	 * quoted, as it should be, which the reference could not know).
+	 */
+	for (const char *k = "kjqxzKJQXZabcdefghilmnoprstuvwy"; *k != '\0'; k++)
+		if (!g->in_s[(uint8_t)*k]) {
+			key[0] = *k;
+			break;
+		}
+	snprintf(key_body, sizeof key_body, "{\"%s\":null}", key);
+
 	/* A value of the body quoted in the reason. */
+	why = NULL;
 	c.json = ref.json = 1;
-	c.json_path = ref.json_path = "k";
+	c.json_path = ref.json_path = key;
 	c.json_equals = ref.json_equals = "null";
-	body = json_of("k", v, strlen(v));
-	ref_body = json_of("k", rv, strlen(rv));
-	why = http_pair(g, "http_eval (field)", &c, &ref, body, ref_body, len,
-	    got, want);
+	body = json_of(key, v, strlen(v));
+	ref_body = json_of(key, rv, strlen(rv));
+	if (key[0] != '\0')
+		why = http_pair(g, "http_eval (field)", &c, &ref, body, ref_body,
+		    len, got, want);
 	free(body);
 	free(ref_body);
 	/* The value the check expected. */
 	c.json_equals = json_of(NULL, v, strlen(v));
 	ref.json_equals = json_of(NULL, rv, strlen(rv));
-	if (why == NULL)
+	if (why == NULL && key[0] != '\0')
 		why = http_pair(g, "http_eval (expected)", &c, &ref,
-		    "{\"k\":null}", "{\"k\":null}", len, got, want);
+		    key_body, key_body, len, got, want);
 	free(c.json_equals);
 	free(ref.json_equals);
 	c.json_equals = ref.json_equals = NULL;
