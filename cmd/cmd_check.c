@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "../config/config.h"
 #include "../runbooks/runbooks.h"
-#include "../core/safe.h"
+#include "../core/trust.h"
 #include "../core/util.h"
 
 #include <ctype.h>
@@ -49,7 +49,7 @@ is_runbook(const char *text)
 
 /*
  * Returns 1 when path is a valid configuration or runbook.  The file is
- * opened once, the way loading it would (core/safe.h): one that lookout
+ * opened once, the way loading it would (core/trust.h): one that lookout
  * would refuse is reported in one line, and a FIFO is never waited on.
  */
 static int
@@ -61,7 +61,7 @@ check_one(const char *path)
 	struct lk_buf text = { 0 };
 	int ok = 0;
 
-	if (lk_safe_read(NULL, path, geteuid(), CHECK_MAX_FILE, &text, &err) !=
+	if (trust_read(NULL, path, geteuid(), CHECK_MAX_FILE, &text, &err) !=
 	    LK_OK) {
 		fprintf(stderr, "%s\n", err.msg);
 		goto done;

@@ -13,7 +13,7 @@
  * the file.
  */
 #include "private.h"
-#include "../core/safe.h"
+#include "../core/trust.h"
 #include "../core/util.h"
 
 #include <ctype.h>
@@ -583,8 +583,8 @@ config_load(const char *path, struct config **cfgp,
 
 	*cfgp = NULL;
 	/* A file only root and the invoker can write, on a path only they
-	 * can change, and a regular one: core/safe.h. */
-	code = lk_safe_read("config", path, geteuid(), CONFIG_MAX_FILE, &b,
+	 * can change, and a regular one: core/trust.h. */
+	code = trust_read("config", path, geteuid(), CONFIG_MAX_FILE, &b,
 	    &e);
 	if (code == LK_OK && b.len > CONFIG_MAX_FILE)
 		code = lk_fail(&e, LK_EIO, "config %s: larger than 1 MiB, not "

@@ -17,11 +17,23 @@
  * fd returned here (openat, renameat) or, where a library insists on a
  * name (SQLite and its -wal and -shm files), asks for TRUST_STABLE and
  * hands it the real path returned here, which nobody else can change.
+ *
+ * What lookout runs (a configuration, a runbook, a directory of runbooks)
+ * is opened by the same walk under a stricter rule, TRUST_OWNED, as ssh
+ * (StrictModes) and sudo treat their files: the file and every directory
+ * above it, up to /, belong to root or the invoker and nobody else may
+ * write them; a sticky directory of theirs (/tmp) is crossed only to an
+ * entry of theirs.  What is checked is what was opened, through its own
+ * fd: nothing is checked by name and then opened again.
  */
 #ifndef LK_TRUST_H
 #define LK_TRUST_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 #include "err.h"
+#include "util.h"
 
 /*
  * Every directory on the path, the last included, is owned by root or the
@@ -34,6 +46,12 @@
 #define TRUST_PRIVATE	0x2
 /* Directories that do not exist are created, mode 0700. */
 #define TRUST_CREATE	0x4
+/*
+ * Every directory on the path and what it ends in belong to root or the
+ * invoker and are writable by nobody else; a directory crossed may be
+ * sticky instead (/tmp), and then the entry crossed in it is theirs.
+ */
+#define TRUST_OWNED	0x8
 
 /*
  * Opens the directory at path (relative paths start at the working
@@ -72,5 +90,37 @@ char *trust_split(const char *path, const char **base);
  * with errno set.
  */
 int trust_tmpfile(int dirfd, const char *base, char **tmp);
+
+/* What trust_open expects at the end of its path. */
+enum trust_kind {
+	TRUST_FILE,	/* a regular file, opened for reading */
+	TRUST_DIR,	/* a directory, opened to read its entries */
+	TRUST_ANY,	/* either of them */
+};
+
+/*
+ * Opens path (relative paths start at the working directory) as kind,
+ * walked with TRUST_OWNED for uid (besides root, the user to trust: the
+ * invoker, geteuid()).  Returns the fd, O_CLOEXEC, which the caller
+ * closes, or -1 with err set, in one line that starts "<what> <path>: "
+ * (what may be NULL): LK_ENOTFOUND when it does not exist; LK_EREFUSED
+ * when it is not to be trusted, naming the file or directory at fault,
+ * its owner and its mode, or when it is a FIFO, a device or a directory
+ * where a file is expected (never opened, or opened O_NONBLOCK and
+ * refused by what fstat says: never waited on); LK_EIO otherwise.
+ */
+int trust_open(const char *what, const char *path, uid_t uid,
+    enum trust_kind kind, struct lk_err *err);
+
+/*
+ * trust_open() of a file, then reads it into out (reset first): at most
+ * max + 1 bytes, so that the caller can tell a file larger than max.
+ */
+enum lk_code trust_read(const char *what, const char *path, uid_t uid,
+    size_t max, struct lk_buf *out, struct lk_err *err);
+
+/* Only checks: whether path (a file or a directory) may be trusted. */
+enum lk_code trust_check_path(const char *path, uid_t uid,
+    struct lk_err *err);
 
 #endif

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "../config/config.h"
-#include "../core/safe.h"
+#include "../core/trust.h"
 #include "../core/util.h"
 
 #define MAX_SOURCE (1 << 20)
@@ -441,8 +441,8 @@ rb_book_load(const char *path, struct rb_book **out, char **diag_out,
 	if (diag_out != NULL)
 		*diag_out = NULL;
 	/* Only what root and the invoker alone could have written runs as
-	 * them, and a FIFO is never waited on: core/safe.h. */
-	code = lk_safe_read("runbook", path, geteuid(), MAX_SOURCE, &b, err);
+	 * them, and a FIFO is never waited on: core/trust.h. */
+	code = trust_read("runbook", path, geteuid(), MAX_SOURCE, &b, err);
 	if (code == LK_OK && b.len > MAX_SOURCE)
 		code = lk_fail(err, LK_EINPUT, "runbook %s: larger than 1 MiB",
 		    path);

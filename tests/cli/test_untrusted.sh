@@ -47,7 +47,7 @@ check "root's own copy checks ok" test "$rc" -eq 0
 as_nobody ln -s "$T/etc/lookout.lua" "$T/drop/link.lua"
 run --config "$T/drop/link.lua" status
 expect_error "a link nobody planted is not followed" 2 \
-	'config .*/drop/link\.lua: not trusted: link .*/drop/link\.lua belongs to nobody, in a directory others can write \(mode 1777\)'
+	'config .*/drop/link\.lua: .*/drop/link\.lua is a symbolic link owned by nobody, in a directory others can write \(.*/drop: owner root, mode 1777\); not following it$'
 # Writable by others, or by the file's group: refused whoever owns it.
 cp "$T/etc/lookout.lua" "$T/etc/open.lua"; chmod 666 "$T/etc/open.lua"
 run check "$T/etc/open.lua"

@@ -1,5 +1,5 @@
 /*
- * core/safe: which files lookout trusts.  The hostile user is played for
+ * core/trust: which files lookout trusts.  The hostile user is played for
  * real where one is involved: a child that drops to nobody creates the
  * files, directories and links that root is then asked to trust.
  */
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "safe.h"
+#include "trust.h"
 
 #define NOBODY 65534
 
@@ -25,7 +25,7 @@ static char base[64];
 static void
 setup(void)
 {
-	snprintf(base, sizeof base, "/tmp/lk-safe.XXXXXX");
+	snprintf(base, sizeof base, "/tmp/lk-trust.XXXXXX");
 	cr_assert_not_null(mkdtemp(base));
 	cr_assert_eq(chmod(base, 0755), 0);
 }
@@ -39,7 +39,7 @@ teardown(void)
 	cr_expect_eq(system(cmd), 0);
 }
 
-TestSuite(safe, .init = setup, .fini = teardown, .timeout = 10);
+TestSuite(trust, .init = setup, .fini = teardown, .timeout = 10);
 
 static const char *
 at(const char *rel)
@@ -97,26 +97,26 @@ static enum lk_code
 check(const char *path)
 {
 	memset(&err, 0, sizeof err);
-	return lk_safe_path(path, 0, &err);
+	return trust_check_path(path, 0, &err);
 }
 
-Test(safe, a_file_of_roots_in_directories_of_roots_is_trusted)
+Test(trust, a_file_of_roots_in_directories_of_roots_is_trusted)
 {
 	struct lk_buf b = { 0 };
 
 	put(at("lookout.lua"), "interval = \"5s\"\n", 0644);
 	cr_expect_eq(check(at("lookout.lua")), LK_OK, "%s", err.msg);
-	cr_expect_eq(lk_safe_read("config", at("lookout.lua"), 0, 100, &b,
+	cr_expect_eq(trust_read("config", at("lookout.lua"), 0, 100, &b,
 	    &err), LK_OK, "%s", err.msg);
 	cr_expect_str_eq(b.s, "interval = \"5s\"\n");
 	/* At most max + 1 bytes, so that the caller sees it is too big. */
-	cr_expect_eq(lk_safe_read("config", at("lookout.lua"), 0, 3, &b,
+	cr_expect_eq(trust_read("config", at("lookout.lua"), 0, 3, &b,
 	    &err), LK_OK);
 	cr_expect_eq(b.len, 4);
 	lk_buf_free(&b);
 }
 
-Test(safe, a_file_others_or_its_group_may_write_is_refused)
+Test(trust, a_file_others_or_its_group_may_write_is_refused)
 {
 	put(at("world.lua"), "x", 0666);
 	cr_expect_eq(check(at("world.lua")), LK_EREFUSED);
@@ -130,7 +130,7 @@ Test(safe, a_file_others_or_its_group_may_write_is_refused)
 	    "0664)"), "%s", err.msg);
 }
 
-Test(safe, a_file_nobody_planted_in_a_sticky_directory_is_refused)
+Test(trust, a_file_nobody_planted_in_a_sticky_directory_is_refused)
 {
 	char script[512];
 
@@ -142,14 +142,14 @@ Test(safe, a_file_nobody_planted_in_a_sticky_directory_is_refused)
 	cr_expect(strstr(err.msg, "belongs to nobody, not to root (mode "
 	    "0644)") != NULL, "%s", err.msg);
 	/* The same file is theirs to use when they run lookout. */
-	cr_expect_eq(lk_safe_path(at("drop/evil.lua"), NOBODY, &err), LK_OK,
+	cr_expect_eq(trust_check_path(at("drop/evil.lua"), NOBODY, &err), LK_OK,
 	    "%s", err.msg);
 	/* And a file of root's in the same sticky directory is root's. */
 	put(at("drop/mine.lua"), "x", 0644);
 	cr_expect_eq(check(at("drop/mine.lua")), LK_OK, "%s", err.msg);
 }
 
-Test(safe, a_directory_others_may_write_is_refused_on_the_way)
+Test(trust, a_directory_others_may_write_is_refused_on_the_way)
 {
 	dir(at("open"), 0777);
 	put(at("open/rb.lua"), "x", 0644);
@@ -164,7 +164,7 @@ Test(safe, a_directory_others_may_write_is_refused_on_the_way)
 	cr_expect(strstr(err.msg, "/open is writable") != NULL, "%s", err.msg);
 }
 
-Test(safe, a_directory_another_user_owns_is_refused_on_the_way)
+Test(trust, a_directory_another_user_owns_is_refused_on_the_way)
 {
 	char script[512];
 
@@ -179,7 +179,7 @@ Test(safe, a_directory_another_user_owns_is_refused_on_the_way)
 	    err.msg);
 }
 
-Test(safe, links_are_followed_only_where_nobody_else_put_them)
+Test(trust, links_are_followed_only_where_nobody_else_put_them)
 {
 	char script[512];
 
@@ -198,9 +198,9 @@ Test(safe, links_are_followed_only_where_nobody_else_put_them)
 	    at("drop/lookout.lua"));
 	as_nobody(script);
 	cr_expect_eq(check(at("drop/lookout.lua")), LK_EREFUSED);
-	cr_expect(strstr(err.msg, "link ") && strstr(err.msg, "/drop/lookout"
-	    ".lua belongs to nobody, in a directory others can write (mode "
-	    "1777)"), "%s", err.msg);
+	cr_expect(strstr(err.msg, "/drop/lookout.lua is a symbolic link owned "
+	    "by nobody, in a directory others can write (") && strstr(err.msg,
+	    "/drop: owner root, mode 1777); not following it"), "%s", err.msg);
 	/* A loop ends. */
 	cr_assert_eq(symlink("loop2", at("loop1")), 0);
 	cr_assert_eq(symlink("loop1", at("loop2")), 0);
@@ -208,7 +208,7 @@ Test(safe, links_are_followed_only_where_nobody_else_put_them)
 	cr_expect(strstr(err.msg, "too many levels") != NULL, "%s", err.msg);
 }
 
-Test(safe, relative_paths_and_dot_dot_are_walked_from_the_working_directory)
+Test(trust, relative_paths_and_dot_dot_are_walked_from_the_working_directory)
 {
 	char cwd[4096];
 
@@ -228,7 +228,7 @@ Test(safe, relative_paths_and_dot_dot_are_walked_from_the_working_directory)
 }
 
 /* A FIFO would block an open() for reading until someone writes. */
-Test(safe, what_is_not_a_regular_file_is_refused_without_waiting,
+Test(trust, what_is_not_a_regular_file_is_refused_without_waiting,
     .timeout = 5)
 {
 	struct lk_buf b = { 0 };
@@ -237,15 +237,15 @@ Test(safe, what_is_not_a_regular_file_is_refused_without_waiting,
 	cr_assert_eq(mkfifo(at("fifo.lua"), 0600), 0);
 	dir(at("dir.lua"), 0755);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cr_expect_eq(lk_safe_read("runbook", at("fifo.lua"), 0, 100, &b, &err),
+	cr_expect_eq(trust_read("runbook", at("fifo.lua"), 0, 100, &b, &err),
 	    LK_EREFUSED);
 	cr_expect(strstr(err.msg, "runbook ") == err.msg && strstr(err.msg,
 	    "fifo.lua: not a regular file (a FIFO)"), "%s", err.msg);
-	cr_expect_eq(lk_safe_read("config", "/dev/zero", 0, 100, &b, &err),
+	cr_expect_eq(trust_read("config", "/dev/zero", 0, 100, &b, &err),
 	    LK_EREFUSED);
 	cr_expect_str_eq(err.msg, "config /dev/zero: not a regular file (a "
 	    "character device)");
-	cr_expect_eq(lk_safe_read("runbook", at("dir.lua"), 0, 100, &b, &err),
+	cr_expect_eq(trust_read("runbook", at("dir.lua"), 0, 100, &b, &err),
 	    LK_EREFUSED);
 	cr_expect(strstr(err.msg, "dir.lua: not a regular file (a "
 	    "directory)") != NULL, "%s", err.msg);
@@ -254,26 +254,26 @@ Test(safe, what_is_not_a_regular_file_is_refused_without_waiting,
 	lk_buf_free(&b);
 }
 
-Test(safe, a_directory_of_runbooks_is_checked_as_the_last_of_its_path)
+Test(trust, a_directory_of_runbooks_is_checked_as_the_last_of_its_path)
 {
 	int fd;
 
 	dir(at("books"), 0755);
-	fd = lk_safe_open("runbook directory", at("books"), 0, LK_SAFE_DIR,
+	fd = trust_open("runbook directory", at("books"), 0, TRUST_DIR,
 	    &err);
 	cr_expect_geq(fd, 0, "%s", err.msg);
 	if (fd >= 0)
 		close(fd);
 	/* Sticky lets a path cross /tmp, not hold runbooks of its own. */
 	dir(at("drop"), 01777);
-	cr_expect_lt(lk_safe_open("runbook directory", at("drop"), 0,
-	    LK_SAFE_DIR, &err), 0);
+	cr_expect_lt(trust_open("runbook directory", at("drop"), 0,
+	    TRUST_DIR, &err), 0);
 	cr_expect_eq(err.code, LK_EREFUSED);
 	cr_expect(strstr(err.msg, "runbook directory ") == err.msg &&
 	    strstr(err.msg, "/drop is writable by its group and others (owner "
 	    "root, mode 1777)"), "%s", err.msg);
 	put(at("file"), "x", 0644);
-	cr_expect_lt(lk_safe_open(NULL, at("file"), 0, LK_SAFE_DIR, &err), 0);
+	cr_expect_lt(trust_open(NULL, at("file"), 0, TRUST_DIR, &err), 0);
 	cr_expect(strstr(err.msg, "not a directory (a file)") != NULL, "%s",
 	    err.msg);
 }
