@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -109,6 +110,7 @@ struct child_spawn {
 	int		 status;
 	int		 maxfd;		/* for the close() fallback */
 	pid_t		 parent;	/* lookout, before the fork */
+	bool		 no_tty;
 };
 
 static void	child_check(struct child *);
@@ -307,6 +309,13 @@ child_exec(const struct child_spawn *s)
 	if (dup2(s->in, 0) == -1 || dup2(s->out, 1) == -1 ||
 	    dup2(s->err, 2) == -1)
 		goto fail;
+
+	/* Without a controlling terminal, /dev/tty cannot be opened. */
+	if (s->no_tty && (fd = open("/dev/tty", O_RDWR | O_NOCTTY |
+	    O_CLOEXEC)) != -1) {
+		ioctl(fd, TIOCNOTTY);
+		close(fd);
+	}
 
 	/*
 	 * Nothing of lookout's may leak into the command, not even an fd a
@@ -679,6 +688,38 @@ child_pid(const struct child *c)
 	return c->pid;
 }
 
+void
+child_abandon(struct child **cp)
+{
+	struct child *c = cp ? *cp : NULL;
+
+	if (c == NULL)
+		return;
+	*cp = NULL;
+	if (!c->reaped) {
+		loop_del_child(c->loop, c->pid);
+		kill(-c->pid, SIGKILL);
+		kill(c->pid, SIGKILL);
+		while (waitpid(c->pid, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+	child_del_timer(c, &c->timeout_timer);
+	child_del_timer(c, &c->esc_timer);
+	child_del_timer(c, &c->drain_timer);
+	child_stdin_close(c);
+	child_stream_close(&c->out);
+	child_stream_close(&c->err);
+	if (c->status_fd != -1) {
+		loop_del_fd(c->loop, c->status_fd, LOOP_READABLE);
+		child_close(&c->status_fd);
+	}
+	lk_buf_free(&c->out.buf);
+	lk_buf_free(&c->err.buf);
+	free(c->name);
+	free(c->cwd);
+	free(c);
+}
+
 static enum lk_code
 child_check_opts(const struct child_opts *o, struct lk_err *err)
 {
@@ -694,6 +735,9 @@ child_check_opts(const struct child_opts *o, struct lk_err *err)
 	}
 	if (o->stdin_data == NULL && o->stdin_len != 0)
 		return lk_fail(err, LK_EINPUT, "sh: stdin_len without stdin_data");
+	if (o->stdio && (o->stdio_fd < 0 || o->stdin_data != NULL))
+		return lk_fail(err, LK_EINPUT, "sh: stdio_fd with stdin_data "
+		    "or without an fd");
 	return LK_OK;
 }
 
@@ -727,13 +771,15 @@ child_start(struct loop *loop, const struct child_opts *o, child_done_cb *cb,
 	if (loop == NULL || cb == NULL)
 		return lk_fail(err, LK_EINPUT, "sh: no loop or callback");
 
-	if (child_pipe(po) != 0 || child_pipe(pe) != 0 ||
+	if ((!o->stdio && child_pipe(po) != 0) || child_pipe(pe) != 0 ||
 	    child_pipe(ps) != 0) {
 		code = lk_fail(err, LK_EIO, "cannot run %s: pipe: %s",
 		    o->argv[0], strerror(errno));
 		goto fail;
 	}
-	if (o->stdin_data != NULL) {
+	if (o->stdio) {
+		/* The child's ends are the caller's fd; ours stay -1. */
+	} else if (o->stdin_data != NULL) {
 		if (child_pipe(pi) != 0) {
 			code = lk_fail(err, LK_EIO, "cannot run %s: pipe: %s",
 			    o->argv[0], strerror(errno));
@@ -753,8 +799,9 @@ child_start(struct loop *loop, const struct child_opts *o, child_done_cb *cb,
 	s.envp = child_make_env(o->env);
 	s.paths = child_make_paths(o->argv[0], s.envp);
 	s.cwd = o->cwd;
-	s.in = pi[0];
-	s.out = po[1];
+	s.in = o->stdio ? o->stdio_fd : pi[0];
+	s.out = o->stdio ? o->stdio_fd : po[1];
+	s.no_tty = o->no_tty;
 	s.err = pe[1];
 	s.status = ps[1];
 	s.maxfd = 65535;
@@ -803,7 +850,7 @@ child_start(struct loop *loop, const struct child_opts *o, child_done_cb *cb,
 	c->output_data = o->output_data;
 	c->grace_ms = o->grace_ms > 0 ? o->grace_ms : CHILD_GRACE_MS;
 	c->out.c = c;
-	c->out.fd = po[0];
+	c->out.fd = po[0];	/* -1 with stdio: nothing to read */
 	c->err.c = c;
 	c->err.fd = pe[0];
 	c->status_fd = ps[0];
@@ -827,10 +874,13 @@ child_start(struct loop *loop, const struct child_opts *o, child_done_cb *cb,
 		goto fail;
 	}
 
-	child_nonblock(c->out.fd);
+	if (c->out.fd != -1) {
+		child_nonblock(c->out.fd);
+		loop_add_fd(loop, c->out.fd, LOOP_READABLE, child_read_cb,
+		    &c->out);
+	}
 	child_nonblock(c->err.fd);
 	child_nonblock(c->status_fd);
-	loop_add_fd(loop, c->out.fd, LOOP_READABLE, child_read_cb, &c->out);
 	loop_add_fd(loop, c->err.fd, LOOP_READABLE, child_read_cb, &c->err);
 	loop_add_fd(loop, c->status_fd, LOOP_READABLE, child_status_cb, c);
 	if (c->stdin_fd != -1) {

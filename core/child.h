@@ -61,6 +61,22 @@ struct child_opts {
 	void			(*on_output)(void *data, int stream,
 				    const char *buf, size_t len);
 	void			*output_data;
+	/*
+	 * With stdio set, the child's stdin and stdout are stdio_fd (one
+	 * end of a socketpair, say), not pipes of ours: nothing is written
+	 * to its stdin and its stdout is not read (stdin_data must be
+	 * NULL); stderr is read as always.  For a program that carries a
+	 * protocol, such as ssh under an sd-bus connection.  The fd is the
+	 * caller's; it may close it once child_start returned.
+	 */
+	bool			 stdio;
+	int			 stdio_fd;
+	/*
+	 * Cut off from lookout's controlling terminal, so that it cannot
+	 * ask for anything there (ssh asks for passwords and host keys on
+	 * /dev/tty): it fails instead of waiting for a person.
+	 */
+	bool			 no_tty;
 };
 
 /* Valid only during the done callback, which must copy what it keeps. */
@@ -111,5 +127,14 @@ enum lk_code child_start(struct loop *loop, const struct child_opts *o,
 void child_cancel(struct child *c);
 
 pid_t child_pid(const struct child *c);
+
+/*
+ * Kills the command's group with SIGKILL, reaps it, and frees the child
+ * at once, without calling cb: for an owner that goes away while the
+ * command runs and must not leave it (or its callback) behind.  Waits
+ * only for the kernel to end a SIGKILLed process.  Sets *c to NULL;
+ * NULL is fine.  Never from inside cb.
+ */
+void child_abandon(struct child **c);
 
 #endif

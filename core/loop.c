@@ -542,6 +542,24 @@ loop_add_child(struct loop *l, pid_t pid, loop_child_cb *cb, void *data)
 	return 0;
 }
 
+void
+loop_del_child(struct loop *l, pid_t pid)
+{
+	struct loop_child *c;
+
+	for (c = l->children; c != NULL; c = c->next) {
+		if (c->pid != pid)
+			continue;
+		loop_child_unlink(l, c);
+		if (c->pidfd != -1) {
+			loop_del_fd(l, c->pidfd, LOOP_READABLE);
+			close(c->pidfd);
+		}
+		free(c);
+		return;
+	}
+}
+
 /* Builds poll()'s array from the watched fds. */
 static int
 loop_build_pollfds(struct loop *l)

@@ -123,6 +123,12 @@ typedef void loop_child_cb(struct loop *l, pid_t pid, int wstatus,
 int loop_add_child(struct loop *l, pid_t pid, loop_child_cb *cb, void *data);
 
 /*
+ * Stops watching pid: its callback will not be made, and reaping it is
+ * the caller's business again.  Ignored for a pid not watched.
+ */
+void loop_del_child(struct loop *l, pid_t pid);
+
+/*
  * Runs one pass: the before-sleep hook, one poll() that waits at most until
  * the nearest timer (and at most max_wait_ms, if >= 0; -1 waits for as long
  * as nothing is due), then the ready fds, then the due timers.  Returns how

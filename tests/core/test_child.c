@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct loop	*lp;
@@ -735,4 +737,112 @@ Test(child, children_do_not_hold_each_others_pipes)
 	cr_expect(gs.r.cancelled);
 	got_free(&gs);
 	got_free(&gf);
+}
+
+/* A socket for stdin and stdout: what carries a protocol (ssh under sd-bus). */
+
+Test(child, stdio_fd_is_stdin_and_stdout_and_stderr_is_read)
+{
+	const char	*argv[] = { "sh", "-c", "read l; echo \"got $l\"; "
+	    "echo oops >&2", NULL };
+	struct child_opts o = { .argv = argv, .stdio = true };
+	struct got	 g = { 0 };
+	char		 buf[64] = "";
+	int		 sv[2];
+	ssize_t		 n;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	o.stdio_fd = sv[1];
+	start(&o, &g);
+	close(sv[1]);
+	cr_assert_eq(write(sv[0], "ping\n", 5), 5);
+	n = read(sv[0], buf, sizeof buf - 1);
+	cr_expect_eq(n, 9);
+	cr_expect_str_eq(buf, "got ping\n");
+	wait_for(&g);
+	cr_expect_eq(g.r.exit_status, 0);
+	cr_expect_str_eq(g.out, "", "stdout is the socket's, not read");
+	cr_expect_str_eq(g.err, "oops\n");
+	close(sv[0]);
+	got_free(&g);
+}
+
+Test(child, stdio_fd_with_stdin_data_is_refused)
+{
+	const char	*argv[] = { "true", NULL };
+	struct child_opts o = { .argv = argv, .stdio = true, .stdio_fd = 5,
+	    .stdin_data = "x", .stdin_len = 1 };
+	struct lk_err	 err = { 0 };
+	struct got	 g = { 0 };
+
+	cr_expect_eq(child_start(lp, &o, done_cb, &g, NULL, &err), LK_EINPUT);
+	o.stdin_data = NULL;
+	o.stdin_len = 0;
+	o.stdio_fd = -1;
+	cr_expect_eq(child_start(lp, &o, done_cb, &g, NULL, &err), LK_EINPUT);
+}
+
+/*
+ * With no_tty, the command cannot reach the controlling terminal (where
+ * ssh would ask for a password): run in a session of its own whose
+ * terminal is a pty, /dev/tty opens without it and does not with it.
+ */
+static int
+tty_reachable(bool no_tty)
+{
+	const char	*argv[] = { "sh", "-c", ": </dev/tty", NULL };
+	struct child_opts o = { .argv = argv, .no_tty = no_tty };
+	struct got	 g = { 0 };
+	int		 m, s, status;
+	pid_t		 pid;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY);
+	cr_assert(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		struct loop *l2;
+		struct lk_err err = { 0 };
+
+		setsid();
+		s = open(ptsname(m), O_RDWR);	/* our controlling terminal */
+		if (s < 0)
+			_exit(3);
+		l2 = loop_new();
+		if (child_start(l2, &o, done_cb, &g, NULL, &err) != LK_OK)
+			_exit(3);
+		while (g.calls == 0)
+			loop_run_once(l2, 1000);
+		_exit(g.r.exit_status == 0 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	close(m);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 3);
+	return WEXITSTATUS(status) == 0;
+}
+
+Test(child, no_tty_keeps_the_command_off_the_terminal)
+{
+	cr_expect(tty_reachable(false), "the pty is its terminal");
+	cr_expect(!tty_reachable(true), "no_tty: /dev/tty cannot be opened");
+}
+
+/* An owner that goes away takes its command with it, callback and all. */
+
+Test(child, abandon_kills_reaps_and_never_calls_back)
+{
+	const char	*argv[] = { "sleep", "100", NULL };
+	struct child_opts o = { .argv = argv };
+	struct got	 g = { 0 };
+	struct child	*c = start(&o, &g);
+	pid_t		 pid = child_pid(c);
+
+	loop_run_once(lp, 50);
+	child_abandon(&c);
+	cr_expect_null(c);
+	cr_expect_eq(kill(pid, 0), -1, "reaped: not even a zombie");
+	for (int i = 0; i < 5; i++)
+		loop_run_once(lp, 20);
+	cr_expect_eq(g.calls, 0);
+	child_abandon(&c);
 }
