@@ -106,6 +106,7 @@ config_free(struct config **cfgp)
 		free(s->unit);
 		http_free(s->check);
 		free(s->runbook);
+		free(s->host);
 	}
 	free(cfg->services);
 	for (size_t i = 0; i < cfg->nqueues; i++) {
@@ -123,11 +124,13 @@ config_free(struct config **cfgp)
 		for (size_t j = 0; j < q->command.argc; j++)
 			free(q->command.argv[j]);
 		free(q->command.argv);
+		free(q->host);
 	}
 	free(cfg->queues);
 	for (size_t i = 0; i < cfg->nrunbook_dirs; i++)
 		free(cfg->runbook_dirs[i]);
 	free(cfg->runbook_dirs);
+	free(cfg->ssh_config);
 	free(cfg->path);
 	free(cfg);
 	*cfgp = NULL;

@@ -78,6 +78,7 @@ struct config_service {
 	enum config_scope scope; /* default: system when loaded as root */
 	struct config_http *check; /* or NULL: no endpoint check */
 	char *runbook;		/* or NULL */
+	char *host;		/* ssh destination, or NULL: this machine */
 };
 
 enum config_queue_source {
@@ -111,6 +112,7 @@ struct config_queue {
 	int64_t warn;			/* -1: unset */
 	int64_t crit;			/* -1: unset */
 	int64_t stall_after_ms;		/* -1: unset */
+	char *host;			/* command queues: run there; or NULL */
 };
 
 /*
@@ -159,6 +161,18 @@ const char *config_path(const struct config *cfg);
 
 /* The probe interval, default 5000. */
 int64_t config_interval_ms(const struct config *cfg);
+
+/*
+ * Other hosts.  A service, or a command queue, may name a host (an
+ * ssh_config alias, or user@host): lookout reaches it with ssh, under the
+ * invoker's own ssh configuration unless ssh_config names a file for -F
+ * (a relative name is relative to the configuration's directory).
+ * ssh_timeout bounds how long a host may take to connect and answer
+ * before it is reported unreachable.
+ */
+#define CONFIG_SSH_TIMEOUT_MS 10000
+const char *config_ssh_config(const struct config *cfg);	/* or NULL */
+int64_t config_ssh_timeout_ms(const struct config *cfg);
 
 /* Borrowed pointers, valid until config_free(); i must be < the count. */
 size_t config_nservices(const struct config *cfg);

@@ -43,7 +43,8 @@ static const char *const safe_base[] = {
 static const char *const unsafe_string[] = { "find", "match", "gmatch",
     "gsub", "dump", NULL };
 
-static const char *const top_keys[] = { "interval", "runbook_dirs", NULL };
+static const char *const top_keys[] = { "interval", "runbook_dirs",
+    "ssh_config", "ssh_timeout", NULL };
 
 /* Diagnostics. */
 
@@ -204,7 +205,8 @@ static void
 explain_global(lua_State *L, int key, char *buf, size_t len)
 {
 	static const char *const globals[] = { "service", "queue", "http",
-	    "env", "interval", "runbook_dirs", NULL };
+	    "env", "interval", "runbook_dirs", "ssh_config", "ssh_timeout",
+	    NULL };
 	const char *name = lua_type(L, key) == LUA_TSTRING ?
 	    lua_tostring(L, key) : NULL;
 	const char *near;
@@ -234,6 +236,10 @@ env_newindex(lua_State *L)
 		ld->interval_line = line;
 	else if (name != NULL && strcmp(name, "runbook_dirs") == 0)
 		ld->runbook_dirs_line = line;
+	else if (name != NULL && strcmp(name, "ssh_config") == 0)
+		ld->ssh_config_line = line;
+	else if (name != NULL && strcmp(name, "ssh_timeout") == 0)
+		ld->ssh_timeout_line = line;
 	else if (name == NULL)
 		load_diag(ld, line, "unknown setting (global names must be "
 		    "strings)");
@@ -520,6 +526,7 @@ config_load_buffer(const char *path, const char *buf, size_t len,
 	ld.cfg = lk_xcalloc(1, sizeof *ld.cfg);
 	ld.cfg->path = lk_xstrdup(path);
 	ld.cfg->interval_ms = 5000;
+	ld.cfg->ssh_timeout_ms = CONFIG_SSH_TIMEOUT_MS;
 
 	if ((sb = sandbox_new(CONFIG_MAX_MEMORY, &ld)) == NULL) {
 		config_free(&ld.cfg);

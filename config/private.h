@@ -27,6 +27,8 @@ struct config {
 	size_t nqueues;
 	char **runbook_dirs;
 	size_t nrunbook_dirs;
+	char *ssh_config;		/* absolute, or NULL */
+	int64_t ssh_timeout_ms;
 };
 
 enum block_kind { BLOCK_SERVICE, BLOCK_QUEUE };
@@ -59,6 +61,8 @@ struct loader {
 
 	int interval_line;
 	int runbook_dirs_line;
+	int ssh_config_line;
+	int ssh_timeout_line;
 	int env_ref;
 
 	/* A service's scope when it names none.  As the no-config view
@@ -97,5 +101,12 @@ int load_env_name_ok(const char *s);
  * the caller, which frees the config whole: every allocation hangs off it.
  */
 int validate_loaded(lua_State *L);
+
+/* Defined in hosts.c: a block's host and the top-level ssh settings.
+ * They read the value at the top of the stack (t[key] pushed by the
+ * caller) and report through load_diag at line. */
+void validate_host_value(lua_State *L, struct loader *ld, int line,
+    const char *what, char **host);
+void validate_ssh_config_value(lua_State *L, struct loader *ld, char **out);
 
 #endif

@@ -19,9 +19,9 @@
 #include <lauxlib.h>
 
 static const char *const service_keys[] = { "unit", "scope", "check",
-    "runbook", NULL };
+    "runbook", "host", NULL };
 static const char *const queue_keys[] = { "redis", "rabbitmq", "command",
-    "warn", "crit", "stall_after", NULL };
+    "warn", "crit", "stall_after", "host", NULL };
 static const char *const http_keys[] = { "url", "status", "json",
     "json_field", "body_contains", "max_latency_ms", "timeout_ms",
     "connect_timeout_ms", "insecure", "max_body", "headers", NULL };
@@ -529,6 +529,9 @@ validate_service(struct vctx *v, int t, struct config_service *s)
 	}
 	lua_pop(L, 1);
 	opt_string(v, t, "", "runbook", 0, &s->runbook);
+	if (getf(L, t, "host") != LUA_TNIL)
+		validate_host_value(L, v->ld, v->line, v->what, &s->host);
+	lua_pop(L, 1);
 }
 
 static void
@@ -649,6 +652,17 @@ validate_queue(struct vctx *v, int t, struct config_queue *q)
 		verr(v, "warn (%lld) must not be above crit (%lld)",
 		    (long long)q->warn, (long long)q->crit);
 	opt_duration(v, t, "", "stall_after", &q->stall_after_ms);
+	if (getf(L, t, "host") != LUA_TNIL) {
+		if (found >= 0 && q->source != CONFIG_QUEUE_COMMAND)
+			verr(v, "host is for command queues, which run their "
+			    "command there; a %s queue names its server in "
+			    "its %s", sources[found], q->source ==
+			    CONFIG_QUEUE_REDIS ? "url" : "api");
+		else
+			validate_host_value(L, v->ld, v->line, v->what,
+			    &q->host);
+	}
+	lua_pop(L, 1);
 }
 
 static void
@@ -667,6 +681,16 @@ validate_top(struct loader *ld, lua_State *L, int env)
 		else
 			cfg->interval_ms = ms;
 	}
+	v.line = ld->ssh_timeout_line;
+	if (opt_duration(&v, env, "", "ssh_timeout", &ms) == 1) {
+		if (ms < 100)
+			verr(&v, "ssh_timeout must be at least 100ms");
+		else
+			cfg->ssh_timeout_ms = ms;
+	}
+	if (getf(L, env, "ssh_config") != LUA_TNIL)
+		validate_ssh_config_value(L, ld, &cfg->ssh_config);
+	lua_pop(L, 1);
 	v.line = ld->runbook_dirs_line;
 	if (opt_table(&v, env, "", "runbook_dirs") != 1)
 		return;

@@ -668,3 +668,54 @@ Test(config, check_command)
 	snprintf(args, sizeof args, "'%s'", good);
 	cr_assert_eq(run_check(args, out, sizeof out), 0, "%s", out);
 }
+
+/* Other hosts: host on a service or a command queue, ssh_config, ssh_timeout. */
+
+Test(config, hosts_and_ssh_settings)
+{
+	char want[600];
+
+	cr_assert_eq(load("ssh_config = \"ssh/config\"\n"
+	    "ssh_timeout = \"3s\"\n"
+	    "service \"api\" { unit = \"api.service\", host = \"web1\" }\n"
+	    "service \"db\" { host = \"deploy@10.0.0.7\" }\n"
+	    "service \"local\" { }\n"
+	    "queue \"jobs\" { command = { argv = { \"depth\" } }, host = "
+	    "\"worker-2\" }\n"), LK_OK);
+	cr_expect_str_eq(config_service(fx_cfg, 0)->host, "web1");
+	cr_expect_str_eq(config_service(fx_cfg, 1)->host, "deploy@10.0.0.7");
+	cr_expect_null(config_service(fx_cfg, 2)->host);
+	cr_expect_str_eq(config_queue(fx_cfg, 0)->host, "worker-2");
+	cr_expect_eq(config_ssh_timeout_ms(fx_cfg), 3000);
+	/* Relative to the configuration's own directory. */
+	snprintf(want, sizeof want, "%s/ssh/config", fx_dir);
+	cr_expect_str_eq(config_ssh_config(fx_cfg), want);
+
+	cr_assert_eq(load("service \"a\" { }\n"), LK_OK);
+	cr_expect_null(config_ssh_config(fx_cfg));
+	cr_expect_eq(config_ssh_timeout_ms(fx_cfg), CONFIG_SSH_TIMEOUT_MS);
+	config_free(&fx_cfg);
+	cr_assert_eq(load("ssh_config = \"/etc/lookout/ssh\"\n"), LK_OK);
+	cr_expect_str_eq(config_ssh_config(fx_cfg), "/etc/lookout/ssh");
+}
+
+Test(config, hosts_ssh_could_misread_are_refused)
+{
+	cr_assert_eq(load("service \"a\" { host = \"-oProxyCommand=id\" }\n"
+	    "service \"b\" { host = \"web1; id\" }\n"
+	    "service \"c\" { host = 5 }\n"
+	    "queue \"q\" { redis = { url = \"redis://h\" }, host = \"w\" }\n"
+	    "service \"d\" { host = \"a\\nb\" }\n"
+	    "ssh_config = \"\"\n"
+	    "ssh_timeout = \"soon\"\n"), LK_EINPUT);
+	assert_diag(1, "service \"a\": host \"-oProxyCommand=id\" is not an "
+	    "ssh destination");
+	assert_diag(2, "service \"b\": host \"web1; id\" is not an ssh "
+	    "destination");
+	assert_diag(3, "service \"c\": host must be a string");
+	assert_diag(4, "queue \"q\": host is for command queues");
+	/* Shown escaped: the name may hold anything. */
+	assert_diag(5, "host \"a^Jb\" is not");
+	assert_diag(6, "ssh_config must name a file");
+	assert_diag(7, "ssh_timeout \"soon\" is not a duration");
+}
