@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include "err.h"
+
 struct loop;
 struct sd_bus;
 
@@ -34,6 +36,36 @@ struct busio {
  * Returns 0 or a negative errno.
  */
 int busio_open(bool user, struct sd_bus **out, const char **sender);
+
+/*
+ * The same for a manager on another host: `ssh -xT HOST
+ * systemd-stdio-bridge`, the bridge systemctl -H uses, with sd-bus
+ * speaking over a socketpair to ssh's stdin and stdout.  ssh_config (or
+ * NULL) goes to ssh as -F; host must pass lk_ssh_host_ok().  For the user
+ * manager the bridge is pointed at the user's bus, $XDG_RUNTIME_DIR/bus as
+ * the remote login shell has it (/run/user/UID when it has none): told
+ * --user, systemd 252's bridge still connects to the system bus.
+ *
+ * Nothing waits here: on LK_OK *out is a started connection whose
+ * authentication and Hello go out with the first pass of the loop, and
+ * calls may be queued on it at once; *sender is the manager's bus name.
+ * *ssh is the process that carries it, which the caller owns and frees
+ * (busio_ssh_free) after closing the bus.  When ssh ends, for whatever
+ * reason, gone(owner) is called from the loop, and busio_ssh_why() then
+ * says why in one line ("alias1: ssh: connect to host ... refused").
+ */
+struct busio_ssh;
+enum lk_code busio_open_remote(struct loop *loop, const char *ssh_config,
+    const char *host, bool user, void (*gone)(void *owner), void *owner,
+    struct sd_bus **out, const char **sender, struct busio_ssh **ssh,
+    struct lk_err *err);
+/* Why ssh ended, or NULL while it runs. */
+const char *busio_ssh_why(const struct busio_ssh *p);
+/* The last line ssh said on stderr so far: a reason for a connection
+ * that never answered ("" when nothing). */
+const char *busio_ssh_said(struct busio_ssh *p);
+/* Ends ssh if it still runs (no gone() call then) and frees *p. */
+void busio_ssh_free(struct busio_ssh **p);
 
 void busio_init(struct busio *io, struct loop *loop, struct sd_bus *bus,
     void (*process)(void *owner), void *owner);

@@ -136,11 +136,10 @@ lk_ssh_config_check(const char *path, struct lk_err *err)
 	return code;
 }
 
-/* The last line of text[0..len) with something in it, trimmed. */
-static void
-last_line(const char *text, size_t len, char *out, size_t outlen)
+void
+lk_ssh_last_line(const char *text, size_t len, char *out, size_t outlen)
 {
-	size_t end = len, start;
+	size_t end = text != NULL ? len : 0, start;
 
 	out[0] = '\0';
 	for (;;) {
@@ -164,8 +163,7 @@ lk_ssh_reason(const char *host, const char *what, int exit_status,
 {
 	char line[256];
 
-	last_line(err != NULL ? err : "", err != NULL ? len : 0, line,
-	    sizeof line);
+	lk_ssh_last_line(err, len, line, sizeof line);
 	if (term_signal != 0)
 		snprintf(out, outlen, "%s: ssh ended by signal %d%s%s", host,
 		    term_signal, line[0] ? ": " : "", line);

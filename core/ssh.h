@@ -74,6 +74,10 @@ extern const char *const lk_ssh_env[];
  */
 enum lk_code lk_ssh_config_check(const char *path, struct lk_err *err);
 
+/* The last line of text[0..len) that says something, trimmed; "" when
+ * none (text may be NULL). */
+void lk_ssh_last_line(const char *text, size_t len, char *out, size_t outlen);
+
 /*
  * What a failed ssh said, in one line for a reason: the last line of its
  * stderr (err, len bytes) that says something, after "host: ", e.g.
