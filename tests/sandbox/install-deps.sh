@@ -14,8 +14,12 @@ set -eu
 # at $XDG_RUNTIME_DIR/bus (without it, busctl --user has nothing to reach).
 # python3-pika: the demo's RabbitMQ producer and consumer (tools/demo/
 # inventory.py) speak AMQP, so that RabbitMQ counts a real consumer.
+# openssh-server and openssh-client are the peers of the remote hosts: the
+# tests start their own sshd on loopback (sandbox.sh --ssh), never the
+# package's; the package's own service is kept from starting like the others.
 PACKAGES="systemd dbus dbus-user-session redis-server redis-tools
-rabbitmq-server curl util-linux procps python3 python3-pika"
+rabbitmq-server curl util-linux procps python3 python3-pika openssh-server
+openssh-client"
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 

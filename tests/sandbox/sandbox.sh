@@ -2,7 +2,7 @@
 # Runs a command next to real services on loopback, in private directories,
 # and tears every process down by PID afterwards.
 #
-#   tests/sandbox/sandbox.sh [--journal] [--redis] [--rabbitmq | --rabbitmq-nowait] -- COMMAND [ARGS...]
+#   tests/sandbox/sandbox.sh [--journal] [--redis] [--rabbitmq | --rabbitmq-nowait] [--ssh N] -- COMMAND [ARGS...]
 #
 # Always: a real `systemd --user` (with its user D-Bus at $XDG_RUNTIME_DIR/bus)
 # in a private mount namespace and a delegated cgroup2 directory, following
@@ -21,8 +21,26 @@
 # RABBITMQ_PORT, RABBITMQ_USER, RABBITMQ_PASS.  --rabbitmq-nowait is --rabbitmq
 # without waiting for the broker: COMMAND starts as soon as the rest is up,
 # while RabbitMQ still boots (about 7 s), and finds it answering at
-# $RABBITMQ_API later; the demo sets itself up meanwhile.  The exit status is
-# COMMAND's.
+# $RABBITMQ_API later; the demo sets itself up meanwhile.  With --ssh N, see
+# below.  The exit status is COMMAND's.
+#
+# --ssh N gives N "remote hosts", each a real sshd (Debian's openssh-server)
+# listening on its own free port of 127.0.0.1, with a host key and a client
+# key generated for the run.  Host 1 is the sandbox's own user manager seen
+# through ssh; hosts 2..N each have a systemd --user of their own (its own
+# XDG_RUNTIME_DIR, unit directory and cgroup) in the same namespace.  How a
+# session finds its manager: sshd's SetEnv gives it the host's
+# XDG_RUNTIME_DIR, as pam_systemd does on a real host, and nothing else is
+# changed (no ForceCommand, no AcceptEnv).  COMMAND gets
+# LOOKOUT_SANDBOX_SSH_CONFIG, an ssh_config with Host alias1..aliasN (User,
+# IdentityFile, a pre-seeded UserKnownHostsFile), "deadhost" (a port nothing
+# listens on: connection refused) and "nokey" (host 1's sshd with a key it
+# does not accept); LOOKOUT_SANDBOX_SSHD<i>_PID (each listening sshd) and,
+# for i >= 2, LOOKOUT_SANDBOX_HOST<i>_RUNTIME_DIR and
+# LOOKOUT_SANDBOX_HOST<i>_CONFIG_HOME (run systemctl --user there with
+# XDG_RUNTIME_DIR and XDG_CONFIG_HOME set to them).  sshd needs its
+# privilege separation directory, /run/sshd: it is created (0755, empty) on
+# the host's volatile /run where missing, as the package would at boot.
 # LOOKOUT_SANDBOX_DEBUG=1 logs the teardown's timing on stderr.
 # Where the harness cannot run here it prints "SKIP: reason" on stderr and
 # exits 77 without running COMMAND (tests/sandbox/install-deps.sh installs
@@ -54,7 +72,7 @@ die() { log "$*"; exit 1; }
 skip() { printf 'SKIP: %s\n' "$*" >&2; exit "$SKIP_STATUS"; }
 
 usage() {
-	printf 'usage: %s [--journal] [--redis] [--rabbitmq | --rabbitmq-nowait] -- COMMAND [ARGS...]\n' "$0" >&2
+	printf 'usage: %s [--journal] [--redis] [--rabbitmq | --rabbitmq-nowait] [--ssh N] -- COMMAND [ARGS...]\n' "$0" >&2
 	exit 2
 }
 
@@ -204,6 +222,12 @@ check_machine() {
 		need_cmd redis-server redis-server
 		need_cmd redis-cli redis-tools
 	fi
+	if [ -n "$WANT_SSH" ]; then
+		[ -x /usr/sbin/sshd ] || skip "sshd not installed (package openssh-server; see tests/sandbox/install-deps.sh)"
+		need_cmd ssh openssh-client
+		need_cmd ssh-keygen openssh-client
+		need_cmd systemd-stdio-bridge systemd
+	fi
 	if [ -n "$WANT_RABBITMQ" ]; then
 		[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] ||
 			skip "rabbitmq-server not installed (see tests/sandbox/install-deps.sh)"
@@ -298,13 +322,19 @@ outer_teardown() {
 }
 
 outer_main() {
-	WANT_JOURNAL='' WANT_REDIS='' WANT_RABBITMQ=''
+	WANT_JOURNAL='' WANT_REDIS='' WANT_RABBITMQ='' WANT_SSH=''
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--journal) WANT_JOURNAL=1 ;;
 		--redis) WANT_REDIS=1 ;;
 		--rabbitmq) WANT_RABBITMQ=1 ;;
 		--rabbitmq-nowait) WANT_RABBITMQ=nowait ;;
+		--ssh)
+			[ $# -gt 1 ] || usage
+			case $2 in [1-9] | [1-9][0-9]) ;; *) usage ;; esac
+			WANT_SSH=$2
+			shift
+			;;
 		--) shift; break ;;
 		*) usage ;;
 		esac
@@ -329,6 +359,7 @@ outer_main() {
 		_LOOKOUT_SANDBOX_JOURNALD="$JOURNALD_BIN" \
 		_LOOKOUT_SANDBOX_REDIS="$WANT_REDIS" \
 		_LOOKOUT_SANDBOX_RABBITMQ="$WANT_RABBITMQ" \
+		_LOOKOUT_SANDBOX_SSH="$WANT_SSH" \
 		_LOOKOUT_SANDBOX_ID=$$ \
 		unshare -m --propagation private "$self" "$@" <&3 3<&- &
 	INNER=$!
@@ -343,6 +374,7 @@ outer_main() {
 # process.  Every PID it starts is recorded for the teardown.
 
 SYSTEMD_PID='' JOURNALD_PID='' REDIS_PID='' RABBIT_PID='' RABBIT_BEAM='' EPMD_PID='' CMD_PID=''
+SSHD_PIDS='' HOST_MANAGER_PIDS=''
 
 # sd_booted() checks for /run/systemd/system; systemd --user and its clients
 # refuse to work without it.  A tmpfs keeps the host's /run/systemd untouched.
@@ -579,6 +611,140 @@ rabbit_wait() {
 	die "rabbitmq-server did not answer $RABBITMQ_API/api/overview within 60 s"
 }
 
+# The remote hosts of --ssh.  Host i >= 2 gets a manager of its own, started
+# as the sandbox's own is (systemd_start), in a cgroup of its own.
+host_manager_start() {
+	i=$1
+	H=$T/host$i
+	mkdir -p "$H/run" "$H/config/systemd/user" "$CG/manager$i"
+	chmod 700 "$H/run"
+	# shellcheck disable=SC2016
+	env XDG_RUNTIME_DIR="$H/run" XDG_CONFIG_HOME="$H/config" \
+		DBUS_SESSION_BUS_ADDRESS="unix:path=$H/run/bus" \
+		setsid sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --user' sh \
+		"$CG/manager$i" "$SYSTEMD_BIN" >"$H/systemd.log" 2>&1 </dev/null &
+	HOST_MANAGER_PIDS="$HOST_MANAGER_PIDS $!"
+	eval "LOOKOUT_SANDBOX_HOST${i}_RUNTIME_DIR=\$H/run"
+	eval "LOOKOUT_SANDBOX_HOST${i}_CONFIG_HOME=\$H/config"
+	export "LOOKOUT_SANDBOX_HOST${i}_RUNTIME_DIR" "LOOKOUT_SANDBOX_HOST${i}_CONFIG_HOME"
+}
+
+host_manager_ready() {
+	case $(XDG_RUNTIME_DIR=$1/run systemctl --user is-system-running 2>/dev/null) in
+	running | degraded) [ -S "$1/run/bus" ] ;;
+	*) return 1 ;;
+	esac
+}
+
+# One sshd per host, all with the same keys.  Each has its own port,
+# config and log; its sessions get the XDG_RUNTIME_DIR of their host.
+sshd_start() {
+	i=$1 runtime=$2
+	D=$T/ssh
+	port=$(free_port)
+	cat >"$D/sshd$i.conf" <<-EOF
+		ListenAddress 127.0.0.1
+		Port $port
+		HostKey $D/host_key
+		AuthorizedKeysFile $D/authorized_keys
+		PidFile none
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		UsePAM no
+		StrictModes no
+		PrintMotd no
+		X11Forwarding no
+		SetEnv XDG_RUNTIME_DIR=$runtime
+	EOF
+	/usr/sbin/sshd -D -f "$D/sshd$i.conf" -E "$D/sshd$i.log" </dev/null &
+	pid=$!
+	SSHD_PIDS="$SSHD_PIDS $pid"
+	eval "LOOKOUT_SANDBOX_SSHD${i}_PID=$pid"
+	export "LOOKOUT_SANDBOX_SSHD${i}_PID"
+	printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$D/host_key.pub")" >>"$D/known_hosts"
+	cat >>"$D/config" <<-EOF
+		Host alias$i
+		  HostName 127.0.0.1
+		  Port $port
+	EOF
+	# IdentityFile adds up over the blocks that match: "nokey" is kept
+	# out of the last one, so that its key is the only one it offers.
+	[ "$i" = 1 ] && cat >>"$D/config" <<-EOF
+		Host nokey
+		  HostName 127.0.0.1
+		  Port $port
+		  User $(id -un)
+		  IdentityFile $D/other_key
+		  IdentitiesOnly yes
+		  UserKnownHostsFile $D/known_hosts
+		  GlobalKnownHostsFile /dev/null
+		  LogLevel ERROR
+	EOF
+	return 0
+}
+
+sshd_listening() {
+	grep -q 'Server listening' "$1"
+}
+
+ssh_up() {
+	n=$1
+	D=$T/ssh
+	mkdir -p "$D"
+	chmod 700 "$D"
+	[ -d /run/sshd ] || mkdir -m 755 /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -C lookout-sandbox-host -f "$D/host_key"
+	ssh-keygen -q -t ed25519 -N '' -C lookout-sandbox -f "$D/client_key"
+	ssh-keygen -q -t ed25519 -N '' -C lookout-sandbox-other -f "$D/other_key"
+	cp "$D/client_key.pub" "$D/authorized_keys"
+	: >"$D/known_hosts"
+	# Host-specific settings come first: ssh takes the first value it
+	# reads for each option.
+	: >"$D/config"
+	i=2
+	while [ "$i" -le "$n" ]; do
+		host_manager_start "$i"
+		i=$((i + 1))
+	done
+	sshd_start 1 "$XDG_RUNTIME_DIR"
+	i=2
+	while [ "$i" -le "$n" ]; do
+		sshd_start "$i" "$T/host$i/run"
+		i=$((i + 1))
+	done
+	cat >>"$D/config" <<-EOF
+		Host deadhost
+		  HostName 127.0.0.1
+		  Port $(free_port)
+		Host * !nokey
+		  User $(id -un)
+		  IdentityFile $D/client_key
+		  IdentitiesOnly yes
+		  UserKnownHostsFile $D/known_hosts
+		  StrictHostKeyChecking yes
+		  GlobalKnownHostsFile /dev/null
+		  LogLevel ERROR
+	EOF
+	LOOKOUT_SANDBOX_SSH_CONFIG=$D/config
+	export LOOKOUT_SANDBOX_SSH_CONFIG
+	i=1
+	for pid in $SSHD_PIDS; do
+		wait_for 10 "$pid" sshd_listening "$D/sshd$i.log" || {
+			show_log "$D/sshd$i.log"
+			die "sshd $i did not listen within 10 s"
+		}
+		i=$((i + 1))
+	done
+	i=2
+	for pid in $HOST_MANAGER_PIDS; do
+		wait_for 20 "$pid" host_manager_ready "$T/host$i" || {
+			show_log "$T/host$i/systemd.log"
+			die "the systemd --user of host $i did not reach running within 20 s"
+		}
+		i=$((i + 1))
+	done
+}
+
 # Processes COMMAND left in the payload cgroup, i.e. everything there but
 # this shell and the servers we started.  Units COMMAND started through
 # systemd live in the manager's cgroups and are stopped by the manager.
@@ -589,7 +755,7 @@ is_ours() {
 	q=$1
 	[ "$q" = $$ ] && return 0
 	while [ -n "$q" ] && [ "$q" -gt 1 ] && [ "$q" != $$ ]; do
-		case " $SYSTEMD_PID $JOURNALD_PID $REDIS_PID $RABBIT_PID $RABBIT_BEAM $EPMD_PID " in
+		case " $SYSTEMD_PID $JOURNALD_PID $REDIS_PID $RABBIT_PID $RABBIT_BEAM $EPMD_PID $SSHD_PIDS $HOST_MANAGER_PIDS " in
 		*" $q "*) return 0 ;;
 		esac
 		q=$(awk '/^PPid:/ { print $2 }' "/proc/$q/status" 2>/dev/null)
@@ -637,12 +803,17 @@ inner_teardown() {
 	# shellcheck disable=SC2046
 	set -- $RABBIT_BEAM $(children_of "$RABBIT_BEAM")
 	[ $# -gt 0 ] && kill -KILL "$@" 2>/dev/null
+	# sshd with its sessions, which a test may have stopped (SIGSTOP).
+	# shellcheck disable=SC2046
+	set -- "$@" $SSHD_PIDS $(for p in $SSHD_PIDS; do pgrep -P "$p"; done)
+	[ -n "$SSHD_PIDS" ] && kill -CONT "$@" 2>/dev/null
 	# The manager stops its units on SIGTERM, then exits.
-	stop_pids 10 $SYSTEMD_PID $REDIS_PID $RABBIT_PID "$@"
+	stop_pids 10 $SYSTEMD_PID $HOST_MANAGER_PIDS $REDIS_PID $RABBIT_PID "$@"
 	# epmd and journald last, once no node can register with the one and
 	# no unit logs to the other any more.
 	stop_pids 2 $EPMD_PID $JOURNALD_PID
-	reap $CMD_PID $SYSTEMD_PID $JOURNALD_PID $REDIS_PID $RABBIT_PID $EPMD_PID
+	reap $CMD_PID $SYSTEMD_PID $JOURNALD_PID $REDIS_PID $RABBIT_PID $EPMD_PID \
+		$SSHD_PIDS $HOST_MANAGER_PIDS
 	debug "servers stopped"
 	# The namespace goes with its last process anyway; this is tidiness.
 	if [ -n "$JOURNALD_BIN" ]; then
@@ -694,8 +865,9 @@ inner_main() {
 	export LOOKOUT_SANDBOX_SYSTEMD_PID
 	[ -n "$_LOOKOUT_SANDBOX_REDIS" ] && redis_up
 	systemd_wait
+	[ -n "$_LOOKOUT_SANDBOX_SSH" ] && ssh_up "$_LOOKOUT_SANDBOX_SSH"
 	[ "$_LOOKOUT_SANDBOX_RABBITMQ" = 1 ] && rabbit_wait
-	unset _LOOKOUT_SANDBOX_REDIS _LOOKOUT_SANDBOX_RABBITMQ
+	unset _LOOKOUT_SANDBOX_REDIS _LOOKOUT_SANDBOX_RABBITMQ _LOOKOUT_SANDBOX_SSH
 
 	# In the background for the same reason as the inner stage itself.
 	exec 3<&0
