@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -97,7 +98,8 @@ print_json(const struct probes *p)
 		json_object_set_new(o, "name", lk_json_text(s->name));
 		json_object_set_new(o, "unit", lk_json_text(s->unit));
 		json_object_set_new(o, "scope", lk_json_text(s->scope));
-		json_object_set_new(o, "host", json_null());
+		json_object_set_new(o, "host", s->host != NULL ?
+		    lk_json_text(s->host) : json_null());
 		json_object_set_new(o, "load", str_or_null(s->load));
 		json_object_set_new(o, "active", str_or_null(s->active));
 		json_object_set_new(o, "sub", str_or_null(s->sub));
@@ -123,6 +125,8 @@ print_json(const struct probes *p)
 
 		json_object_set_new(o, "name", lk_json_text(q->name));
 		json_object_set_new(o, "source", lk_json_text(q->source));
+		json_object_set_new(o, "host", q->host != NULL ?
+		    lk_json_text(q->host) : json_null());
 		json_object_set_new(o, "depth", int_or_null(q->depth));
 		json_object_set_new(o, "consumers", int_or_null(q->consumers));
 		json_object_set_new(o, "ready", int_or_null(q->ready));
@@ -308,17 +312,65 @@ table_reason(struct table *t, const char *reason)
 	table_newline(t);
 }
 
+/*
+ * Rows go by host: this machine's first, then each other host's under a
+ * line that names it, each host in the order the configuration first
+ * names it.  order[] receives the indexes so; returns how many.
+ */
+static size_t
+by_host(const char *const *hosts, size_t n, size_t *order)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (hosts[i] == NULL)
+			order[k++] = i;
+	for (size_t i = 0; i < n; i++) {
+		bool first = hosts[i] != NULL;
+
+		for (size_t j = 0; first && j < i; j++)
+			first = hosts[j] == NULL || strcmp(hosts[j],
+			    hosts[i]) != 0;
+		for (size_t j = i; first && j < n; j++)
+			if (hosts[j] != NULL && strcmp(hosts[j], hosts[i]) == 0)
+				order[k++] = j;
+	}
+	return k;
+}
+
+/* "on HOST:" when row i starts another host's rows. */
+static void
+table_host(struct table *t, const char *const *hosts, const size_t *order,
+    size_t i)
+{
+	const char *h = hosts[order[i]];
+
+	if (h == NULL || (i > 0 && hosts[order[i - 1]] != NULL &&
+	    strcmp(hosts[order[i - 1]], h) == 0))
+		return;
+	table_set(t, h);
+	printf("on %s:\n", t->text.s);
+}
+
 static void
 print_table(const struct probes *p)
 {
 	size_t ns = probes_service_count(p), nq = probes_queue_count(p);
 	struct table t = { { 0 }, { 0 } };
+	const char **hosts = lk_xcalloc(ns + nq + 1, sizeof *hosts);
+	size_t *order = lk_xcalloc(ns + nq + 1, sizeof *order);
 
+	for (size_t i = 0; i < ns; i++)
+		hosts[i] = probes_service(p, i)->host;
+	by_host(hosts, ns, order);
 	if (ns > 0)
 		table_row(&t, service_cols, SERVICE_NCOLS, NULL);
-	for (size_t i = 0; i < ns; i++) {
+	for (size_t k = 0; k < ns; k++) {
+		size_t i = order[k];
 		const struct probe_service *s = probes_service(p, i);
 		char since[32] = "-", state[64], flags[256];
+
+		table_host(&t, hosts, order, k);
 
 		snprintf(state, sizeof state, "%s/%s",
 		    s->active[0] ? s->active : "?", s->sub[0] ? s->sub : "?");
@@ -336,9 +388,15 @@ print_table(const struct probes *p)
 		fputc('\n', stdout);
 	if (nq > 0)
 		table_row(&t, queue_cols, QUEUE_NCOLS, NULL);
-	for (size_t i = 0; i < nq; i++) {
+	for (size_t i = 0; i < nq; i++)
+		hosts[i] = probes_queue(p, i)->host;
+	by_host(hosts, nq, order);
+	for (size_t k = 0; k < nq; k++) {
+		size_t i = order[k];
 		const struct probe_queue *q = probes_queue(p, i);
 		char depth[24] = "?", cons[24] = "-", in[24] = "-", out[24] = "-";
+
+		table_host(&t, hosts, order, k);
 
 		if (q->depth >= 0)
 			snprintf(depth, sizeof depth, "%lld",
@@ -362,6 +420,8 @@ print_table(const struct probes *p)
 		printf("\nwarning: %s\n", probes_error(p));
 	lk_buf_free(&t.line);
 	lk_buf_free(&t.text);
+	free(hosts);
+	free(order);
 }
 
 static int

@@ -17,6 +17,37 @@ struct store *probes_store(const struct probes *p);
  * from the loop (see changed() in probes.c). */
 void probes_changed(struct probes *p);
 
+/*
+ * hosts.c: the managers of other hosts, one connection per host and
+ * scope, and the /proc checks of their units, one ssh per host a cycle.
+ */
+struct phosts;
+struct sysd;
+/* NULL without hosts in cfg; fails on an ssh_config others could write. */
+enum lk_code phosts_new(struct probes *p, const struct config *cfg,
+    struct phosts **out, struct lk_err *err);
+void phosts_free(struct phosts **h);
+/* The manager of host (its user or system one), connected on first use;
+ * cb(sd, data) is its change callback.  NULL when host is no
+ * destination (err says why). */
+struct sysd *phosts_manager(struct phosts *h, const char *host, bool user,
+    void (*cb)(struct sysd *, void *), void *data, struct lk_err *err);
+size_t phosts_nmanagers(const struct phosts *h);
+struct sysd *phosts_manager_at(const struct phosts *h, size_t i);
+/* How long a host may take to answer (config ssh_timeout). */
+int64_t phosts_timeout_ms(const struct phosts *h);
+/* Starts one /proc check per host that has running units, unless the
+ * last one is still on its way; probes_procs_arrived() follows. */
+void phosts_read_procs(struct phosts *h);
+/* What the last check of sd's host found in cgroup: flags (deleted cwd,
+ * exe) with detail, and the processes. */
+unsigned phosts_proc_flags(const struct phosts *h, const struct sysd *sd,
+    const char *cgroup, char *detail, size_t len);
+size_t phosts_procs(const struct phosts *h, const struct sysd *sd,
+    const char *cgroup, struct probe_proc *out, size_t max);
+/* probes.c: a host's /proc check has come back for the units of sd. */
+void probes_procs_arrived(struct probes *p, struct sysd *sd);
+
 /* queues.c: one pqueue per configured queue, in config order. */
 struct pqueue *probe_queues_new(struct probes *p, const struct config *cfg,
     size_t *n);

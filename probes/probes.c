@@ -53,6 +53,7 @@ struct probes {
 	struct store *store;
 	struct sysd *user;
 	struct sysd *system;
+	struct phosts *hosts;		/* other hosts' managers, or NULL */
 	struct http_pool *http;
 	struct svc *svcs;
 	size_t nsvc;
@@ -339,9 +340,14 @@ svc_derive(struct svc *v)
 	/* The last /proc check may predate a stop or crash signalled since. */
 	if (active)
 		st->flags |= v->proc_flags;
+	/* What another host said last, until it answers again. */
+	if (sysd_host(v->sd) != NULL && sysd_down(v->sd))
+		st->flags |= SVC_UNREACHABLE | (u->known ? SVC_STALE : 0);
 
 	/* The most urgent thing first: what the engineer fixes first. */
-	if (!u->known)
+	if (st->flags & SVC_UNREACHABLE)
+		snprintf(st->reason, sizeof st->reason, "%s", sysd_error(v->sd));
+	else if (!u->known)
 		snprintf(st->reason, sizeof st->reason, "%s", sysd_error(v->sd) ?
 		    sysd_error(v->sd) : "state not read yet");
 	else if (state_is(u->load, "not-found", NULL))
@@ -438,6 +444,11 @@ svc_proc(struct svc *v)
 	v->proc_detail[0] = '\0';
 	if (u == NULL || !state_is(u->active, "active", "reloading"))
 		return;
+	if (sysd_host(v->sd) != NULL) {
+		v->proc_flags = phosts_proc_flags(v->owner->hosts, v->sd,
+		    u->cgroup, v->proc_detail, sizeof v->proc_detail);
+		return;
+	}
 	n = procfs_cgroup_pids(u->cgroup[0] ? u->cgroup : NULL, pids,
 	    MAX_PIDS);
 	if (n == 0 && u->main_pid > 0)
@@ -527,6 +538,13 @@ on_sysd_change(struct sysd *sd, void *data)
 	changed(p);
 }
 
+void
+probes_procs_arrived(struct probes *p, struct sysd *sd)
+{
+	proc_pass(p, sd, true);
+	changed(p);
+}
+
 /* --- the cycle ----------------------------------------------------------- */
 
 /*
@@ -551,6 +569,9 @@ sync_manager(struct probes *p, struct sysd *sd, bool resync)
 		/* /proc changes without a word from systemd: a deploy deletes
 		 * the directory a worker runs in (seed 001). */
 		proc_pass(p, sd, true);
+	/* Another host may freeze without a word: ask it something. */
+	if (!resync && sysd_host(sd) != NULL)
+		sysd_ping(sd);
 }
 
 static long long
@@ -565,6 +586,10 @@ on_cycle(struct loop *l, long long id, void *data)
 	(void)id;
 	sync_manager(p, p->user, resync);
 	sync_manager(p, p->system, resync);
+	for (size_t i = 0; i < phosts_nmanagers(p->hosts); i++)
+		sync_manager(p, phosts_manager_at(p->hosts, i), resync);
+	/* Another host's /proc is read over ssh, and answers later. */
+	phosts_read_procs(p->hosts);
 	if (resync)
 		p->synced_ms = now;
 	else
@@ -649,6 +674,10 @@ probes_new(struct loop *loop, const struct config *cfg, struct store *store,
 		}
 		p->error[0] = '\0';
 	}
+	if (phosts_new(p, cfg, &p->hosts, err) != LK_OK) {
+		probes_free(&p);
+		return err->code;
+	}
 	if (cfg != NULL) {
 		p->nsvc = config_nservices(cfg);
 		p->svcs = lk_xcalloc(p->nsvc, sizeof *p->svcs);
@@ -662,9 +691,12 @@ probes_new(struct loop *loop, const struct config *cfg, struct store *store,
 			v->st.name = c->name;
 			v->st.unit = c->unit;
 			v->st.scope = user ? "user" : "system";
+			v->st.host = c->host;
 			v->st.latency_ms = -1;
 			v->st.health = c->check ? HEALTH_UNKNOWN : HEALTH_NONE;
-			v->sd = manager(p, user, &sub);
+			v->sd = c->host != NULL ? phosts_manager(p->hosts,
+			    c->host, user, on_sysd_change, p, &sub) :
+			    manager(p, user, &sub);
 			if (v->sd == NULL) {
 				probes_free(&p);
 				return lk_fail(err, LK_EIO, "%s", sub.msg);
@@ -690,6 +722,7 @@ probes_free(struct probes **pp)
 		loop_del_timer(p->loop, p->notify_timer);
 	http_pool_free(&p->http);
 	probe_queues_free(p->queues, p->nq);
+	phosts_free(&p->hosts);
 	sysd_free(&p->user);
 	sysd_free(&p->system);
 	free(p->svcs);
@@ -727,6 +760,12 @@ probes_settled(const struct probes *p)
 	if ((p->user && !sysd_idle(p->user)) ||
 	    (p->system && !sysd_idle(p->system)))
 		return false;
+	for (size_t i = 0; i < phosts_nmanagers(p->hosts); i++) {
+		const struct sysd *sd = phosts_manager_at(p->hosts, i);
+
+		if (sd != NULL && !sysd_idle(sd))
+			return false;
+	}
 	for (size_t i = 0; i < p->nsvc; i++)
 		if (p->svcs[i].cfg && p->svcs[i].cfg->check &&
 		    !p->svcs[i].checked)
@@ -737,7 +776,9 @@ probes_settled(const struct probes *p)
 int64_t
 probes_max_wait_ms(const struct probes *p)
 {
-	int64_t max = 2000;
+	/* Another host has its own time to connect and answer. */
+	int64_t max = phosts_timeout_ms(p->hosts) > 2000 ?
+	    phosts_timeout_ms(p->hosts) : 2000;
 
 	for (size_t i = 0; i < p->nsvc; i++)
 		if (p->svcs[i].cfg && p->svcs[i].cfg->check &&
@@ -790,6 +831,9 @@ probes_service_procs(const struct probes *p, size_t i, struct probe_proc *out,
 	if (i >= p->nsvc || (u = sysd_unit(p->svcs[i].sd, p->svcs[i].unit)) ==
 	    NULL)
 		return 0;
+	if (sysd_host(p->svcs[i].sd) != NULL)
+		return phosts_procs(p->hosts, p->svcs[i].sd, u->cgroup, out,
+		    max);
 	n = procfs_cgroup_pids(u->cgroup[0] ? u->cgroup : NULL, pids,
 	    MAX_PIDS);
 	if (n == 0 && u->main_pid > 0)

@@ -26,7 +26,9 @@
 	X(SVC_DELETED_CWD, "deleted-cwd")       \
 	X(SVC_DELETED_EXE, "deleted-exe")       \
 	X(SVC_RESTARTING, "restarting")         \
-	X(SVC_INSECURE, "insecure")
+	X(SVC_INSECURE, "insecure")             \
+	X(SVC_UNREACHABLE, "unreachable")       \
+	X(SVC_STALE, "stale")
 
 #define PROBE_QUEUE_FLAGS(X)                    \
 	X(Q_STALLED, "stalled")                 \
@@ -77,6 +79,13 @@ struct probe_service {
 	const char *name;
 	const char *unit;
 	const char *scope;		/* "user" or "system" */
+	/*
+	 * The ssh destination the unit lives on, or NULL: this machine.  A
+	 * host that cannot be reached (ssh fails, or it does not answer
+	 * within ssh_timeout) flags its services unreachable, and stale
+	 * when what is shown was read before; the reason says why.
+	 */
+	const char *host;
 	char load[32];			/* "loaded", "not-found", ... ("" unknown) */
 	char active[32];		/* "active", "failed", ... */
 	char sub[32];			/* "running", "dead", ... */
@@ -96,6 +105,7 @@ struct probe_service {
 struct probe_queue {
 	const char *name;
 	const char *source;		/* "redis", "rabbitmq", "command" */
+	const char *host;		/* where its command runs, or NULL */
 	int64_t depth;			/* -1: unknown */
 	int64_t consumers;		/* -1: unknown (Redis lists cannot say) */
 	int64_t ready;			/* RabbitMQ only; -1: unknown */
@@ -203,7 +213,8 @@ struct probe_proc {
 /*
  * The processes of service i's unit now (its cgroup, or its main process),
  * at most max; returns how many.  Reads /proc, which is local and quick:
- * for a detail view, not for a cycle over every service.
+ * for a detail view, not for a cycle over every service.  For a unit on
+ * another host, what the last cycle read there over ssh.
  */
 size_t probes_service_procs(const struct probes *p, size_t i,
     struct probe_proc *out, size_t max);

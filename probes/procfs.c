@@ -114,10 +114,8 @@ procfs_cgroup_pids(const char *cgroup, pid_t *pids, size_t max)
 static int
 read_link(pid_t pid, const char *what, char *target, size_t len)
 {
-	static const char suffix[] = " (deleted)";
 	char path[64];
 	ssize_t n;
-	size_t sl = sizeof suffix - 1;
 
 	snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, what);
 	n = readlink(path, target, len - 1);
@@ -126,10 +124,19 @@ read_link(pid_t pid, const char *what, char *target, size_t len)
 		return -1;
 	}
 	target[n] = '\0';
-	if ((size_t)n <= sl || strcmp(target + n - sl, suffix) != 0)
-		return 0;
+	return procfs_strip_deleted(target);
+}
+
+bool
+procfs_strip_deleted(char *target)
+{
+	static const char suffix[] = " (deleted)";
+	size_t n = strlen(target), sl = sizeof suffix - 1;
+
+	if (n <= sl || strcmp(target + n - sl, suffix) != 0)
+		return false;
 	target[n - sl] = '\0';
-	return 1;
+	return true;
 }
 
 static int
@@ -159,27 +166,51 @@ procfs_describe(pid_t pid, struct probe_proc *p)
 	return true;
 }
 
+/* Adds what one process runs from to flags, the first one in detail. */
+static void
+note_deleted(unsigned *flags, long pid, const char *cwd, const char *exe,
+    char *detail, size_t len)
+{
+	if (cwd != NULL) {
+		if (*flags == 0)
+			snprintf(detail, len, "pid %ld runs in deleted %s",
+			    pid, cwd);
+		*flags |= SVC_DELETED_CWD;
+	}
+	if (exe != NULL) {
+		if (*flags == 0)
+			snprintf(detail, len, "pid %ld runs deleted binary %s",
+			    pid, exe);
+		*flags |= SVC_DELETED_EXE;
+	}
+}
+
 unsigned
 procfs_check_deleted(const pid_t *pids, size_t n, char *detail, size_t len)
 {
 	unsigned flags = 0;
-	char target[4096];
+	char cwd[4096], exe[4096];
 
 	if (len > 0)
 		detail[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (link_deleted(pids[i], "cwd", target, sizeof target)) {
-			if (flags == 0)
-				snprintf(detail, len, "pid %ld runs in deleted "
-				    "%s", (long)pids[i], target);
-			flags |= SVC_DELETED_CWD;
-		}
-		if (link_deleted(pids[i], "exe", target, sizeof target)) {
-			if (flags == 0)
-				snprintf(detail, len, "pid %ld runs deleted "
-				    "binary %s", (long)pids[i], target);
-			flags |= SVC_DELETED_EXE;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		note_deleted(&flags, (long)pids[i],
+		    link_deleted(pids[i], "cwd", cwd, sizeof cwd) ? cwd : NULL,
+		    link_deleted(pids[i], "exe", exe, sizeof exe) ? exe : NULL,
+		    detail, len);
+	return flags;
+}
+
+unsigned
+procfs_procs_deleted(const struct probe_proc *p, size_t n, char *detail,
+    size_t len)
+{
+	unsigned flags = 0;
+
+	if (len > 0)
+		detail[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		note_deleted(&flags, p[i].pid, p[i].cwd_deleted ? p[i].cwd :
+		    NULL, p[i].exe_deleted ? p[i].exe : NULL, detail, len);
 	return flags;
 }

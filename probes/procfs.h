@@ -45,4 +45,13 @@ unsigned procfs_check_deleted(const pid_t *pids, size_t n, char *detail,
 struct probe_proc;
 bool procfs_describe(pid_t pid, struct probe_proc *p);
 
+/* Whether a link's target as readlink() gives it is deleted: strips the
+ * " (deleted)" the kernel puts after it. */
+bool procfs_strip_deleted(char *target);
+
+/* procfs_check_deleted() for processes already described (another
+ * host's, read over ssh). */
+unsigned procfs_procs_deleted(const struct probe_proc *p, size_t n,
+    char *detail, size_t len);
+
 #endif

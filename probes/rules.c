@@ -9,7 +9,8 @@
 
 /* Flags that mean "look at me"; insecure is only informational. */
 #define SVC_DEGRADED (SVC_FAILED | SVC_INACTIVE | SVC_NOT_ENABLED | \
-	SVC_UNHEALTHY | SVC_DELETED_CWD | SVC_DELETED_EXE | SVC_RESTARTING)
+	SVC_UNHEALTHY | SVC_DELETED_CWD | SVC_DELETED_EXE | SVC_RESTARTING | \
+	SVC_UNREACHABLE | SVC_STALE)
 #define Q_DEGRADED (Q_STALLED | Q_PAUSED | Q_NO_CONSUMERS | Q_STALE)
 
 static bool
@@ -40,8 +41,10 @@ probe_service_severity(const struct probe_service *s)
 {
 	if (s->flags & SVC_FAILED || (s->load[0] != '\0' && not_found(s)))
 		return PROBE_SEV_DOWN;
+	/* A host that cannot be reached may be down, whatever the last
+	 * state read there said. */
 	if (s->flags & (SVC_INACTIVE | SVC_UNHEALTHY | SVC_DELETED_CWD |
-	    SVC_DELETED_EXE) || s->health == HEALTH_FAILING)
+	    SVC_DELETED_EXE | SVC_UNREACHABLE) || s->health == HEALTH_FAILING)
 		return PROBE_SEV_BROKEN;
 	if (s->flags & (SVC_RESTARTING | SVC_NOT_ENABLED))
 		return PROBE_SEV_WARN;

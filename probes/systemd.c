@@ -40,8 +40,29 @@ struct sysd {
 	bool files_stale;	/* unit-file states need reading */
 	bool dispatching;	/* inside sd_bus_process */
 	bool changed;		/* notify once processing ends */
-	char error[256];
+	char error[LK_ERR_MAX];
+
+	/*
+	 * A manager on another host (sysd_new_remote): the bus rides on
+	 * ssh, which may fail, hang or end at any time.  Then the connection
+	 * is dropped, the units keep the state last read, and another
+	 * connection is tried after retry_ms, twice as long each time it
+	 * fails (up to RETRY_MAX_MS), as soon as again once one answers.
+	 */
+	char *host;		/* NULL: this machine's manager */
+	char *ssh_config;
+	struct busio_ssh *ssh;
+	bool down;		/* no connection: error says why */
+	bool reconnected;	/* the connection has not answered yet */
+	long long retry_timer;
+	long long lost_timer;	/* the bus broke; ssh is to say why */
+	int64_t retry_ms;
 };
+
+#define RETRY_FIRST_MS	1000
+#define RETRY_MAX_MS	60000
+/* How long a broken bus waits for its ssh to end and say why. */
+#define LOST_WAIT_MS	1000
 
 
 static void
@@ -55,12 +76,22 @@ notify(struct sysd *s)
 		s->cb(s, s->cb_data);
 }
 
+/* "systemd user manager", "systemd system manager on db1". */
+static const char *
+who(const struct sysd *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "systemd %s manager%s%s", s->user ? "user" :
+	    "system", s->host ? " on " : "", s->host ? s->host : "");
+	return buf;
+}
+
 static void
 set_error(struct sysd *s, const char *what, const sd_bus_error *e, int r)
 {
-	snprintf(s->error, sizeof s->error, "systemd %s manager: %s: %s",
-	    s->user ? "user" : "system", what,
-	    e && e->message ? e->message : strerror(r < 0 ? -r : r));
+	char w[300];
+
+	snprintf(s->error, sizeof s->error, "%s: %s: %s", who(s, w, sizeof w),
+	    what, e && e->message ? e->message : strerror(r < 0 ? -r : r));
 }
 
 static bool
@@ -127,6 +158,8 @@ unit_by_path(struct sysd *s, const char *path)
 
 /* --- the bus on the loop ------------------------------------------------- */
 
+static long long on_lost(struct loop *l, long long id, void *data);
+
 static void
 process(struct sysd *s)
 {
@@ -139,7 +172,15 @@ process(struct sysd *s)
 	s->dispatching = false;
 	if (r < 0 && s->error[0] == '\0')
 		set_error(s, "connection lost", NULL, r);
-	busio_update(&s->io, false);
+	/* Another host's bus broke: its ssh is ending, and will say why. */
+	if (r < 0 && s->host != NULL) {
+		busio_update(&s->io, true);
+		if (s->lost_timer == 0)
+			s->lost_timer = loop_add_timer(s->loop, LOST_WAIT_MS,
+			    on_lost, s);
+	} else {
+		busio_update(&s->io, false);
+	}
 	if (s->changed) {
 		s->changed = false;
 		notify(s);
@@ -153,7 +194,123 @@ process_cb(void *owner)
 }
 
 
+/* --- a manager on another host ------------------------------------------ */
+
+static enum lk_code connect_bus(struct sysd *s, struct lk_err *err);
+static void lose(struct sysd *s, const char *why);
+
+/* Drops the connection and everything in flight on it. */
+static void
+disconnect(struct sysd *s)
+{
+	if (s->bus != NULL)
+		busio_detach(&s->io);
+	if (s->silence_timer)
+		loop_del_timer(s->loop, s->silence_timer);
+	if (s->lost_timer)
+		loop_del_timer(s->loop, s->lost_timer);
+	s->silence_timer = s->lost_timer = 0;
+	/*
+	 * Pending calls' slots free their unit_call when the bus goes.  No
+	 * flush: it waits until the manager has read everything queued,
+	 * which a stopped manager never does (sd-bus gives up after 90 s),
+	 * and nothing queued is worth delivering to one we are leaving.
+	 */
+	if (s->bus != NULL)
+		sd_bus_close_unref(s->bus);
+	s->bus = NULL;
+	busio_ssh_free(&s->ssh);
+	s->pending = 0;
+	s->silent = false;
+}
+
+static long long
+on_retry(struct loop *l, long long id, void *data)
+{
+	struct sysd *s = data;
+	struct lk_err err = { 0 };
+
+	(void)l;
+	(void)id;
+	s->retry_timer = 0;
+	if (connect_bus(s, &err) != LK_OK) {
+		lose(s, err.msg);
+		return LOOP_NOMORE;
+	}
+	/* Anything may have changed while we could not see it.  It stays
+	 * down, with the reason it had, until the manager answers. */
+	s->files_stale = true;
+	sysd_refresh(s);
+	return LOOP_NOMORE;
+}
+
+/*
+ * The connection to another host is gone (ssh ended, the bus broke, or
+ * nothing answered in time): the units keep what was last read, error
+ * says why, and another connection is tried later.
+ */
+static void
+lose_quietly(struct sysd *s, const char *why)
+{
+	disconnect(s);
+	s->down = true;
+	s->reconnected = false;
+	snprintf(s->error, sizeof s->error, "%s", why);
+	if (s->retry_timer == 0) {
+		s->retry_timer = loop_add_timer(s->loop, s->retry_ms, on_retry,
+		    s);
+		if (s->retry_ms < RETRY_MAX_MS)
+			s->retry_ms *= 2;
+	}
+}
+
+static void
+lose(struct sysd *s, const char *why)
+{
+	lose_quietly(s, why);
+	notify(s);
+}
+
+static void
+lose_silent(struct sysd *s)
+{
+	char why[sizeof s->error], w[300];
+	const char *said = s->ssh ? busio_ssh_said(s->ssh) : "";
+
+	snprintf(why, sizeof why, "%s: no answer within %lld s%s%s",
+	    who(s, w, sizeof w), (long long)((s->answer_ms + 999) / 1000),
+	    said[0] ? "; ssh said: " : "", said);
+	lose(s, why);
+}
+
+static void
+on_ssh_gone(void *owner)
+{
+	struct sysd *s = owner;
+	char why[sizeof s->error];
+
+	snprintf(why, sizeof why, "%s", busio_ssh_why(s->ssh) ?
+	    busio_ssh_why(s->ssh) : "ssh ended");
+	lose(s, why);
+}
+
+static long long
+on_lost(struct loop *l, long long id, void *data)
+{
+	struct sysd *s = data;
+	char why[sizeof s->error];
+
+	(void)l;
+	(void)id;
+	s->lost_timer = 0;
+	snprintf(why, sizeof why, "%s", s->error);
+	lose(s, why);
+	return LOOP_NOMORE;
+}
+
 /* --- a manager that does not answer ------------------------------------ */
+
+static void lose_silent(struct sysd *s);
 
 static long long
 on_silence(struct loop *l, long long id, void *data)
@@ -172,6 +329,10 @@ on_silence(struct loop *l, long long id, void *data)
 		return s->answer_ms;
 	}
 	s->silence_timer = 0;
+	if (s->host != NULL) {
+		lose_silent(s);
+		return LOOP_NOMORE;
+	}
 	s->silent = true;
 	snprintf(s->error, sizeof s->error, "systemd %s manager: no answer "
 	    "within %lld s", s->user ? "user" : "system",
@@ -198,9 +359,21 @@ static void
 heard(struct sysd *s, sd_bus_message *m)
 {
 	s->pending--;
+	/* Every answer is in: the next call has answer_ms of its own. */
+	if (s->pending <= 0 && s->silence_timer) {
+		loop_del_timer(s->loop, s->silence_timer);
+		s->silence_timer = 0;
+	}
 	if (sd_bus_message_is_method_error(m, SD_BUS_ERROR_NO_REPLY))
 		return;
 	s->answered = true;
+	s->retry_ms = RETRY_FIRST_MS;
+	if (s->reconnected) {
+		s->reconnected = false;
+		s->down = false;
+		s->error[0] = '\0';
+		s->changed = true;
+	}
 	if (s->silent) {
 		s->silent = false;
 		s->error[0] = '\0';
@@ -225,8 +398,10 @@ reply_ok(struct sysd *s, sd_bus_message *m, const char *what)
 	if (!sd_bus_message_is_method_error(m, NULL))
 		return true;
 	e = sd_bus_message_get_error(m);
-	/* "No answer within N s" says it better than sd-bus's time-out. */
-	if (!s->silent)
+	/* "No answer within N s" says it better than sd-bus's time-out, and
+	 * what ssh said better than a connection that ended. */
+	if (!s->silent && !s->down && (s->host == NULL ||
+	    !sd_bus_message_is_method_error(m, SD_BUS_ERROR_NO_REPLY)))
 		set_error(s, what, e, sd_bus_message_get_errno(m));
 	s->changed = true;
 	return false;
@@ -389,7 +564,9 @@ find_cgroup(struct sysd *s, size_t i)
 {
 	struct sysd_unit *u = &s->units[i];
 
-	if (u->main_pid > 0 && procfs_unit_cgroup((pid_t)u->main_pid,
+	/* Another host's /proc is not ours to read. */
+	if (s->host == NULL && u->main_pid > 0 &&
+	    procfs_unit_cgroup((pid_t)u->main_pid,
 	    u->name, u->cgroup, sizeof u->cgroup)) {
 		u->cgroup_gen++;
 		return;
@@ -750,6 +927,25 @@ on_reloading(sd_bus_message *m, void *data, sd_bus_error *ret)
 }
 
 static int
+on_pong(sd_bus_message *m, void *data, sd_bus_error *ret)
+{
+	(void)ret;
+	reply_ok(data, m, "Ping");
+	return 0;
+}
+
+void
+sysd_ping(struct sysd *s)
+{
+	if (s->bus == NULL || s->pending > 0)
+		return;
+	if (sd_bus_call_method_async(s->bus, NULL, SD_DEST, SD_PATH,
+	    "org.freedesktop.DBus.Peer", "Ping", on_pong, s, "") >= 0)
+		asked(s);
+	busio_update(&s->io, false);
+}
+
+static int
 on_subscribed(sd_bus_message *m, void *data, sd_bus_error *ret)
 {
 	(void)ret;
@@ -757,27 +953,27 @@ on_subscribed(sd_bus_message *m, void *data, sd_bus_error *ret)
 	return 0;
 }
 
-enum lk_code
-sysd_new(struct loop *loop, bool user, sysd_change_cb *cb, void *data,
-    struct sysd **out, struct lk_err *err)
+/*
+ * Connects (or connects again) to the manager: the bus, the signals we
+ * follow, and Subscribe, all queued without waiting for an answer.
+ */
+static enum lk_code
+connect_bus(struct sysd *s, struct lk_err *err)
 {
-	struct sysd *s = lk_xcalloc(1, sizeof *s);
 	const char *sender;
+	char w[300];
 	int r;
 
-	*out = NULL;
-	s->loop = loop;
-	s->user = user;
-	s->cb = cb;
-	s->cb_data = data;
-	r = busio_open(user, &s->bus, &sender);
-	if (r < 0) {
-		lk_fail(err, LK_EIO, "connect to the systemd %s manager: %s",
-		    user ? "user" : "system", strerror(-r));
-		sysd_free(&s);
-		return err->code;
+	if (s->host != NULL) {
+		if (busio_open_remote(s->loop, s->ssh_config, s->host, s->user,
+		    on_ssh_gone, s, &s->bus, &sender, &s->ssh, err) != LK_OK)
+			return err->code;
+		s->reconnected = true;
+	} else if ((r = busio_open(s->user, &s->bus, &sender)) < 0) {
+		return lk_fail(err, LK_EIO, "connect to the systemd %s "
+		    "manager: %s", s->user ? "user" : "system", strerror(-r));
 	}
-	busio_init(&s->io, loop, s->bus, process_cb, s);
+	busio_init(&s->io, s->loop, s->bus, process_cb, s);
 	/* Unit signals are only sent to subscribers. */
 	r = sd_bus_match_signal_async(s->bus, NULL, sender, NULL, PROPS,
 	    "PropertiesChanged", on_properties_changed, NULL, s);
@@ -792,13 +988,63 @@ sysd_new(struct loop *loop, bool user, sysd_change_cb *cb, void *data,
 		r = sd_bus_call_method_async(s->bus, NULL, SD_DEST, SD_PATH,
 		    SD_MANAGER, "Subscribe", on_subscribed, s, "");
 	if (r < 0) {
-		lk_fail(err, LK_EIO, "subscribe to the systemd %s manager: %s",
-		    user ? "user" : "system", strerror(-r));
-		sysd_free(&s);
+		lk_fail(err, LK_EIO, "subscribe to the %s: %s",
+		    who(s, w, sizeof w), strerror(-r));
+		disconnect(s);
 		return err->code;
 	}
 	asked(s);
 	busio_update(&s->io, false);
+	return LK_OK;
+}
+
+static struct sysd *
+sysd_alloc(struct loop *loop, bool user, sysd_change_cb *cb, void *data)
+{
+	struct sysd *s = lk_xcalloc(1, sizeof *s);
+
+	s->loop = loop;
+	s->user = user;
+	s->cb = cb;
+	s->cb_data = data;
+	s->retry_ms = RETRY_FIRST_MS;
+	return s;
+}
+
+enum lk_code
+sysd_new(struct loop *loop, bool user, sysd_change_cb *cb, void *data,
+    struct sysd **out, struct lk_err *err)
+{
+	struct sysd *s = sysd_alloc(loop, user, cb, data);
+
+	*out = NULL;
+	if (connect_bus(s, err) != LK_OK) {
+		sysd_free(&s);
+		return err->code;
+	}
+	*out = s;
+	return LK_OK;
+}
+
+enum lk_code
+sysd_new_remote(struct loop *loop, const char *ssh_config, const char *host,
+    bool user, sysd_change_cb *cb, void *data, struct sysd **out,
+    struct lk_err *err)
+{
+	struct sysd *s = sysd_alloc(loop, user, cb, data);
+
+	*out = NULL;
+	s->host = lk_xstrdup(host);
+	s->ssh_config = ssh_config ? lk_xstrdup(ssh_config) : NULL;
+	if (connect_bus(s, err) != LK_OK) {
+		/* A host name ssh cannot take is the configuration's fault;
+		 * anything else may pass, and is tried again. */
+		if (err->code == LK_EINPUT) {
+			sysd_free(&s);
+			return err->code;
+		}
+		lose_quietly(s, err->msg);
+	}
 	*out = s;
 	return LK_OK;
 }
@@ -810,18 +1056,11 @@ sysd_free(struct sysd **sp)
 
 	if (s == NULL)
 		return;
-	if (s->bus != NULL)
-		busio_detach(&s->io);
-	if (s->silence_timer)
-		loop_del_timer(s->loop, s->silence_timer);
-	/*
-	 * Pending calls' slots free their unit_call when the bus goes.  No
-	 * flush: it waits until the manager has read everything queued,
-	 * which a stopped manager never does (sd-bus gives up after 90 s),
-	 * and nothing queued is worth delivering to one we are leaving.
-	 */
-	if (s->bus != NULL)
-		sd_bus_close_unref(s->bus);
+	disconnect(s);
+	if (s->retry_timer)
+		loop_del_timer(s->loop, s->retry_timer);
+	free(s->host);
+	free(s->ssh_config);
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->units[i].name);
 		free(s->units[i].path);
@@ -835,7 +1074,29 @@ sysd_free(struct sysd **sp)
 bool
 sysd_idle(const struct sysd *s)
 {
-	return s->pending <= 0 || s->silent;
+	/* A broken connection to another host is idle once ssh has said
+	 * why (lost_timer waits for that). */
+	if (s->down || s->silent)
+		return true;
+	/*
+	 * Nor is a connection that has not answered once: sd-bus answers
+	 * the calls queued on one that ssh could not open with "no reply"
+	 * before it says the connection is gone, and ssh says why later
+	 * still, so nothing pending is no sign of an answer here.
+	 */
+	return s->pending <= 0 && s->lost_timer == 0 && !s->reconnected;
+}
+
+const char *
+sysd_host(const struct sysd *s)
+{
+	return s->host;
+}
+
+bool
+sysd_down(const struct sysd *s)
+{
+	return s->down;
 }
 
 bool

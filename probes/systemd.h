@@ -55,6 +55,31 @@ enum lk_code sysd_new(struct loop *loop, bool user, sysd_change_cb *cb,
     void *data, struct sysd **out, struct lk_err *err);
 void sysd_free(struct sysd **s);
 
+/*
+ * The same for a manager on another host, through ssh (core/busio.h),
+ * with ssh_config (or NULL) for ssh's -F.  Only a host name ssh cannot
+ * take fails here: a host that cannot be reached is a state, not an
+ * error, and the connection is tried again and again, later each time
+ * (1 s, 2 s, 4 s... up to a minute).  Until then, and while a connection
+ * leaves calls unanswered for longer than sysd_set_answer_ms(), which
+ * ends it, sysd_down() is true, sysd_error() says why, and the units keep
+ * the state last read.
+ */
+enum lk_code sysd_new_remote(struct loop *loop, const char *ssh_config,
+    const char *host, bool user, sysd_change_cb *cb, void *data,
+    struct sysd **out, struct lk_err *err);
+/*
+ * Asks the manager for nothing (Peer.Ping) when nothing else is asked, so
+ * that one that stopped answering is noticed within sysd_set_answer_ms()
+ * even while there is nothing to read: another host can freeze, or drop
+ * off the network, without closing the connection.
+ */
+void sysd_ping(struct sysd *s);
+/* The host, or NULL for this machine's manager. */
+const char *sysd_host(const struct sysd *s);
+/* Another host's manager that cannot be reached now. */
+bool sysd_down(const struct sysd *s);
+
 /* Starts tracking unit; returns its index.  Idempotent per name. */
 size_t sysd_track(struct sysd *s, const char *unit);
 

@@ -1,0 +1,222 @@
+#!/bin/sh
+# Services on other hosts, through OpenSSH and systemd's own bridge: runs
+# inside tests/sandbox --ssh 2 (through in_sandbox.sh), where alias1 is the
+# sandbox's own user manager behind a real sshd and alias2 a second
+# systemd --user behind a second sshd; deadhost refuses connections and
+# nokey offers a key sshd does not accept.  Prints TAP, and the figures it
+# measured as comments.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../cli/tap.sh"
+: "${LOOKOUT_SANDBOX_SSH_CONFIG:?runs inside tests/sandbox --ssh 2}"
+: "${PROBE_WATCH:?PROBE_WATCH must point at the probe_watch helper}"
+SSHD2=$LOOKOUT_SANDBOX_SSHD2_PID
+
+# Everything that serves host 2: its sshd and every session it forked.
+host2_procs() {
+	todo=$SSHD2
+	while [ -n "$todo" ]; do
+		set -- $todo
+		todo=''
+		for p in "$@"; do
+			echo "$p"
+			todo="$todo $(pgrep -P "$p" || :)"
+		done
+		todo=$(echo $todo)
+	done
+}
+thaw() { kill -CONT $(host2_procs) 2>/dev/null || :; }
+watch_pid=''
+trap 'thaw; [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null; rm -rf "$T"' EXIT
+
+sd2() {
+	XDG_RUNTIME_DIR=$LOOKOUT_SANDBOX_HOST2_RUNTIME_DIR \
+	    XDG_CONFIG_HOME=$LOOKOUT_SANDBOX_HOST2_CONFIG_HOME systemctl --user "$@"
+}
+unit() {
+	dir=$1 name=$2; shift 2
+	printf '%s\n' "$@" > "$dir/systemd/user/$name"
+}
+unit "$XDG_CONFIG_HOME" idle.service "[Service]" "ExecStart=/bin/sleep 1000"
+unit "$LOOKOUT_SANDBOX_HOST2_CONFIG_HOME" two.service "[Service]" "ExecStart=/bin/sleep 1000"
+unit "$LOOKOUT_SANDBOX_HOST2_CONFIG_HOME" web.service "[Service]" "ExecStart=/bin/sh -c 'exit 3'"
+systemctl --user daemon-reload
+systemctl --user start idle.service
+sd2 daemon-reload
+sd2 start two.service
+sd2 start web.service 2>/dev/null || :
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# This machine runs the tests of others too: an ssh login has taken 5 s
+# here.  A host has 20 s to connect and answer, and the bounds below are
+# that and a margin, not a measure of speed.
+TIMEOUT=20
+BOUND=$(( (TIMEOUT + 10) * 1000 ))
+SSHCFG="ssh_config = \"$LOOKOUT_SANDBOX_SSH_CONFIG\"
+ssh_timeout = \"${TIMEOUT}s\""
+json_check() {
+	printf '%s' "$1" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+s = {x['name']: x for x in d['services']}
+$2"
+}
+timed() {
+	t0=$(now_ms)
+	run "$@"
+	took=$(( $(now_ms) - t0 ))
+}
+
+# --- remote state in status --json, with its host ------------------------
+cat > "$T/remote.lua" <<LUA
+$SSHCFG
+service "local-idle" { unit = "idle.service", scope = "user" }
+service "one-idle" { unit = "idle.service", scope = "user", host = "alias1" }
+service "two" { unit = "two.service", scope = "user", host = "alias2" }
+service "two-web" { unit = "web.service", scope = "user", host = "alias2" }
+LUA
+pid2=$(sd2 show -p MainPID --value two.service)
+timed --config "$T/remote.lua" status --json
+echo "# status --json with two hosts: $took ms"
+check "status --json: each unit's state from its own host's manager" json_check "$out" "
+assert s['local-idle']['host'] is None, s
+assert s['one-idle']['host'] == 'alias1', s
+assert (s['one-idle']['active'], s['one-idle']['sub']) == ('active', 'running'), s
+assert s['two']['host'] == 'alias2', s
+assert (s['two']['active'], s['two']['sub']) == ('active', 'running'), s
+assert s['two']['main_pid'] == int('$pid2'), s
+assert s['two']['flags'] == [], s
+"
+check "a failed unit on another host says why, and status exits 1" sh -c '[ "$1" -eq 1 ] && printf "%s" "$2" | python3 -c "
+import json, sys
+s = {x[\"name\"]: x for x in json.load(sys.stdin)[\"services\"]}
+w = s[\"two-web\"]
+assert (w[\"host\"], w[\"active\"], w[\"reason\"]) == (\"alias2\", \"failed\", \"failed: exited with status 3\"), w
+assert \"failed\" in w[\"flags\"], w
+"' _ "$rc" "$out"
+timed --config "$T/remote.lua" status
+check "the table shows another host's services under its name" sh -c 'printf "%s\n" "$1" | grep -qx "on alias2:" && printf "%s\n" "$1" | grep -Eq "^two +active/running"' _ "$out"
+
+# --- a host that refuses the connection, one that refuses the key --------
+cat > "$T/dead.lua" <<LUA
+$SSHCFG
+service "local-idle" { unit = "idle.service", scope = "user" }
+service "dead" { unit = "x.service", scope = "user", host = "deadhost" }
+service "nokey" { unit = "idle.service", scope = "user", host = "nokey" }
+LUA
+timed --config "$T/dead.lua" status --json
+echo "# unreachable hosts: status in $took ms"
+check "unreachable hosts are reported in $took ms (bound $BOUND), exit 1" sh -c '[ "$1" -lt "$2" ] && [ "$3" -eq 1 ]' _ "$took" "$BOUND" "$rc"
+check "a refused connection: unreachable, with what ssh said" json_check "$out" "
+d = s['dead']
+assert d['flags'] == ['unreachable'], d
+assert d['reason'].startswith('deadhost: ssh: connect to host 127.0.0.1 port '), d
+assert d['reason'].endswith('Connection refused'), d
+"
+check "a refused key: unreachable, Permission denied (publickey)" json_check "$out" "
+d = s['nokey']
+assert d['flags'] == ['unreachable'], d
+assert 'Permission denied (publickey)' in d['reason'], d
+"
+check "the local service is read as ever" json_check "$out" "
+l = s['local-idle']
+assert (l['active'], l['flags'], l['reason']) == ('active', [], None), l
+"
+
+# --- a host that hangs: its sshd stopped ----------------------------------
+cat > "$T/hang.lua" <<LUA
+$SSHCFG
+service "local-idle" { unit = "idle.service", scope = "user" }
+service "two" { unit = "two.service", scope = "user", host = "alias2" }
+LUA
+kill -STOP "$SSHD2"
+timed --config "$T/hang.lua" status --json
+kill -CONT "$SSHD2"
+echo "# a hanging host: status in $took ms (its timeout ${TIMEOUT} s)"
+check "a hanging host is reported when its timeout ends ($took ms, bound $BOUND)" sh -c '[ "$1" -ge "$2" ] && [ "$1" -lt "$3" ] && [ "$4" -eq 1 ]' _ "$took" "$((TIMEOUT * 1000))" "$BOUND" "$rc"
+check "as unreachable: no answer within its timeout; the local one is fine" json_check "$out" "
+t = s['two']
+assert t['flags'] == ['unreachable'], t
+assert t['reason'] == 'systemd user manager on alias2: no answer within $TIMEOUT s', t
+l = s['local-idle']
+assert (l['active'], l['flags']) == ('active', []), l
+"
+
+# --- a host that freezes while watched ------------------------------------
+# probe_watch keeps the probes running as the console does.  Host 2 is
+# frozen whole (sshd and its sessions), so the connection stays open and
+# says nothing; meanwhile a local unit stops, which must show at once.
+cat > "$T/watch.lua" <<LUA
+$SSHCFG
+interval = "1s"
+service "local-idle" { unit = "idle.service", scope = "user" }
+service "two" { unit = "two.service", scope = "user", host = "alias2" }
+LUA
+"$PROBE_WATCH" "$T/watch.lua" 180000 > "$T/watch" &
+watch_pid=$!
+# wait_line SECONDS PATTERN: until the watch prints a line matching it.
+wait_line() {
+	n=$(( $1 * 10 ))
+	while [ "$n" -gt 0 ]; do
+		grep -Eq "$2" "$T/watch" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+check "watched: host 2's unit reads active" wait_line "$((TIMEOUT + 10))" '^[0-9]+ [0-9]+ S two active running static none - '
+kill -STOP $(host2_procs) 2>/dev/null || :
+stop_ms=$(now_ms)
+sleep 1
+local_ms=$(now_ms)
+systemctl --user stop idle.service
+check "while host 2 is frozen, the local unit's stop shows" wait_line 10 '^[0-9]+ [0-9]+ S local-idle inactive dead'
+shown=$(awk '$4 == "local-idle" && $5 == "inactive" { print $2; exit }' "$T/watch")
+echo "# the local stop showed $((shown - local_ms)) ms after it"
+check "within 2 s ($((shown - local_ms)) ms)" test "$((shown - local_ms))" -lt 2000
+check "host 2 turns unreachable and stale, its last state kept" wait_line "$((TIMEOUT + 15))" '^[0-9]+ [0-9]+ S two active running static none unreachable,stale \| systemd user manager on alias2: no answer within '"$TIMEOUT"' s'
+stale=$(awk '$4 == "two" && $9 ~ /stale/ { print $2; exit }' "$T/watch")
+echo "# frozen host reported $((stale - stop_ms)) ms after it froze (timeout ${TIMEOUT} s, interval 1 s)"
+check "within its timeout and a cycle ($((stale - stop_ms)) ms, bound $BOUND)" test "$((stale - stop_ms))" -lt "$BOUND"
+thaw
+: > "$T/watch.mark"
+lines=$(wc -l < "$T/watch")
+recovered() {
+	tail -n "+$((lines + 1))" "$T/watch" | grep -Eq '^[0-9]+ [0-9]+ S two active running static none - '
+}
+n=$(( (3 * TIMEOUT + 20) * 10 ))
+while [ "$n" -gt 0 ] && ! recovered; do sleep 0.1; n=$((n - 1)); done
+check "thawed, it connects again and reads active, unflagged" recovered
+kill "$watch_pid" 2>/dev/null || :
+wait "$watch_pid" 2>/dev/null || :
+watch_pid=''
+systemctl --user start idle.service
+
+# --- valgrind: a short remote status ----------------------------------------
+if ! command -v valgrind >/dev/null 2>&1; then
+	skip "valgrind is not installed"
+elif ldd "$LOOKOUT" 2>/dev/null | grep -q libasan; then
+	skip "valgrind: built with AddressSanitizer"
+else
+	cat > "$T/vg.lua" <<LUA
+$SSHCFG
+service "one-idle" { unit = "idle.service", scope = "user", host = "alias1" }
+service "dead" { unit = "x.service", scope = "user", host = "deadhost" }
+LUA
+	set +e
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    --error-exitcode=99 "$LOOKOUT" --config "$T/vg.lua" status --json \
+	    >"$T/out" 2>"$T/vg"
+	rc=$?
+	set -e
+	# 1: the refusing host is degraded; 99 would be valgrind's.
+	if [ "$rc" -eq 1 ] && json_check "$(cat "$T/out")" "
+assert s['one-idle']['active'] == 'active', s
+assert s['dead']['flags'] == ['unreachable'], s
+"; then
+		ok "valgrind: a remote status (one host answering, one refusing)"
+	else
+		fail "valgrind: a remote status" "$(head -c 2000 "$T/vg")" "$(cat "$T/out")"
+	fi
+fi
+done_testing
