@@ -19,6 +19,7 @@
 
 #include "../config/config.h"
 #include "../core/loop.h"
+#include "../core/ssh.h"
 #include "../core/util.h"
 #include "../core/curldl.h"
 #include "../core/http.h"
@@ -74,6 +75,8 @@ struct qset {
 	struct loop *loop;
 	struct redis_conn *conns;
 	bool freeing;		/* callbacks during teardown report nothing */
+	const char *ssh_config;	/* for command queues on other hosts */
+	int64_t ssh_timeout_ms;
 	size_t n;
 	struct pqueue q[];
 };
@@ -481,6 +484,14 @@ rabbit_read(struct pqueue *q)
 
 /* --- command ------------------------------------------------------------- */
 
+/* On another host, ssh's time to connect (ssh_timeout) comes first. */
+static int64_t
+command_timeout_ms(const struct pqueue *q)
+{
+	return q->cfg->command.timeout_ms + (q->cfg->host != NULL ?
+	    q->set->ssh_timeout_ms : 0);
+}
+
 static void
 command_output(struct loop *l, int fd, int mask, void *data)
 {
@@ -533,10 +544,17 @@ command_exit(struct loop *l, pid_t pid, int wstatus, void *data)
 		return;
 	if (WIFSIGNALED(wstatus)) {
 		sample_fail(q, WTERMSIG(wstatus) == SIGKILL && q->started_ms &&
-		    lk_now_ms() - q->started_ms >= q->cfg->command.timeout_ms ?
+		    lk_now_ms() - q->started_ms >= command_timeout_ms(q) ?
 		    "command timed out after %lld ms" :
 		    "command killed by a signal (%lld ms)",
-		    (long long)(q->cfg->command.timeout_ms));
+		    (long long)command_timeout_ms(q));
+		return;
+	}
+	/* 255 is ssh's own failure: the host, not the command. */
+	if (q->cfg->host != NULL && WIFEXITED(wstatus) &&
+	    WEXITSTATUS(wstatus) == 255) {
+		sample_fail(q, "%s: ssh failed (status 255): unreachable, or "
+		    "the key refused", q->cfg->host);
 		return;
 	}
 	if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
@@ -568,37 +586,76 @@ command_timeout(struct loop *l, long long id, void *data)
 	return LOOP_NOMORE;
 }
 
+/*
+ * The argv that runs a command queue's command: itself, or on another
+ * host ssh with the command as shell text, every word quoted
+ * (core/ssh.h).  NULL, with err set, for a command ssh cannot carry.
+ */
+static char **
+command_argv(const struct pqueue *q, struct lk_err *err)
+{
+	struct lk_buf cmd = { 0 }, in = { 0 };
+	char **argv = NULL;
+
+	if (q->cfg->host == NULL)
+		return q->cfg->command.argv;
+	if (lk_ssh_remote_command(&cmd, &in,
+	    (const char *const *)q->cfg->command.argv, NULL, NULL, NULL, 0,
+	    err) == LK_OK)
+		argv = lk_ssh_argv(q->set->ssh_config, q->cfg->host, cmd.s);
+	lk_buf_free(&cmd);
+	lk_buf_free(&in);
+	return argv;
+}
+
 static void
 command_read(struct pqueue *q)
 {
+	struct lk_err err = { 0 };
+	char **argv;
 	int fds[2];
 	pid_t pid;
 
 	q->busy = true;
 	lk_buf_reset(&q->out);
+	if ((argv = command_argv(q, &err)) == NULL) {
+		sample_fail(q, "cannot run command: %s", err.msg);
+		return;
+	}
 	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
 		sample_fail(q, "cannot run command: %s", strerror(errno));
-		return;
+		goto done;
 	}
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
 		sample_fail(q, "cannot run command: %s", strerror(errno));
-		return;
+		goto done;
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDWR);
 
-		/* Its own process group, so a timeout kills all of it. */
-		setpgid(0, 0);
+		/*
+		 * Its own process group, so a timeout kills all of it; for
+		 * ssh its own session too, with no terminal to ask for a
+		 * password or a host key on: it fails instead.
+		 */
+		if (q->cfg->host != NULL) {
+			setsid();
+			for (size_t i = 0; lk_ssh_env[i] != NULL; i++)
+				putenv((char *)lk_ssh_env[i]);
+		} else {
+			setpgid(0, 0);
+		}
 		dup2(devnull, 0);
 		dup2(fds[1], 1);
 		dup2(devnull, 2);
-		execvp(q->cfg->command.argv[0], q->cfg->command.argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
-	setpgid(pid, pid);
+	if (q->cfg->host == NULL)
+		setpgid(pid, pid);
 	close(fds[1]);
 	q->pid = pid;
 	q->out_fd = fds[0];
@@ -607,7 +664,10 @@ command_read(struct pqueue *q)
 	    command_output, q);
 	loop_add_child(probes_loop(q->owner), pid, command_exit, q);
 	q->kill_timer = loop_add_timer(probes_loop(q->owner),
-	    q->cfg->command.timeout_ms, command_timeout, q);
+	    command_timeout_ms(q), command_timeout, q);
+done:
+	if (argv != q->cfg->command.argv)
+		lk_ssh_argv_free(argv);
 }
 
 /* --- the set ------------------------------------------------------------- */
@@ -661,6 +721,8 @@ probe_queues_new(struct probes *p, const struct config *cfg, size_t *n)
 
 	set->owner = p;
 	set->loop = probes_loop(p);
+	set->ssh_config = config_ssh_config(cfg);
+	set->ssh_timeout_ms = config_ssh_timeout_ms(cfg);
 	set->n = count;
 	for (size_t i = 0; i < count; i++) {
 		struct pqueue *q = &set->q[i];
@@ -671,6 +733,7 @@ probe_queues_new(struct probes *p, const struct config *cfg, size_t *n)
 		q->cfg = c;
 		q->out_fd = -1;
 		q->st.name = c->name;
+		q->st.host = c->host;
 		q->st.source = c->source == CONFIG_QUEUE_REDIS ? "redis" :
 		    c->source == CONFIG_QUEUE_RABBITMQ ? "rabbitmq" : "command";
 		q->lim.warn = c->warn;
@@ -773,7 +836,7 @@ probe_queues_max_wait(const struct pqueue *qs, size_t n, int64_t floor)
 		int64_t t = qs[i].cfg->source == CONFIG_QUEUE_REDIS ?
 		    REDIS_TIMEOUT_MS : qs[i].cfg->source ==
 		    CONFIG_QUEUE_RABBITMQ ? RABBIT_TIMEOUT_MS :
-		    qs[i].cfg->command.timeout_ms;
+		    command_timeout_ms(&qs[i]);
 
 		if (t > max)
 			max = t;

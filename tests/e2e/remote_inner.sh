@@ -74,7 +74,13 @@ service "local-idle" { unit = "idle.service", scope = "user" }
 service "one-idle" { unit = "idle.service", scope = "user", host = "alias1" }
 service "two" { unit = "two.service", scope = "user", host = "alias2" }
 service "two-web" { unit = "web.service", scope = "user", host = "alias2" }
+queue "two-q" { host = "alias2", command = { argv = { "sh", "-c",
+  'cat "\$XDG_RUNTIME_DIR/depth"', "\$(touch $T/qpwn)'; touch $T/qpwn; '" } } }
+queue "dead-q" { host = "deadhost", command = { argv = { "echo", "1" } } }
 LUA
+# Only host 2's sessions have this XDG_RUNTIME_DIR (sshd's SetEnv): a
+# depth of 17 is read there and nowhere else.
+echo 17 > "$LOOKOUT_SANDBOX_HOST2_RUNTIME_DIR/depth"
 pid2=$(sd2 show -p MainPID --value two.service)
 timed --config "$T/remote.lua" status --json
 echo "# status --json with two hosts: $took ms"
@@ -94,6 +100,15 @@ w = s[\"two-web\"]
 assert (w[\"host\"], w[\"active\"], w[\"reason\"]) == (\"alias2\", \"failed\", \"failed: exited with status 3\"), w
 assert \"failed\" in w[\"flags\"], w
 "' _ "$rc" "$out"
+check "a command queue runs on its host, its words quoted: nothing else runs" json_check "$out" "
+import os
+q = {x['name']: x for x in d['queues']}
+assert (q['two-q']['host'], q['two-q']['depth']) == ('alias2', 17), q
+assert q['dead-q']['host'] == 'deadhost', q
+assert 'stale' in q['dead-q']['flags'], q
+assert 'deadhost: ssh failed (status 255)' in q['dead-q']['reason'], q
+assert not os.path.exists('$T/qpwn'), 'injected command ran'
+"
 timed --config "$T/remote.lua" status
 check "the table shows another host's services under its name" sh -c 'printf "%s\n" "$1" | grep -qx "on alias2:" && printf "%s\n" "$1" | grep -Eq "^two +active/running"' _ "$out"
 
