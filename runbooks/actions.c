@@ -23,6 +23,7 @@
 #include "../probes/probes.h"
 #include "../store/store.h"
 #include "../core/child.h"
+#include "../core/ssh.h"
 #include "unitctl.h"
 
 /*
@@ -41,6 +42,7 @@ struct wait {
 	int tries, max_tries;
 	int64_t backoff_ms;
 	int status_buf[16];
+	char *host;		/* systemctl on another host, or NULL */
 };
 
 static struct rb_run *
@@ -70,6 +72,7 @@ static void
 wait_free(struct wait *w)
 {
 	free(w->url);
+	free(w->host);
 	free(w->check.json_path);
 	free(w->check.json_equals);
 	free(w->check.body_contains);
@@ -181,6 +184,8 @@ on_unit_done(const struct unitctl_result *r, void *data)
 	    "job_result", r->job_result, "active", r->active, "sub", r->sub,
 	    "file_state", r->file_state, "main_pid", (json_int_t)r->main_pid,
 	    "duration_ms", (json_int_t)r->duration_ms);
+	if (w->host != NULL)
+		json_object_set_new(d, "host", lk_json_text(w->host));
 	dj = json_dumps(d, JSON_COMPACT);
 	json_decref(d);
 	rb_action_finished(run, w->action, r->ok, outcome, dj);
@@ -196,14 +201,91 @@ on_unit_done(const struct unitctl_result *r, void *data)
 	rb_resume(run, 1);
 }
 
+/* The ssh_config of the configuration, for ssh -F, or NULL. */
+static const char *
+ssh_config(const struct rb_run *run)
+{
+	return run->cfg != NULL ? config_ssh_config(run->cfg) : NULL;
+}
+
+/*
+ * The manager of host (NULL: this machine's) for scope, connected on
+ * first use.  Another host's connection that ssh left is made again:
+ * the host may be back.
+ */
 static struct unitctl *
-unit_conn(struct rb_run *run, bool user, struct lk_err *err)
+unit_conn(struct rb_run *run, const char *host, bool user,
+    struct lk_err *err)
 {
 	struct unitctl **slot = user ? &run->uc_user : &run->uc_system;
 
+	if (host != NULL) {
+		struct rb_remote_uc *r = NULL;
+
+		for (size_t i = 0; i < run->nuc_remote && r == NULL; i++)
+			if (run->uc_remote[i].user == user &&
+			    strcmp(run->uc_remote[i].host, host) == 0)
+				r = &run->uc_remote[i];
+		if (r == NULL) {
+			run->uc_remote = lk_xrealloc(run->uc_remote,
+			    (run->nuc_remote + 1) * sizeof *run->uc_remote);
+			r = &run->uc_remote[run->nuc_remote++];
+			r->host = lk_xstrdup(host);
+			r->user = user;
+			r->uc = NULL;
+		}
+		if (r->uc != NULL && unitctl_broken(r->uc) &&
+		    unitctl_pending(r->uc) == 0)
+			unitctl_free(&r->uc);
+		if (r->uc == NULL && unitctl_new_remote(run->loop,
+		    ssh_config(run), host, user, &r->uc, err) != LK_OK)
+			return NULL;
+		return r->uc;
+	}
 	if (*slot == NULL && unitctl_new(run->loop, user, slot, err) != LK_OK)
 		return NULL;
 	return *slot;
+}
+
+/*
+ * The host option of an action: an ssh destination, or NULL for this
+ * machine.  Raises a Lua error for anything else, so call it while C
+ * owns nothing.
+ */
+static const char *
+opt_host(lua_State *L, int idx, const char *action)
+{
+	const char *host;
+
+	if (!lua_istable(L, idx))
+		return NULL;
+	rb_rawfield(L, idx, "host");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return NULL;
+	}
+	host = luaL_checkstring(L, -1);
+	lua_pop(L, 1);	/* still held by the table */
+	if (!lk_ssh_host_ok(host))
+		luaL_error(L, "%s: host \"%s\" is not an ssh destination "
+		    "(an ssh_config alias or user@host)", action, host);
+	return host;
+}
+
+/* {"host": host} for an action's event, or NULL for this machine; the
+ * caller frees it. */
+static char *
+host_json(const char *host)
+{
+	json_t *d;
+	char *s;
+
+	if (host == NULL)
+		return NULL;
+	d = json_pack("{s:s}", "host", host);
+	s = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	json_decref(d);
+	return s;
 }
 
 static int
@@ -213,9 +295,10 @@ l_systemctl(lua_State *L)
 	    lua_upvalueindex(1));
 	const char *unit = luaL_checkstring(L, 1);
 	const char *scope = geteuid() == 0 ? "system" : "user";
+	const char *host;
 	int64_t timeout = UNITCTL_DEFAULT_TIMEOUT_MS;
 	int64_t settle = 0;
-	char action[32], what[400];
+	char action[32], what[400], *hj;
 	struct rb_run *run;
 	struct unitctl *uc;
 	struct lk_err err = { 0 };
@@ -238,23 +321,31 @@ l_systemctl(lua_State *L)
 		return luaL_error(L, "systemctl: \"%s\" is not a unit name",
 		    unit);
 	snprintf(action, sizeof action, "systemctl.%s", unitctl_op_name(op));
+	host = opt_host(L, 2, action);
 	run = need_run(L, action);
-	snprintf(what, sizeof what, "systemctl%s %s %s",
+	snprintf(what, sizeof what, "systemctl%s%s%s %s %s",
+	    host ? " -H " : "", host ? host : "",
 	    strcmp(scope, "user") == 0 ? " --user" : "", unitctl_op_name(op),
 	    unit);
 	if (run->planning) {
 		rb_plan(run, "%s", what);
 		return planned(L);
 	}
-	if (!rb_action_started(run, action, what, NULL))
+	hj = host_json(host);
+	if (!rb_action_started(run, action, what, hj)) {
+		free(hj);
 		return luaL_error(L, "%s", run->last_reason);
-	uc = unit_conn(run, strcmp(scope, "user") == 0, &err);
+	}
+	uc = unit_conn(run, host, strcmp(scope, "user") == 0, &err);
 	if (uc == NULL) {
-		rb_action_finished(run, action, false, err.msg, NULL);
+		rb_action_finished(run, action, false, err.msg, hj);
+		free(hj);
 		return push_result(L, false, err.msg);
 	}
-	unitctl_set_settle(uc, settle);
 	w = wait_new(run, action);
+	w->host = host ? lk_xstrdup(host) : NULL;
+	free(hj);
+	unitctl_set_settle(uc, settle);
 	rb_pending_set(run, PEND_UNIT, action);
 	if (unitctl_run(uc, op, unit, timeout, on_unit_done, w) != 0) {
 		wait_free(w);
@@ -612,6 +703,11 @@ on_child_done(const struct child_result *r, void *data)
 	else if (r->term_signal)
 		snprintf(outcome, sizeof outcome, "killed by signal %d",
 		    r->term_signal);
+	/* ssh's own failure: the host could not be reached, and ssh said
+	 * why on stderr. */
+	else if (w->host != NULL && r->exit_status == 255)
+		lk_ssh_reason(w->host, "sh", r->exit_status, 0, r->err,
+		    r->err_len, outcome, sizeof outcome);
 	else
 		snprintf(outcome, sizeof outcome, "exited with status %d in "
 		    "%lld ms", r->exit_status, (long long)r->duration_ms);
@@ -622,6 +718,8 @@ on_child_done(const struct child_result *r, void *data)
 	    rb_stream_excerpt(&run->secrets, r->out, r->out_len,
 	    r->out_truncated), "stderr", rb_stream_excerpt(&run->secrets,
 	    r->err, r->err_len, r->err_truncated));
+	if (d != NULL && w->host != NULL)
+		json_object_set_new(d, "host", lk_json_text(w->host));
 	dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
 	json_decref(d);
 	rb_action_finished(run, "sh", ok, outcome, dj);
@@ -651,13 +749,16 @@ l_sh(lua_State *L)
 	struct rb_run *run;
 	size_t argc, nenv = 0, stdin_len = 0;
 	int64_t timeout;
-	const char *cwd = NULL, *stdin_data = NULL;
+	const char *cwd = NULL, *stdin_data = NULL, *host;
 	const char **argv, **env;
+	char **ssh = NULL;
+	struct lk_buf rcmd = { 0 }, rin = { 0 };
 	struct child_opts o = { 0 };
 	struct lk_err err = { 0 };
 	json_t *shown, *keys;
 	char *argv_json, *data;
 	struct wait *w;
+	enum lk_code rc;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	argc = lua_rawlen(L, 1);
@@ -691,6 +792,7 @@ l_sh(lua_State *L)
 			lua_pop(L, 1);
 		}
 	}
+	host = opt_host(L, 1, "sh");
 	run = need_run(L, "sh");
 	for (size_t i = 1; i <= argc; i++) {
 		lua_rawgeti(L, 1, (lua_Integer)i);
@@ -735,6 +837,9 @@ l_sh(lua_State *L)
 		    strlen(cwd), 0) : NULL, "env", keys, "timeout_ms",
 		    (json_int_t)timeout, "stdin_bytes", (json_int_t)stdin_len);
 
+		if (host != NULL)
+			json_object_set_new(dd, "host", lk_json_text(host));
+
 		data = json_dumps(dd, JSON_COMPACT);
 		json_decref(dd);
 	}
@@ -742,8 +847,8 @@ l_sh(lua_State *L)
 	json_decref(keys);
 
 	if (run->planning) {
-		rb_plan(run, "sh %s%s%s", argv_json, cwd ? " in " : "",
-		    cwd ? cwd : "");
+		rb_plan(run, "sh %s%s%s%s%s", argv_json, cwd ? " in " : "",
+		    cwd ? cwd : "", host ? " on " : "", host ? host : "");
 		goto planned_out;
 	}
 	if (!rb_action_started(run, "sh", argv_json, data))
@@ -753,24 +858,43 @@ l_sh(lua_State *L)
 	o.env = (const char *const *)env;
 	o.stdin_data = stdin_data;
 	o.stdin_len = stdin_len;
+	/*
+	 * On another host: ssh, given the command as shell text with every
+	 * word quoted, and env (secrets as often as not) on its stdin ahead
+	 * of stdin, never on a command line (core/ssh.h).  ssh itself gets
+	 * no terminal, so it fails rather than asking for a password.
+	 */
+	rc = LK_OK;
+	if (host != NULL &&
+	    (rc = lk_ssh_remote_command(&rcmd, &rin, argv, cwd, env,
+	    stdin_data, stdin_len, &err)) == LK_OK) {
+		ssh = lk_ssh_argv(ssh_config(run), host, rcmd.s);
+		o.argv = (const char *const *)ssh;
+		o.cwd = NULL;
+		o.env = lk_ssh_env;
+		o.stdin_data = rin.len > 0 ? rin.s : NULL;
+		o.stdin_len = rin.len;
+		o.no_tty = true;
+	}
 	o.timeout_ms = timeout;
 	o.on_output = sh_output;
 	o.output_data = run;
-	w = wait_new(run, "sh");
-	rb_pending_set(run, PEND_CHILD, "sh");
-	if (child_start(run->loop, &o, on_child_done, w, &run->child, &err) !=
-	    LK_OK) {
-		wait_free(w);
-		rb_pending_clear(run);
-		rb_action_finished(run, "sh", false, err.msg, NULL);
-		for (size_t i = 0; env[i]; i++)
-			free((char *)env[i]);
-		free(env);
-		free(argv);
-		free(argv_json);
-		free(data);
-		return push_result(L, false, err.msg);
+	if (rc == LK_OK) {
+		w = wait_new(run, "sh");
+		w->host = host ? lk_xstrdup(host) : NULL;
+		rb_pending_set(run, PEND_CHILD, "sh");
+		rc = child_start(run->loop, &o, on_child_done, w, &run->child,
+		    &err);
+		if (rc != LK_OK) {
+			wait_free(w);
+			rb_pending_clear(run);
+		}
 	}
+	lk_ssh_argv_free(ssh);
+	lk_buf_free(&rcmd);
+	if (rin.s != NULL)
+		explicit_bzero(rin.s, rin.len);
+	lk_buf_free(&rin);
 	for (size_t i = 0; env[i]; i++) {
 		explicit_bzero((char *)env[i], strlen(env[i]));
 		free((char *)env[i]);
@@ -779,6 +903,10 @@ l_sh(lua_State *L)
 	free(argv);
 	free(argv_json);
 	free(data);
+	if (rc != LK_OK) {
+		rb_action_finished(run, "sh", false, err.msg, NULL);
+		return push_result(L, false, err.msg);
+	}
 	return lua_yield(L, 0);
 planned_out:
 	for (size_t i = 0; env[i]; i++)

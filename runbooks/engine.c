@@ -1053,6 +1053,11 @@ rb_run_free(struct rb_run **rp)
 		loop_del_timer(run->loop, run->kick_timer);
 	unitctl_free(&run->uc_user);
 	unitctl_free(&run->uc_system);
+	for (size_t i = 0; i < run->nuc_remote; i++) {
+		unitctl_free(&run->uc_remote[i].uc);
+		free(run->uc_remote[i].host);
+	}
+	free(run->uc_remote);
 	http_pool_free(&run->http);
 	store_run_free(&run->recorded);
 	lk_scrub_clear(&run->secrets);

@@ -156,6 +156,14 @@ struct rb_run {
 
 	struct unitctl *uc_user;
 	struct unitctl *uc_system;
+	/* Other hosts' managers, one per host and scope, connected on
+	 * first use (actions.c). */
+	struct rb_remote_uc {
+		char *host;
+		bool user;
+		struct unitctl *uc;
+	} *uc_remote;
+	size_t nuc_remote;
 	struct http_pool *http;
 
 	struct store_run *recorded;	/* replay: what happened then */

@@ -84,7 +84,10 @@ struct unitctl {
 	bool delivering;	/* inside on_kick */
 	bool dead;		/* unitctl_free called while delivering */
 	int64_t settle_ms;	/* see unitctl_set_settle */
-	char error[200];
+	char error[LK_ERR_MAX];
+	/* Another host's manager (unitctl_new_remote), or NULL. */
+	char *host;
+	struct busio_ssh *ssh;	/* the ssh that carries the bus */
 };
 
 static void read_state(struct uop *op);
@@ -220,14 +223,35 @@ process(struct unitctl *u)
 		 * A closed connection stays readable for ever: stop watching
 		 * it, or every pass would spin on it.
 		 */
+		const char *said = u->ssh ? busio_ssh_said(u->ssh) : "";
+
 		u->broken = true;
 		snprintf(u->error, sizeof u->error,
-		    "connection to the systemd %s manager lost: %s",
-		    u->user ? "user" : "system", strerror(-r));
+		    "connection to the systemd %s manager%s%s lost: %s%s%s",
+		    u->user ? "user" : "system", u->host ? " on " : "",
+		    u->host ? u->host : "", strerror(-r),
+		    said[0] ? "; ssh said: " : "", said);
 		while (u->ops != NULL)
 			op_fail(u->ops, "%s", u->error);
 	}
 	busio_update(&u->io, u->broken);
+}
+
+/* The ssh under another host's bus ended: every operation fails with
+ * what it said. */
+static void
+on_ssh_gone(void *owner)
+{
+	struct unitctl *u = owner;
+
+	if (u->broken)
+		return;
+	u->broken = true;
+	snprintf(u->error, sizeof u->error, "%s", busio_ssh_why(u->ssh) ?
+	    busio_ssh_why(u->ssh) : "ssh ended");
+	while (u->ops != NULL)
+		op_fail(u->ops, "%s", u->error);
+	busio_update(&u->io, true);
 }
 
 static void
@@ -777,9 +801,9 @@ on_subscribed(sd_bus_message *m, void *data, sd_bus_error *ret)
 	return 0;
 }
 
-enum lk_code
-unitctl_new(struct loop *loop, bool user, struct unitctl **out,
-    struct lk_err *err)
+static enum lk_code
+new_conn(struct loop *loop, const char *ssh_config, const char *host,
+    bool user, struct unitctl **out, struct lk_err *err)
 {
 	struct unitctl *u = lk_xcalloc(1, sizeof *u);
 	const char *scope = user ? "user" : "system";
@@ -790,8 +814,15 @@ unitctl_new(struct loop *loop, bool user, struct unitctl **out,
 	u->loop = loop;
 	u->settle_ms = UNITCTL_SETTLE_MS;
 	u->user = user;
-	r = busio_open(user, &u->bus, &sender);
-	if (r < 0) {
+	if (host != NULL) {
+		u->host = lk_xstrdup(host);
+		if (busio_open_remote(loop, ssh_config, host, user,
+		    on_ssh_gone, u, &u->bus, &sender, &u->ssh, err) !=
+		    LK_OK) {
+			unitctl_free(&u);
+			return err->code;
+		}
+	} else if ((r = busio_open(user, &u->bus, &sender)) < 0) {
 		unitctl_free(&u);
 		return lk_fail(err, LK_EIO, "connect to the systemd %s "
 		    "manager: %s", scope, strerror(-r));
@@ -817,6 +848,26 @@ unitctl_new(struct loop *loop, bool user, struct unitctl **out,
 	return LK_OK;
 }
 
+enum lk_code
+unitctl_new(struct loop *loop, bool user, struct unitctl **out,
+    struct lk_err *err)
+{
+	return new_conn(loop, NULL, NULL, user, out, err);
+}
+
+enum lk_code
+unitctl_new_remote(struct loop *loop, const char *ssh_config,
+    const char *host, bool user, struct unitctl **out, struct lk_err *err)
+{
+	return new_conn(loop, ssh_config, host, user, out, err);
+}
+
+bool
+unitctl_broken(const struct unitctl *u)
+{
+	return u->broken;
+}
+
 static void
 really_free(struct unitctl *u)
 {
@@ -840,6 +891,8 @@ really_free(struct unitctl *u)
 	 */
 	if (u->bus != NULL)
 		sd_bus_close_unref(u->bus);
+	busio_ssh_free(&u->ssh);
+	free(u->host);
 	for (size_t i = 0; i < SEEN_MAX; i++)
 		free(u->seen[i].path);
 	free(u);

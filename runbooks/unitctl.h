@@ -78,6 +78,18 @@ enum lk_code unitctl_new(struct loop *loop, bool user, struct unitctl **out,
     struct lk_err *err);
 
 /*
+ * The same for the manager of another host, through ssh and
+ * systemd-stdio-bridge (core/busio.h): ssh_config (or NULL) for ssh -F,
+ * host an ssh destination (lk_ssh_host_ok).  When ssh ends, every
+ * operation in flight fails with what it said, and so does every one
+ * after: unitctl_broken() tells the caller to connect again.
+ */
+enum lk_code unitctl_new_remote(struct loop *loop, const char *ssh_config,
+    const char *host, bool user, struct unitctl **out, struct lk_err *err);
+/* Whether the connection is gone for good. */
+bool unitctl_broken(const struct unitctl *u);
+
+/*
  * Starts op on unit and returns 0; cb is then called exactly once, from
  * the loop, never from inside unitctl_run, even when the call could not be
  * sent.  timeout_ms <= 0 means UNITCTL_DEFAULT_TIMEOUT_MS.  A timed-out job

@@ -8,13 +8,14 @@ return runbook {
     unit = { required = true, description = "the unit, e.g. message-bus.service" },
     url = { required = true, description = "an endpoint that must answer, e.g. http://127.0.0.1:8080/api/inbox/joe" },
     scope = { default = "user", description = "user or system" },
+    host = { description = "the host the unit lives on (an ssh_config alias or user@host); none: this one" },
     status = { default = "200", description = "the HTTP status the endpoint must answer" },
   },
   step "start" { function(p)
-    return systemctl.start(p.unit, { scope = p.scope })
+    return systemctl.start(p.unit, { scope = p.scope, host = p.host })
   end },
   step "enable" { function(p)
-    return systemctl.enable(p.unit, { scope = p.scope })
+    return systemctl.enable(p.unit, { scope = p.scope, host = p.host })
   end },
   step "endpoint check" { function(p)
     return http.check { url = p.url, status = tonumber(p.status),

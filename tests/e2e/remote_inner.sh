@@ -27,7 +27,8 @@ host2_procs() {
 }
 thaw() { kill -CONT $(host2_procs) 2>/dev/null || :; }
 watch_pid=''
-trap 'thaw; [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null; rm -rf "$T"' EXIT
+httpd=''
+trap 'thaw; [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null; [ -n "$httpd" ] && kill "$httpd" 2>/dev/null; rm -rf "$T"' EXIT
 
 sd2() {
 	XDG_RUNTIME_DIR=$LOOKOUT_SANDBOX_HOST2_RUNTIME_DIR \
@@ -111,6 +112,69 @@ assert not os.path.exists('$T/qpwn'), 'injected command ran'
 "
 timed --config "$T/remote.lua" status
 check "the table shows another host's services under its name" sh -c 'printf "%s\n" "$1" | grep -qx "on alias2:" && printf "%s\n" "$1" | grep -Eq "^two +active/running"' _ "$out"
+
+# --- a runbook on another host ----------------------------------------------
+# restart-service on host 2's unit: every step, and every action with its
+# host, in the timeline and the export.
+export LOOKOUT_RUNBOOK_PATH="$here/../../templates:$T/books"
+mkdir -p "$T/books"
+python3 "$here/httpd.py" "$T/port" & httpd=$!
+for i in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
+HTTP=http://127.0.0.1:$(cat "$T/port")
+unit "$LOOKOUT_SANDBOX_HOST2_CONFIG_HOME" mb.service "[Service]" \
+    "ExecStart=/bin/sleep 1000" "[Install]" "WantedBy=default.target"
+sd2 daemon-reload
+id=$("$LOOKOUT" --config "$T/remote.lua" incident open "mb down on alias2")
+run --config "$T/remote.lua" run restart-service unit=mb.service \
+    url="$HTTP/api/inbox/joe" host=alias2 --yes --incident "$id"
+check "restart-service on host 2 succeeds (exit 0)" test "$rc" -eq 0
+check "the unit was started and enabled there, by its own manager" test \
+    "$(sd2 is-active mb.service)/$(sd2 is-enabled mb.service)" = active/enabled
+check "...and not here" sh -c '! systemctl --user cat mb.service >/dev/null 2>&1'
+"$LOOKOUT" --config "$T/remote.lua" export "$id" --format json > "$T/exp.json"
+check "every step is in the timeline, every action with host alias2" python3 -c "
+import json
+e = json.load(open('$T/exp.json'))['events']
+kinds = [x['kind'] + ':' + (x['subject'] or '') for x in e if x['kind'] != 'incident.opened']
+want = ['run.started:restart-service', 'step.started:start', 'action.started:systemctl.start', 'action.finished:systemctl.start', 'step.finished:start', 'step.started:enable', 'action.started:systemctl.enable', 'action.finished:systemctl.enable', 'step.finished:enable', 'step.started:endpoint check', 'action.started:http.check', 'action.finished:http.check', 'step.finished:endpoint check', 'run.finished:restart-service']
+assert [k for k in kinds if k in want] == want, kinds
+for x in e:
+    if x['kind'].startswith('action.') and x['subject'].startswith('systemctl.'):
+        d = x['data'] if isinstance(x['data'], dict) else json.loads(x['data'])
+        assert d['host'] == 'alias2', x
+    if x['kind'] == 'action.started' and x['subject'] == 'systemctl.start':
+        assert 'alias2' in x['message'], x
+"
+run --config "$T/remote.lua" verify
+check "the chain verifies" test "$rc" -eq 0
+
+# A remote sh step: its parameters reach the remote program as words, and
+# nothing in them runs there, nor here; a secret goes by stdin, not argv.
+cat > "$T/books/remote-args.lua" <<'LUA'
+return runbook {
+  name = "remote-args",
+  params = { a = {}, b = {}, host = { required = true }, out = { required = true },
+             token = { secret = true, env = "RB_TOKEN", required = true } },
+  step "write" { function(p)
+    return sh { "/bin/sh", "-c", 'for x in "$@"; do printf "[%s]\n" "$x"; done > "$0"; printf "<%s>\n" "$TOKEN" >> "$0"; printf "{%s}\n" "$XDG_RUNTIME_DIR" >> "$0"',
+                p.out, p.a, p.b, host = p.host, env = { TOKEN = p.token } }
+  end },
+}
+LUA
+cd "$T"
+RB_TOKEN=tok-5ec2e7 run --config "$T/remote.lua" run remote-args "a='; touch $T/x" 'b=$(id)$(touch pwned2)`touch pwned3`' \
+    "out=$T/args" host=alias2 --yes
+cd - >/dev/null
+check "the remote sh step succeeded" test "$rc" -eq 0
+check "it ran on host 2, each parameter one argument, the secret by env" test "$(cat "$T/args" 2>/dev/null)" = "['; touch $T/x]
+[\$(id)\$(touch pwned2)\`touch pwned3\`]
+<tok-5ec2e7>
+{$LOOKOUT_SANDBOX_HOST2_RUNTIME_DIR}"
+check "nothing in the parameters executed" sh -c '[ ! -e "$1/x" ] && [ ! -e "$1/pwned2" ] && [ ! -e "$1/pwned3" ] && [ ! -e "$HOME/pwned2" ]' _ "$T"
+check "the secret is nowhere in the timeline" sh -c '! grep -rq tok-5ec2e7 "$1"* 2>/dev/null' _ "$LOOKOUT_DB"
+RB_TOKEN=unused-9q4z run --config "$T/remote.lua" run remote-args a=1 b=2 "out=$T/args2" host=deadhost --yes
+check "a remote sh step on an unreachable host fails with what ssh said" sh -c '[ "$1" -eq 1 ] && printf "%s" "$2" | grep -q "deadhost: ssh: connect to host 127.0.0.1 port [0-9]*: Connection refused"' _ "$rc" "$err"
+kill "$httpd" 2>/dev/null || :
 
 # --- a host that refuses the connection, one that refuses the key --------
 cat > "$T/dead.lua" <<LUA
