@@ -113,6 +113,10 @@ row_params(struct tui *t, size_t i, bool queue, char out[][600], size_t max)
 		snprintf(out[n++], 600, "service=%s", s->name);
 		snprintf(out[n++], 600, "unit=%s", s->unit);
 		snprintf(out[n++], 600, "scope=%s", s->scope);
+		/* restart-service takes it; a runbook that does not is
+		 * told by the form, as for any parameter it has not. */
+		if (s->host != NULL && n < max)
+			snprintf(out[n++], 600, "host=%s", s->host);
 		if (c != NULL && c->check != NULL && n < max)
 			snprintf(out[n++], 600, "url=%s", c->check->url);
 	}
@@ -122,10 +126,10 @@ row_params(struct tui *t, size_t i, bool queue, char out[][600], size_t max)
 static void
 do_runbook(struct tui *t, struct menu *m, const char *arg)
 {
-	char params[4][600];
-	const char *p[4];
+	char params[5][600];
+	const char *p[5];
 	size_t n = row_params(t, m->target, strcmp(arg, "queue") == 0, params,
-	    4);
+	    5);
 	const struct config_service *c = strcmp(arg, "queue") != 0 ?
 	    service_config(t, m->target) : NULL;
 	char runbook[256];

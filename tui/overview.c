@@ -1,7 +1,9 @@
 /*
  * The overview, the start screen: every service and every queue, worst
  * first, as the probes last saw them.  Rows are re-sorted when the probes
- * say something changed; the selection follows its row by name.
+ * say something changed; the selection follows its row by name.  Rows of
+ * other hosts come after this machine's, each host under a line that
+ * names it; the filter "@HOST" keeps one host's rows.
  */
 #include "private.h"
 
@@ -17,11 +19,23 @@ struct row {
 	size_t i;		/* index in the probes */
 	int sev;
 	const char *name;
+	const char *host;	/* NULL: this machine */
+	size_t line;		/* where it is drawn, in lines[] */
+};
+
+/* What each line of the body shows. */
+enum line_kind { L_ROW, L_SERVICES, L_QUEUES, L_HOST, L_BLANK };
+
+struct line {
+	enum line_kind kind;
+	size_t row;		/* L_ROW, L_HOST: the row (its host) */
 };
 
 struct overview {
 	struct row *rows;
 	size_t n;
+	struct line *lines;
+	size_t nlines;
 	bool stale;		/* rebuild before the next draw */
 	char filter[128];
 	char sel_name[256];	/* the selected row, kept across re-sorts */
@@ -35,22 +49,63 @@ row_cmp(const void *a, const void *b)
 
 	if (x->queue != y->queue)
 		return x->queue ? 1 : -1;
+	if ((x->host == NULL) != (y->host == NULL))
+		return x->host == NULL ? -1 : 1;
+	if (x->host != NULL && strcmp(x->host, y->host) != 0)
+		return strcmp(x->host, y->host);
 	if (x->sev != y->sev)
 		return y->sev - x->sev;
 	return strcmp(x->name, y->name);
 }
 
 static bool
-matches(const char *name, const char *filter)
+matches(const char *name, const char *host, const char *filter)
 {
 	size_t n = strlen(filter);
 
 	if (n == 0)
 		return true;
+	/* "@HOST": that host's rows, and only them. */
+	if (filter[0] == '@')
+		return host != NULL && strcmp(host, filter + 1) == 0;
 	for (const char *p = name; *p != '\0'; p++)
 		if (strncasecmp(p, filter, n) == 0)
 			return true;
 	return false;
+}
+
+static void
+add_line(struct overview *o, enum line_kind kind, size_t row)
+{
+	o->lines[o->nlines++] = (struct line){ kind, row };
+}
+
+/*
+ * The lines of the body: a heading per section that has rows, a line
+ * naming each other host before its rows, then the rows; a blank line
+ * between the sections.
+ */
+static void
+lay_out(struct overview *o)
+{
+	/* At most a heading, a blank and a host line per row, and rows. */
+	o->lines = lk_xrealloc(o->lines, (2 * o->n + 3) * sizeof *o->lines);
+	o->nlines = 0;
+	for (size_t i = 0; i < o->n; i++) {
+		const struct row *r = &o->rows[i], *p = i ? &o->rows[i - 1] :
+		    NULL;
+		bool first = p == NULL || p->queue != r->queue;
+
+		if (first && r->queue && i > 0)
+			add_line(o, L_BLANK, i);
+		if (first)
+			add_line(o, r->queue ? L_QUEUES : L_SERVICES, i);
+		if (r->host != NULL && (first || p->host == NULL ||
+		    strcmp(p->host, r->host) != 0))
+			add_line(o, L_HOST, i);
+		o->rows[i].line = o->nlines;
+		add_line(o, L_ROW, i);
+	}
 }
 
 static void
@@ -65,18 +120,19 @@ rebuild(struct tui *t, struct view *v)
 	for (size_t i = 0; i < ns; i++) {
 		const struct probe_service *s = probes_service(t->probes, i);
 
-		if (matches(s->name, o->filter))
+		if (matches(s->name, s->host, o->filter))
 			o->rows[o->n++] = (struct row){ false, i,
-			    probe_service_severity(s), s->name };
+			    probe_service_severity(s), s->name, s->host, 0 };
 	}
 	for (size_t i = 0; i < nq; i++) {
 		const struct probe_queue *q = probes_queue(t->probes, i);
 
-		if (matches(q->name, o->filter))
+		if (matches(q->name, q->host, o->filter))
 			o->rows[o->n++] = (struct row){ true, i,
-			    probe_queue_severity(q), q->name };
+			    probe_queue_severity(q), q->name, q->host, 0 };
 	}
 	qsort(o->rows, o->n, sizeof *o->rows, row_cmp);
+	lay_out(o);
 	v->nrows = o->n;
 	/* The selection stays on its row wherever the row moved. */
 	for (size_t i = 0; o->sel_name[0] != '\0' && i < o->n; i++)
@@ -253,11 +309,6 @@ queue_heading(struct tui *t, int y, size_t n)
 	draw_text(t, y, x, t->cols - x, R_TITLE, "STATE");
 }
 
-/*
- * The lines of the body: a heading per section that has rows, then its
- * rows.  line_of() says on which line row i falls, so the view scrolls by
- * lines and selects by rows.
- */
 static size_t
 nservice_rows(const struct overview *o)
 {
@@ -266,16 +317,6 @@ nservice_rows(const struct overview *o)
 	while (n < o->n && !o->rows[n].queue)
 		n++;
 	return n;
-}
-
-static size_t
-line_of(const struct overview *o, size_t i)
-{
-	size_t ns = nservice_rows(o);
-
-	if (i < ns)
-		return i + 1;
-	return (ns ? ns + 2 : 0) + 1 + (i - ns);
 }
 
 static void
@@ -291,38 +332,43 @@ overview_draw(struct tui *t, struct view *v, int y0, int h)
 	if (v->sel >= o->n && o->n > 0)
 		v->sel = o->n - 1;
 	ns = nservice_rows(o);
-	nlines = o->n == 0 ? 0 : line_of(o, o->n - 1) + 1;
-	sel_line = o->n ? line_of(o, v->sel) : 0;
+	nlines = o->nlines;
+	sel_line = o->n ? o->rows[v->sel].line : 0;
 	v->body_h = list_h;
 	/* Scroll by lines, keeping the selected row (and its heading, when
 	 * it is the first of its section) in view. */
 	if (list_h > 0 && sel_line >= (size_t)list_h)
 		top = sel_line - (size_t)list_h + 1;
-	if (top > 0 && (v->sel == 0 || v->sel == ns))
+	if (top > 0 && sel_line > 0 && o->lines[sel_line - 1].kind != L_ROW)
 		top--;
 	if (nlines > (size_t)list_h && top > nlines - (size_t)list_h)
 		top = nlines - (size_t)list_h;
 	for (size_t line = top; line < nlines && (int)(line - top) < list_h;
 	    line++) {
 		int y = y0 + (int)(line - top);
+		size_t i = o->lines[line].row;
+		const struct row *r = &o->rows[i];
 
-		if (line == 0 && ns > 0) {
+		switch (o->lines[line].kind) {
+		case L_SERVICES:
 			service_heading(t, y, ns);
-		} else if (ns > 0 && line == ns + 1) {
-			continue;	/* the blank between sections */
-		} else if (line == (ns ? ns + 2 : 0)) {
+			break;
+		case L_QUEUES:
 			queue_heading(t, y, o->n - ns);
-		} else {
-			size_t i = line < ns + 1 ? line - 1 :
-			    ns + (line - (ns ? ns + 2 : 0) - 1);
-			const struct row *r = &o->rows[i];
-
+			break;
+		case L_HOST:
+			draw_textf(t, y, 0, t->cols, R_TITLE, "on %s", r->host);
+			break;
+		case L_BLANK:
+			break;
+		case L_ROW:
 			if (r->queue)
 				queue_line(t, y, r->i, probes_queue(t->probes,
 				    r->i), r->sev, i == v->sel);
 			else
 				service_line(t, y, probes_service(t->probes,
 				    r->i), r->sev, i == v->sel);
+			break;
 		}
 	}
 	if (o->n == 0) {
@@ -421,6 +467,7 @@ overview_close(struct tui *t, struct view *v)
 
 	(void)t;
 	free(o->rows);
+	free(o->lines);
 	free(o);
 }
 
@@ -439,7 +486,8 @@ const struct view_ops overview_ops = {
 	    "~ warning (not enabled, restarting, over warn), ? not read yet.\n"
 	    "\n"
 	    "Enter      the actions of the selected row\n"
-	    "/          filter rows by name (Esc clears the filter)\n"
+	    "/          filter rows by name (Esc clears the filter);\n"
+	    "           /@HOST shows only the rows of that host\n"
 	    "j k, arrows, PgUp PgDn, g G   move\n"
 	    "i          incidents        t   the incident's timeline\n"
 	    "R          runs             :   a command (Tab completes)\n"

@@ -266,14 +266,15 @@ static const char quick_src[] =
 "return runbook {\n"
 "  name = \"quick-%s\",\n"
 "  description = \"%s a unit, from the console\",\n"
-"  params = { unit = { required = true }, scope = { default = \"user\" } },\n"
-"  step \"%s\" { function(p) return systemctl.%s(p.unit, { scope = p.scope }) end },\n"
+"  params = { unit = { required = true }, scope = { default = \"user\" }, host = {} },\n"
+"  step \"%s\" { function(p) return systemctl.%s(p.unit, { scope = p.scope, host = p.host }) end },\n"
 "}\n";
 
 struct quick {
 	char op[16];
 	char unit[512];
 	char scope[16];
+	char host[256];		/* "" for this machine */
 };
 
 static void
@@ -283,8 +284,8 @@ on_quick(struct tui *t, bool yes, void *arg)
 	struct rb_run_opts opts = { .yes = true };
 	struct rb_book *book = NULL;
 	struct lk_err err = { 0 };
-	char src[1024], name[64], unit[600], scope[40];
-	const char *params[2] = { unit, scope };
+	char src[1024], name[64], unit[600], scope[40], host[300];
+	const char *params[3] = { unit, scope, host };
 
 	if (!yes || !can_start(t)) {
 		free(q);
@@ -294,6 +295,8 @@ on_quick(struct tui *t, bool yes, void *arg)
 	snprintf(name, sizeof name, "quick-%s", q->op);
 	snprintf(unit, sizeof unit, "unit=%s", q->unit);
 	snprintf(scope, sizeof scope, "scope=%s", q->scope);
+	snprintf(host, sizeof host, "host=%s", q->host);
+	opts.nparams = q->host[0] != '\0' ? 3 : 2;
 	free(q);
 	if (rb_book_load_source(name, src, strlen(src), &book, NULL, &err) !=
 	    LK_OK) {
@@ -301,7 +304,6 @@ on_quick(struct tui *t, bool yes, void *arg)
 		return;
 	}
 	opts.params = params;
-	opts.nparams = 2;
 	start(t, book, &opts);
 }
 
@@ -323,9 +325,10 @@ tui_quick_action(struct tui *t, size_t i, const char *op)
 	snprintf(q->op, sizeof q->op, "%s", op);
 	snprintf(q->unit, sizeof q->unit, "%s", s->unit);
 	snprintf(q->scope, sizeof q->scope, "%s", s->scope);
-	snprintf(question, sizeof question, "systemctl%s %s %s: run it "
-	    "(recorded)? [y/n]", strcmp(s->scope, "user") == 0 ? " --user" : "",
-	    op, s->unit);
+	snprintf(q->host, sizeof q->host, "%s", s->host ? s->host : "");
+	snprintf(question, sizeof question, "systemctl%s%s%s %s %s: run it "
+	    "(recorded)? [y/n]", s->host ? " -H " : "", s->host ? s->host : "",
+	    strcmp(s->scope, "user") == 0 ? " --user" : "", op, s->unit);
 	tui_confirm(t, question, on_quick, q);
 }
 

@@ -113,6 +113,39 @@ assert not os.path.exists('$T/qpwn'), 'injected command ran'
 timed --config "$T/remote.lua" status
 check "the table shows another host's services under its name" sh -c 'printf "%s\n" "$1" | grep -qx "on alias2:" && printf "%s\n" "$1" | grep -Eq "^two +active/running"' _ "$out"
 
+# --- the console: rows by host, and a filter to one ------------------------
+if ! command -v tmux >/dev/null 2>&1; then
+	skip "console by host: tmux is not installed"
+else
+	. "$here/../tui/tmux.sh"
+	console c 120x30 -- --config "$T/remote.lua"
+	check "the console shows host 2's failed unit" wait_for c "failed/failed" "$((TIMEOUT + 10))"
+	# The names of the services section, and "@HOST" for a host's line.
+	service_names() {
+		screen c | awk '/^ *SERVICES/ { s = 1; next } s && /^$/ { exit } s { print }' |
+		    sed -E 's/^on (.*)/@\1/; t; s/^..([^ ]+).*/\1/' | tr '\n' ' '
+	}
+	grouped() {
+		[ "$(service_names)" = "local-idle @alias1 one-idle @alias2 two-web two " ] && return 0
+		screen c | sed 's/^/# | /'
+		return 1
+	}
+	check "this machine's rows first, then each host under its name" grouped
+	keys c /; type_text c "@alias2"; keys c Enter
+	check "/@alias2 keeps host 2's rows alone" sh -c '
+	    for i in $(seq 100); do
+		s=$(tmux -L "$1" capture-pane -p -t c)
+		if printf "%s\n" "$s" | grep -q "SERVICES (2)" &&
+		    printf "%s\n" "$s" | grep -q "two-q" &&
+		    ! printf "%s\n" "$s" | grep -Eq "local-idle|one-idle|dead-q"; then
+			exit 0
+		fi
+		sleep 0.1
+	    done
+	    printf "%s\n" "$s" | sed "s/^/# | /"; exit 1' _ "$TMUX_SOCK"
+	tmux_cleanup
+fi
+
 # --- a runbook on another host ----------------------------------------------
 # restart-service on host 2's unit: every step, and every action with its
 # host, in the timeline and the export.
