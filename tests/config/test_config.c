@@ -690,6 +690,7 @@ Test(config, hosts_and_ssh_settings)
 	/* Relative to the configuration's own directory. */
 	snprintf(want, sizeof want, "%s/ssh/config", fx_dir);
 	cr_expect_str_eq(config_ssh_config(fx_cfg), want);
+	config_free(&fx_cfg);
 
 	cr_assert_eq(load("service \"a\" { }\n"), LK_OK);
 	cr_expect_null(config_ssh_config(fx_cfg));
