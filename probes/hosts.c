@@ -20,9 +20,6 @@
 #include "procfs.h"
 #include "systemd.h"
 
-/* Processes read per cgroup at most, as for a local unit. */
-#define PROCS_PER_CGROUP 256
-
 /*
  * For each cgroup given: each process in it, as five NUL-terminated
  * fields: the cgroup, the pid, its comm, where it runs and what it runs
@@ -52,6 +49,8 @@ struct phost {
 	char *name;
 	struct sysd *sd[2];	/* user, system; NULL until used */
 	struct child *check;	/* the /proc check on its way */
+	bool again;		/* another check is due when it is back */
+	struct lk_buf asked;	/* the cgroups the last one was asked */
 	struct rproc *procs;	/* what the last one found */
 	size_t nprocs;
 };
@@ -107,6 +106,7 @@ phosts_free(struct phosts **hp)
 		sysd_free(&h->v[i].sd[1]);
 		free(h->v[i].procs);
 		free(h->v[i].name);
+		lk_buf_free(&h->v[i].asked);
 	}
 	free(h->v);
 	free(h);
@@ -154,6 +154,15 @@ phosts_timeout_ms(const struct phosts *h)
 	return h != NULL ? h->timeout_ms : 0;
 }
 
+static const struct phost *
+host_of(const struct phosts *h, const struct sysd *sd)
+{
+	for (size_t i = 0; h != NULL && sd != NULL && i < h->n; i++)
+		if (h->v[i].sd[0] == sd || h->v[i].sd[1] == sd)
+			return &h->v[i];
+	return NULL;
+}
+
 /* --- /proc over ssh --------------------------------------------------- */
 
 /* Splits the check's output into processes: five fields each. */
@@ -195,6 +204,8 @@ parse_procs(struct phost *ph, const char *out, size_t len)
 	}
 }
 
+static void read_host(struct phost *ph);
+
 static void
 on_procs(const struct child_result *r, void *data)
 {
@@ -202,10 +213,15 @@ on_procs(const struct child_result *r, void *data)
 
 	ph->check = NULL;
 	/* What cannot be read is not known: no flags rather than old ones. */
-	if (r->spawn_error == NULL && r->exit_status == 0 && !r->timed_out)
+	if (r->spawn_error == NULL && r->exit_status == 0 && !r->timed_out) {
 		parse_procs(ph, r->out, r->out_len);
-	else
+	} else {
 		ph->nprocs = 0;
+	}
+	if (ph->again) {
+		ph->again = false;
+		read_host(ph);
+	}
 	for (int k = 0; k < 2; k++)
 		if (ph->sd[k] != NULL)
 			probes_procs_arrived(ph->set->owner, ph->sd[k]);
@@ -229,6 +245,28 @@ add_cgroups(const struct sysd *sd, const char ***argv, size_t *n, size_t *cap)
 	}
 }
 
+/*
+ * The cgroups of ph's running units, in *argv (the caller frees it), and
+ * one a line in key: what a check is asked, and what tells that the
+ * running units changed since.
+ */
+static size_t
+running_cgroups(const struct phost *ph, const char ***argv,
+    struct lk_buf *key)
+{
+	size_t n = 0, cap = 0;
+
+	*argv = NULL;
+	add_cgroups(ph->sd[0], argv, &n, &cap);
+	add_cgroups(ph->sd[1], argv, &n, &cap);
+	lk_buf_reset(key);
+	for (size_t i = 0; i < n; i++) {
+		lk_buf_adds(key, (*argv)[i]);
+		lk_buf_addc(key, '\n');
+	}
+	return n;
+}
+
 static void
 read_host(struct phost *ph)
 {
@@ -237,7 +275,7 @@ read_host(struct phost *ph)
 	struct lk_buf cmd = { 0 }, in = { 0 };
 	struct lk_err err = { 0 };
 	const char **argv = NULL;
-	size_t n = 0, cap = 0;
+	size_t n;
 	char **ssh;
 
 	if (ph->check != NULL)
@@ -245,8 +283,7 @@ read_host(struct phost *ph)
 	for (int k = 0; k < 2; k++)
 		if (ph->sd[k] != NULL && sysd_down(ph->sd[k]))
 			return;
-	add_cgroups(ph->sd[0], &argv, &n, &cap);
-	add_cgroups(ph->sd[1], &argv, &n, &cap);
+	n = running_cgroups(ph, &argv, &ph->asked);
 	if (n == 0) {
 		free(argv);
 		ph->nprocs = 0;
@@ -280,20 +317,49 @@ read_host(struct phost *ph)
 }
 
 void
+phosts_units_changed(struct phosts *h, const struct sysd *sd)
+{
+	struct phost *ph = NULL;
+	struct lk_buf now = { 0 };
+	const char **argv;
+	bool same;
+
+	for (size_t i = 0; h != NULL && i < h->n && ph == NULL; i++)
+		if (h->v[i].sd[0] == sd || h->v[i].sd[1] == sd)
+			ph = &h->v[i];
+	if (ph == NULL)
+		return;
+	/* Only when the running units are not those last asked about: a
+	 * unit started or stopped.  The cycle checks the rest. */
+	running_cgroups(ph, &argv, &now);
+	same = now.len == ph->asked.len && (now.len == 0 ||
+	    memcmp(now.s, ph->asked.s, now.len) == 0);
+	free(argv);
+	lk_buf_free(&now);
+	if (same)
+		return;
+	if (ph->check != NULL)
+		ph->again = true;
+	else
+		read_host(ph);
+}
+
+bool
+phosts_settled(const struct phosts *h)
+{
+	for (size_t i = 0; h != NULL && i < h->n; i++)
+		if (h->v[i].check != NULL)
+			return false;
+	return true;
+}
+
+void
 phosts_read_procs(struct phosts *h)
 {
 	for (size_t i = 0; h != NULL && i < h->n; i++)
 		read_host(&h->v[i]);
 }
 
-static const struct phost *
-host_of(const struct phosts *h, const struct sysd *sd)
-{
-	for (size_t i = 0; h != NULL && sd != NULL && i < h->n; i++)
-		if (h->v[i].sd[0] == sd || h->v[i].sd[1] == sd)
-			return &h->v[i];
-	return NULL;
-}
 
 size_t
 phosts_procs(const struct phosts *h, const struct sysd *sd,
@@ -312,10 +378,23 @@ unsigned
 phosts_proc_flags(const struct phosts *h, const struct sysd *sd,
     const char *cgroup, char *detail, size_t len)
 {
-	struct probe_proc *p = lk_xcalloc(PROCS_PER_CGROUP, sizeof *p);
-	size_t n = phosts_procs(h, sd, cgroup, p, PROCS_PER_CGROUP);
-	unsigned flags = procfs_procs_deleted(p, n, detail, len);
+	const struct phost *ph = host_of(h, sd);
+	unsigned flags = 0;
+	char one[1200];
 
-	free(p);
+	if (len > 0)
+		detail[0] = '\0';
+	/* What the last check found, read in place: no copy per cycle. */
+	for (size_t i = 0; ph != NULL && i < ph->nprocs; i++) {
+		unsigned f;
+
+		if (strcmp(ph->procs[i].cgroup, cgroup) != 0)
+			continue;
+		f = procfs_procs_deleted(&ph->procs[i].proc, 1, one,
+		    sizeof one);
+		if (f != 0 && flags == 0 && len > 0)
+			snprintf(detail, len, "%s", one);
+		flags |= f;
+	}
 	return flags;
 }

@@ -39,6 +39,15 @@ int64_t phosts_timeout_ms(const struct phosts *h);
 /* Starts one /proc check per host that has running units, unless the
  * last one is still on its way; probes_procs_arrived() follows. */
 void phosts_read_procs(struct phosts *h);
+/*
+ * The units of sd (another host's manager) changed: until a first check
+ * of its host came back, one starts now (or once the one on its way is
+ * back), so that a one-shot status has the flags; later checks follow
+ * the cycle.
+ */
+void phosts_units_changed(struct phosts *h, const struct sysd *sd);
+/* No /proc check is on its way. */
+bool phosts_settled(const struct phosts *h);
 /* What the last check of sd's host found in cgroup: flags (deleted cwd,
  * exe) with detail, and the processes. */
 unsigned phosts_proc_flags(const struct phosts *h, const struct sysd *sd,

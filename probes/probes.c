@@ -535,6 +535,8 @@ on_sysd_change(struct sysd *sd, void *data)
 	if (p->discover)
 		sync_discovered(p);
 	proc_pass(p, sd, false);
+	if (sysd_host(sd) != NULL)
+		phosts_units_changed(p->hosts, sd);
 	changed(p);
 }
 
@@ -766,6 +768,8 @@ probes_settled(const struct probes *p)
 		if (sd != NULL && !sysd_idle(sd))
 			return false;
 	}
+	if (!phosts_settled(p->hosts))
+		return false;
 	for (size_t i = 0; i < p->nsvc; i++)
 		if (p->svcs[i].cfg && p->svcs[i].cfg->check &&
 		    !p->svcs[i].checked)

@@ -28,7 +28,7 @@ host2_procs() {
 thaw() { kill -CONT $(host2_procs) 2>/dev/null || :; }
 watch_pid=''
 httpd=''
-trap 'thaw; [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null; [ -n "$httpd" ] && kill "$httpd" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'thaw; { [ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || :; }; { [ -z "$httpd" ] || kill "$httpd" 2>/dev/null || :; }; rm -rf "$T"' EXIT
 
 sd2() {
 	XDG_RUNTIME_DIR=$LOOKOUT_SANDBOX_HOST2_RUNTIME_DIR \
@@ -43,8 +43,18 @@ unit "$LOOKOUT_SANDBOX_HOST2_CONFIG_HOME" two.service "[Service]" "ExecStart=/bi
 unit "$LOOKOUT_SANDBOX_HOST2_CONFIG_HOME" web.service "[Service]" "ExecStart=/bin/sh -c 'exit 3'"
 systemctl --user daemon-reload
 systemctl --user start idle.service
+# Seed 001 on another host: a worker whose directory a deploy deleted.
+mkdir "$T/release"
+unit "$LOOKOUT_SANDBOX_HOST2_CONFIG_HOME" gone.service "[Service]" "WorkingDirectory=$T/release" "ExecStart=/bin/sleep 1000"
 sd2 daemon-reload
 sd2 start two.service
+sd2 start gone.service
+# Deleted once the worker runs in it (a start returns at the fork).
+for i in $(seq 100); do
+	[ "$(readlink "/proc/$(sd2 show -p MainPID --value gone.service)/cwd")" = "$T/release" ] && break
+	sleep 0.1
+done
+rmdir "$T/release"
 sd2 start web.service 2>/dev/null || :
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -75,6 +85,7 @@ service "local-idle" { unit = "idle.service", scope = "user" }
 service "one-idle" { unit = "idle.service", scope = "user", host = "alias1" }
 service "two" { unit = "two.service", scope = "user", host = "alias2" }
 service "two-web" { unit = "web.service", scope = "user", host = "alias2" }
+service "two-gone" { unit = "gone.service", scope = "user", host = "alias2" }
 queue "two-q" { host = "alias2", command = { argv = { "sh", "-c",
   'cat "\$XDG_RUNTIME_DIR/depth"', "\$(touch $T/qpwn)'; touch $T/qpwn; '" } } }
 queue "dead-q" { host = "deadhost", command = { argv = { "echo", "1" } } }
@@ -93,6 +104,9 @@ assert s['two']['host'] == 'alias2', s
 assert (s['two']['active'], s['two']['sub']) == ('active', 'running'), s
 assert s['two']['main_pid'] == int('$pid2'), s
 assert s['two']['flags'] == [], s
+g = s['two-gone']
+assert (g['host'], g['active'], g['flags']) == ('alias2', 'active', ['deleted-cwd']), g
+assert g['reason'].endswith('runs in deleted $T/release'), g
 "
 check "a failed unit on another host says why, and status exits 1" sh -c '[ "$1" -eq 1 ] && printf "%s" "$2" | python3 -c "
 import json, sys
@@ -126,7 +140,10 @@ else
 		    sed -E 's/^on (.*)/@\1/; t; s/^..([^ ]+).*/\1/' | tr '\n' ' '
 	}
 	grouped() {
-		[ "$(service_names)" = "local-idle @alias1 one-idle @alias2 two-web two " ] && return 0
+		for i in $(seq $((TIMEOUT * 10))); do
+			[ "$(service_names)" = "local-idle @alias1 one-idle @alias2 two-web two-gone two " ] && return 0
+			sleep 0.1
+		done
 		screen c | sed 's/^/# | /'
 		return 1
 	}
@@ -135,7 +152,7 @@ else
 	check "/@alias2 keeps host 2's rows alone" sh -c '
 	    for i in $(seq 100); do
 		s=$(tmux -L "$1" capture-pane -p -t c)
-		if printf "%s\n" "$s" | grep -q "SERVICES (2)" &&
+		if printf "%s\n" "$s" | grep -q "SERVICES (3)" &&
 		    printf "%s\n" "$s" | grep -q "two-q" &&
 		    ! printf "%s\n" "$s" | grep -Eq "local-idle|one-idle|dead-q"; then
 			exit 0
@@ -208,6 +225,8 @@ check "the secret is nowhere in the timeline" sh -c '! grep -rq tok-5ec2e7 "$1"*
 RB_TOKEN=unused-9q4z run --config "$T/remote.lua" run remote-args a=1 b=2 "out=$T/args2" host=deadhost --yes
 check "a remote sh step on an unreachable host fails with what ssh said" sh -c '[ "$1" -eq 1 ] && printf "%s" "$2" | grep -q "deadhost: ssh: connect to host 127.0.0.1 port [0-9]*: Connection refused"' _ "$rc" "$err"
 kill "$httpd" 2>/dev/null || :
+wait "$httpd" 2>/dev/null || :
+httpd=""
 
 # --- a host that refuses the connection, one that refuses the key --------
 cat > "$T/dead.lua" <<LUA
