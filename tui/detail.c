@@ -40,6 +40,7 @@ struct detail {
 	char search[128];
 	char unit[256];
 	char scope[16];
+	bool remote;		/* the unit is on another host */
 };
 
 static void
@@ -81,7 +82,12 @@ detail_open(struct tui *t, size_t service, bool journal)
 	snprintf(d->scope, sizeof d->scope, "%s", s->scope);
 	read_procs(t, d);
 	tui_push(t, &detail_ops, d);
-	if (probe_journal_follow(t->loop, d->unit, d->scope, JOURNAL_LINES,
+	/*
+	 * The journal here is this machine's: a unit of the same name here
+	 * is another unit.  Another host's journal is not read yet.
+	 */
+	d->remote = s->host != NULL;
+	if (!d->remote && probe_journal_follow(t->loop, d->unit, d->scope, JOURNAL_LINES,
 	    on_journal, t, &d->journal, &err) != LK_OK)
 		tui_error(t, "%s", err.msg);
 }
@@ -123,7 +129,9 @@ draw_journal(struct tui *t, struct detail *d, int y0, int h)
 	h--;
 	y0++;
 	if (n == 0) {
-		draw_text(t, y0, 2, t->cols - 2, R_DIM, st != NULL ? st :
+		draw_text(t, y0, 2, t->cols - 2, R_DIM, d->remote ?
+		    "the journal of a unit on another host is not read by "
+		    "lookout yet" : st != NULL ? st :
 		    d->journal && probe_journal_caught_up(d->journal) ?
 		    "no entries" : "reading the journal...");
 		return;

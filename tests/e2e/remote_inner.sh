@@ -160,6 +160,12 @@ else
 		sleep 0.1
 	    done
 	    printf "%s\n" "$s" | sed "s/^/# | /"; exit 1' _ "$TMUX_SOCK"
+	# A unit of the same name here is another unit: its journal is not
+	# shown for one on another host.
+	keys c Enter
+	wait_for c "│ journal" >/dev/null
+	keys c j; keys c Enter
+	check "the journal of a remote unit is not this machine's" wait_for c "the journal of a unit on another host is not read by lookout yet"
 	tmux_cleanup
 fi
 
