@@ -131,6 +131,7 @@ config_free(struct config **cfgp)
 		free(cfg->runbook_dirs[i]);
 	free(cfg->runbook_dirs);
 	free(cfg->ssh_config);
+	free(cfg->deadman);
 	free(cfg->path);
 	free(cfg);
 	*cfgp = NULL;
@@ -146,6 +147,30 @@ int64_t
 config_interval_ms(const struct config *cfg)
 {
 	return cfg->interval_ms;
+}
+
+int64_t
+config_resolve_after_ms(const struct config *cfg)
+{
+	return cfg->resolve_after_ms;
+}
+
+const char *
+config_deadman(const struct config *cfg)
+{
+	return cfg->deadman;
+}
+
+const char *
+config_watch_rule_name(enum config_watch_rule r)
+{
+	static const char *const names[] = {
+#define CONFIG_X(name, word) word,
+		CONFIG_WATCH_RULES(CONFIG_X)
+#undef CONFIG_X
+	};
+
+	return (unsigned)r < CONFIG_WATCH_NRULES ? names[r] : "?";
 }
 
 size_t

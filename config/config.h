@@ -71,6 +71,53 @@ struct config_http {
 	size_t nheaders;
 };
 
+/*
+ * What `lookout watch` watches for.  X(name, its word in the file): the
+ * rules that open an incident, and the two that only warn (not-enabled,
+ * stale).  The words are those of `ignore = { ... }` and of what a
+ * notification says fired.
+ */
+#define CONFIG_WATCH_RULES(X)				\
+	X(DOWN, "down")					\
+	X(UNHEALTHY, "unhealthy")			\
+	X(DELETED, "deleted")				\
+	X(RESTARTING, "restarting")			\
+	X(NOT_ENABLED, "not-enabled")			\
+	X(STALLED, "stalled")				\
+	X(PAUSED, "paused")				\
+	X(CRIT, "crit")					\
+	X(GROWING, "growing")				\
+	X(STALE, "stale")
+
+enum config_watch_rule {
+#define CONFIG_X(name, word) CONFIG_WATCH_##name,
+	CONFIG_WATCH_RULES(CONFIG_X)
+#undef CONFIG_X
+	CONFIG_WATCH_NRULES
+};
+
+/* "down", "unhealthy", ...; "?" out of range. */
+const char *config_watch_rule_name(enum config_watch_rule r);
+
+/*
+ * How `lookout watch` judges one service or queue: its `watch = { ... }`
+ * (or `watch = false`).  What is not set is -1 (severity ""), and the
+ * watcher's defaults apply; validation has made sure that a service's
+ * holds only the service keys and a queue's only the queue keys.
+ */
+struct config_watch {
+	int off;			/* watch = false: not watched at all */
+	char severity[4];		/* "P1".."P4" for every rule, or "" */
+	int64_t unhealthy_after;	/* consecutive failing checks, >= 1 */
+	int64_t inactive_after_ms;	/* inactive this long after active */
+	int64_t restarts;		/* restarts within restart_window ... */
+	int64_t restart_window_ms;	/* ... that make a restart loop */
+	int64_t paused_after_ms;
+	int64_t crit_after_ms;
+	int64_t growing_for_ms;
+	unsigned ignore;		/* 1u << rule, for each rule ignored */
+};
+
 struct config_service {
 	char *name;
 	int line;		/* of the service "..." { } block */
@@ -79,6 +126,7 @@ struct config_service {
 	struct config_http *check; /* or NULL: no endpoint check */
 	char *runbook;		/* or NULL */
 	char *host;		/* ssh destination, or NULL: this machine */
+	struct config_watch watch;
 };
 
 enum config_queue_source {
@@ -113,6 +161,7 @@ struct config_queue {
 	int64_t crit;			/* -1: unset */
 	int64_t stall_after_ms;		/* -1: unset */
 	char *host;			/* command queues: run there; or NULL */
+	struct config_watch watch;
 };
 
 /*
@@ -173,6 +222,13 @@ int64_t config_interval_ms(const struct config *cfg);
 #define CONFIG_SSH_TIMEOUT_MS 10000
 const char *config_ssh_config(const struct config *cfg);	/* or NULL */
 int64_t config_ssh_timeout_ms(const struct config *cfg);
+/* How long an incident's checks must pass before `watch` resolves it
+ * (resolve_after = "5m"); -1 when the file does not say. */
+int64_t config_resolve_after_ms(const struct config *cfg);
+
+/* The URL `watch` asks every cycle, so that something outside notices
+ * when it stops (deadman = "https://..."); NULL when there is none. */
+const char *config_deadman(const struct config *cfg);
 
 /* Borrowed pointers, valid until config_free(); i must be < the count. */
 size_t config_nservices(const struct config *cfg);

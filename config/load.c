@@ -44,7 +44,8 @@ static const char *const unsafe_string[] = { "find", "match", "gmatch",
     "gsub", "dump", NULL };
 
 static const char *const top_keys[] = { "interval", "runbook_dirs",
-    "ssh_config", "ssh_timeout", NULL };
+    "ssh_config", "ssh_timeout",
+    "resolve_after", "deadman", NULL };
 
 /* Diagnostics. */
 
@@ -206,6 +207,7 @@ explain_global(lua_State *L, int key, char *buf, size_t len)
 {
 	static const char *const globals[] = { "service", "queue", "http",
 	    "env", "interval", "runbook_dirs", "ssh_config", "ssh_timeout",
+	    "resolve_after", "deadman",
 	    NULL };
 	const char *name = lua_type(L, key) == LUA_TSTRING ?
 	    lua_tostring(L, key) : NULL;
@@ -240,6 +242,10 @@ env_newindex(lua_State *L)
 		ld->ssh_config_line = line;
 	else if (name != NULL && strcmp(name, "ssh_timeout") == 0)
 		ld->ssh_timeout_line = line;
+	else if (name != NULL && strcmp(name, "resolve_after") == 0)
+		ld->resolve_after_line = line;
+	else if (name != NULL && strcmp(name, "deadman") == 0)
+		ld->deadman_line = line;
 	else if (name == NULL)
 		load_diag(ld, line, "unknown setting (global names must be "
 		    "strings)");
@@ -527,6 +533,7 @@ config_load_buffer(const char *path, const char *buf, size_t len,
 	ld.cfg->path = lk_xstrdup(path);
 	ld.cfg->interval_ms = 5000;
 	ld.cfg->ssh_timeout_ms = CONFIG_SSH_TIMEOUT_MS;
+	ld.cfg->resolve_after_ms = -1;
 
 	if ((sb = sandbox_new(CONFIG_MAX_MEMORY, &ld)) == NULL) {
 		config_free(&ld.cfg);

@@ -21,6 +21,8 @@
 struct config {
 	char *path;
 	int64_t interval_ms;
+	int64_t resolve_after_ms;	/* -1: unset */
+	char *deadman;			/* or NULL */
 	struct config_service *services;
 	size_t nservices;
 	struct config_queue *queues;
@@ -63,6 +65,8 @@ struct loader {
 	int runbook_dirs_line;
 	int ssh_config_line;
 	int ssh_timeout_line;
+	int resolve_after_line;
+	int deadman_line;
 	int env_ref;
 
 	/* A service's scope when it names none.  As the no-config view

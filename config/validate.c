@@ -19,9 +19,14 @@
 #include <lauxlib.h>
 
 static const char *const service_keys[] = { "unit", "scope", "check",
-    "runbook", "host", NULL };
+    "runbook", "host", "watch", NULL };
 static const char *const queue_keys[] = { "redis", "rabbitmq", "command",
-    "warn", "crit", "stall_after", "host", NULL };
+    "warn", "crit", "stall_after", "host", "watch", NULL };
+static const char *const watch_service_keys[] = { "severity",
+    "unhealthy_after", "inactive_after", "restarts", "restart_window",
+    "ignore", NULL };
+static const char *const watch_queue_keys[] = { "severity", "paused_after",
+    "crit_after", "growing_for", "ignore", NULL };
 static const char *const http_keys[] = { "url", "status", "json",
     "json_field", "body_contains", "max_latency_ms", "timeout_ms",
     "connect_timeout_ms", "insecure", "max_body", "headers", NULL };
@@ -481,6 +486,179 @@ validate_http(struct vctx *v, int t, struct config_http *h)
 	}
 }
 
+/* --- watch = { ... }: how `lookout watch` judges a service or queue ------ */
+
+static void
+watch_defaults(struct config_watch *w)
+{
+	memset(w, 0, sizeof *w);
+	w->unhealthy_after = w->inactive_after_ms = w->restarts = -1;
+	w->restart_window_ms = w->paused_after_ms = w->crit_after_ms = -1;
+	w->growing_for_ms = -1;
+}
+
+/* Whether rule r is one of a queue's (else one of a service's). */
+static bool
+watch_rule_of_queue(int r)
+{
+	return r >= CONFIG_WATCH_STALLED;
+}
+
+/* Whether word names a rule of the other kind than queue says. */
+static bool
+other_kind(const char *word, bool queue)
+{
+	for (int r = 0; r < CONFIG_WATCH_NRULES; r++)
+		if (watch_rule_of_queue(r) != queue &&
+		    strcmp(word, config_watch_rule_name(r)) == 0)
+			return true;
+	return false;
+}
+
+static void
+validate_watch_ignore(struct vctx *v, int t, bool queue,
+    struct config_watch *w)
+{
+	lua_State *L = v->L;
+	const char *known[CONFIG_WATCH_NRULES + 1];
+	size_t nknown = 0, n;
+	int ty = getf(L, t, "ignore"), list = lua_gettop(L);
+
+	if (ty == LUA_TNIL) {
+		lua_pop(L, 1);
+		return;
+	}
+	for (int r = 0; r < CONFIG_WATCH_NRULES; r++)
+		if (watch_rule_of_queue(r) == queue)
+			known[nknown++] = config_watch_rule_name(r);
+	known[nknown] = NULL;
+	if (ty != LUA_TTABLE || has_mt(L, list, ENV_MT) ||
+	    has_mt(L, list, HTTP_MT)) {
+		verr(v, "watch.ignore must be a list of rules, e.g. { \"%s\" }, "
+		    "got %s", known[0], vtype(L, list));
+		lua_pop(L, 1);
+		return;
+	}
+	n = lua_rawlen(L, list);
+	for (size_t i = 1; i <= n; i++) {
+		const char *word, *near;
+		int r;
+
+		if (lua_rawgeti(L, list, (lua_Integer)i) != LUA_TSTRING) {
+			verr(v, "watch.ignore[%zu] must be a rule's name, got %s",
+			    i, vtype(L, -1));
+			lua_pop(L, 1);
+			continue;
+		}
+		word = lua_tostring(L, -1);
+		for (r = 0; r < CONFIG_WATCH_NRULES; r++)
+			if (watch_rule_of_queue(r) == queue &&
+			    strcmp(word, config_watch_rule_name(r)) == 0)
+				break;
+		if (r < CONFIG_WATCH_NRULES) {
+			w->ignore |= 1u << r;
+		} else if (other_kind(word, queue)) {
+			verr(v, "watch.ignore: \"%s\" is a rule of a %s, not of "
+			    "a %s", word, queue ? "service" : "queue", queue ?
+			    "queue" : "service");
+		} else if ((near = load_closest(word, known)) != NULL) {
+			verr(v, "watch.ignore: \"%s\" is not a rule of a %s (did "
+			    "you mean \"%s\"?)", word, queue ? "queue" :
+			    "service", near);
+		} else {
+			verr(v, "watch.ignore: \"%s\" is not a rule of a %s",
+			    word, queue ? "queue" : "service");
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+/*
+ * watch = { ... } of a service or a queue, or watch = false.  A key that
+ * belongs to the other kind is named as such: paused_after in a service
+ * is a mistake about what the block is, not a typo.
+ */
+static void
+validate_watch(struct vctx *v, int t, bool queue, struct config_watch *w)
+{
+	const char *const *own = queue ? watch_queue_keys : watch_service_keys;
+	const char *const *other = queue ? watch_service_keys :
+	    watch_queue_keys;
+	lua_State *L = v->L;
+	const char *pre = "watch.";
+	char *sev = NULL;
+	int ty = getf(L, t, "watch"), wt = lua_gettop(L);
+
+	watch_defaults(w);
+	if (ty == LUA_TNIL || ty == LUA_TBOOLEAN) {
+		w->off = ty == LUA_TBOOLEAN && !lua_toboolean(L, wt);
+		lua_pop(L, 1);
+		return;
+	}
+	if (ty != LUA_TTABLE || has_mt(L, wt, ENV_MT) ||
+	    has_mt(L, wt, HTTP_MT)) {
+		verr(v, "watch must be a table { ... } or false, got %s",
+		    vtype(L, wt));
+		lua_pop(L, 1);
+		return;
+	}
+	lua_pushnil(L);
+	while (lua_next(L, wt) != 0) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ?
+		    lua_tostring(L, -2) : NULL;
+
+		if (k != NULL && !load_in_list(k, own) &&
+		    load_in_list(k, other))
+			verr(v, "watch.%s is for a %s, not a %s", k, queue ?
+			    "service" : "queue", queue ? "queue" : "service");
+		lua_pop(L, 1);
+	}
+	/* The other kind's keys were named above; the rest get a "did you
+	 * mean" among this kind's. */
+	{
+		const char *all[16];
+		size_t n = 0;
+
+		for (size_t i = 0; own[i] != NULL; i++)
+			all[n++] = own[i];
+		for (size_t i = 0; other[i] != NULL; i++)
+			if (!load_in_list(other[i], own))
+				all[n++] = other[i];
+		all[n] = NULL;
+		check_keys(v, wt, pre, all);
+	}
+	if (opt_string(v, wt, pre, "severity", 0, &sev) == 1) {
+		if (strlen(sev) == 2 && sev[0] == 'P' && sev[1] >= '1' &&
+		    sev[1] <= '4')
+			snprintf(w->severity, sizeof w->severity, "%s", sev);
+		else
+			verr(v, "watch.severity must be \"P1\", \"P2\", \"P3\" "
+			    "or \"P4\", got \"%s\"", sev);
+		free(sev);
+	}
+	if (queue) {
+		opt_duration(v, wt, pre, "paused_after", &w->paused_after_ms);
+		opt_duration(v, wt, pre, "crit_after", &w->crit_after_ms);
+		opt_duration(v, wt, pre, "growing_for", &w->growing_for_ms);
+	} else {
+		if (opt_int(v, wt, pre, "unhealthy_after",
+		    &w->unhealthy_after) == 1 && w->unhealthy_after < 1)
+			verr(v, "watch.unhealthy_after must be 1 or more (checks "
+			    "failing in a row)");
+		opt_duration(v, wt, pre, "inactive_after",
+		    &w->inactive_after_ms);
+		if (opt_int(v, wt, pre, "restarts", &w->restarts) == 1 &&
+		    w->restarts < 1)
+			verr(v, "watch.restarts must be 1 or more");
+		if (opt_duration(v, wt, pre, "restart_window",
+		    &w->restart_window_ms) == 1 && w->restart_window_ms < 1000)
+			verr(v, "watch.restart_window must be at least 1s");
+	}
+	validate_watch_ignore(v, wt, queue, w);
+	lua_pop(L, 1);
+}
+
 static int
 has_unit_suffix(const char *name)
 {
@@ -532,6 +710,7 @@ validate_service(struct vctx *v, int t, struct config_service *s)
 	if (getf(L, t, "host") != LUA_TNIL)
 		validate_host_value(L, v->ld, v->line, v->what, &s->host);
 	lua_pop(L, 1);
+	validate_watch(v, t, false, &s->watch);
 }
 
 static void
@@ -663,6 +842,7 @@ validate_queue(struct vctx *v, int t, struct config_queue *q)
 			    &q->host);
 	}
 	lua_pop(L, 1);
+	validate_watch(v, t, true, &q->watch);
 }
 
 static void
@@ -691,6 +871,13 @@ validate_top(struct loader *ld, lua_State *L, int env)
 	if (getf(L, env, "ssh_config") != LUA_TNIL)
 		validate_ssh_config_value(L, ld, &cfg->ssh_config);
 	lua_pop(L, 1);
+	v.line = ld->resolve_after_line;
+	if (opt_duration(&v, env, "", "resolve_after", &ms) == 1)
+		cfg->resolve_after_ms = ms;
+	v.line = ld->deadman_line;
+	if (opt_string(&v, env, "", "deadman", 0, &cfg->deadman) == 1)
+		check_url(&v, "", "deadman", &cfg->deadman, http_schemes,
+		    "http:// or https://");
 	v.line = ld->runbook_dirs_line;
 	if (opt_table(&v, env, "", "runbook_dirs") != 1)
 		return;

@@ -10,6 +10,13 @@
 -- How often every probe runs: "500ms", "5s", "5m", "1h", or milliseconds.
 interval = "5s"
 
+-- lookout watch: an incident it opened is resolved once its checks have
+-- passed for this long (it is "mitigated" as soon as they pass again).
+resolve_after = "5m"
+-- A URL lookout watch asks (GET) every cycle: a dead man's switch such as
+-- healthchecks.io notices when the watcher itself stops.
+-- deadman = "https://hc-ping.com/your-uuid"
+
 -- Incident 1: message-bus.service died at start-up and only a heartbeat
 -- noticed.  "active" is not "working": check the API itself, and let the
 -- runbook start it, enable it (so it survives a reboot) and check again.
@@ -25,6 +32,21 @@ service "message-bus" {
 		-- headers = { Authorization = env("MESSAGE_BUS_TOKEN") },
 	},
 	runbook = "restart-service",
+	-- How lookout watch judges it; every key is optional, and these are
+	-- the defaults.  Rules: "down" (failed, or inactive inactive_after
+	-- after it was active), "unhealthy" (the check failed unhealthy_after
+	-- times in a row), "deleted" (a process runs from a deleted directory
+	-- or binary), "restarting" (restarts in restart_window: one incident
+	-- for the whole loop); "not-enabled" only warns.  severity replaces
+	-- each rule's own (P2, and P3 for restarting).  watch = false: not
+	-- watched at all.
+	watch = {
+		unhealthy_after = 2,
+		inactive_after = "1s",
+		restarts = 3, restart_window = "5m",
+		-- severity = "P1",
+		-- ignore = { "not-enabled" },
+	},
 }
 
 -- Incident 2: the queue workers died, the master stayed "active", the
@@ -39,6 +61,12 @@ queue "mail" {
 	warn = 100,
 	crit = 1000,
 	stall_after = "5m",
+	-- lookout watch's rules for a queue, with their defaults: "stalled"
+	-- (at once: stall_after already waited), "paused" (for paused_after),
+	-- "crit" (over crit for crit_after), "growing" (rising for growing_for);
+	-- "stale" (the source does not answer) only warns.  severity and
+	-- ignore as for a service; "growing" is P3, the others P2.
+	watch = { paused_after = "5m", crit_after = "1m", growing_for = "5m" },
 }
 
 -- Incident 3: the inventory-api backlog.  The management API password

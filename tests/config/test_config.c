@@ -720,3 +720,89 @@ Test(config, hosts_ssh_could_misread_are_refused)
 	assert_diag(6, "ssh_config must name a file");
 	assert_diag(7, "ssh_timeout \"soon\" is not a duration");
 }
+
+/* --- watch = { ... }, resolve_after, deadman: what `lookout watch` reads --- */
+
+Test(config, watch_keys_parse_into_c_values)
+{
+	const struct config_service *s;
+	const struct config_queue *q;
+
+	cr_assert_eq(load("resolve_after = \"3s\"\n"
+	    "deadman = \"https://hc.example/ping/abc\"\n"
+	    "service \"bus\" { watch = { severity = \"P1\", unhealthy_after = 3,\n"
+	    "  inactive_after = \"2s\", restarts = 5, restart_window = \"10m\",\n"
+	    "  ignore = { \"not-enabled\", \"deleted\" } } }\n"
+	    "service \"quiet\" { watch = false }\n"
+	    "service \"plain\" { }\n"
+	    "queue \"mail\" { command = { argv = { \"/bin/echo\", \"1\" } },\n"
+	    "  watch = { paused_after = \"1m\", crit_after = 0,\n"
+	    "            growing_for = \"10m\", ignore = { \"stale\" } } }\n"),
+	    LK_OK);
+	cr_assert_eq(config_resolve_after_ms(fx_cfg), 3000);
+	cr_assert_str_eq(config_deadman(fx_cfg), "https://hc.example/ping/abc");
+	s = config_service_find(fx_cfg, "bus");
+	cr_assert_eq(s->watch.off, 0);
+	cr_assert_str_eq(s->watch.severity, "P1");
+	cr_assert_eq(s->watch.unhealthy_after, 3);
+	cr_assert_eq(s->watch.inactive_after_ms, 2000);
+	cr_assert_eq(s->watch.restarts, 5);
+	cr_assert_eq(s->watch.restart_window_ms, 600000);
+	cr_assert_eq(s->watch.ignore, (1u << CONFIG_WATCH_NOT_ENABLED) |
+	    (1u << CONFIG_WATCH_DELETED));
+	cr_assert_eq(config_service_find(fx_cfg, "quiet")->watch.off, 1);
+	/* Unset: -1, for the watcher's own defaults. */
+	s = config_service_find(fx_cfg, "plain");
+	cr_assert_eq(s->watch.off, 0);
+	cr_assert_str_eq(s->watch.severity, "");
+	cr_assert_eq(s->watch.unhealthy_after, -1);
+	cr_assert_eq(s->watch.inactive_after_ms, -1);
+	cr_assert_eq(s->watch.ignore, 0);
+	q = config_queue_find(fx_cfg, "mail");
+	cr_assert_eq(q->watch.paused_after_ms, 60000);
+	cr_assert_eq(q->watch.crit_after_ms, 0);
+	cr_assert_eq(q->watch.growing_for_ms, 600000);
+	cr_assert_eq(q->watch.ignore, 1u << CONFIG_WATCH_STALE);
+	cr_assert_str_eq(config_watch_rule_name(CONFIG_WATCH_NOT_ENABLED),
+	    "not-enabled");
+}
+
+Test(config, watch_settings_default_to_unset)
+{
+	cr_assert_eq(load("service \"a\" { }\n"), LK_OK);
+	cr_assert_eq(config_resolve_after_ms(fx_cfg), -1);
+	cr_assert_null(config_deadman(fx_cfg));
+}
+
+Test(config, watch_mistakes_are_named_with_their_line)
+{
+	cr_assert_eq(load("service \"a\" { unit = \"a.service\" }\n"
+	    "service \"b\" { watch = { unhealthy_afer = 2, paused_after = \"1s\",\n"
+	    "  severity = \"P5\", unhealthy_after = 0, restart_window = \"10ms\",\n"
+	    "  ignore = { \"stalled\", \"dwn\", 3 } } }\n"
+	    "queue \"q\" { command = { argv = { \"/bin/echo\", \"1\" } },\n"
+	    "  watch = { crit_after = \"soon\", ignore = \"stale\" } }\n"
+	    "queue \"r\" { command = { argv = { \"/bin/echo\", \"1\" } }, watch = 3 }\n"
+	    "resolve_after = \"a while\"\n"
+	    "deadman = \"ftp://x/\"\n"), LK_EINPUT);
+	assert_diag(2, "service \"b\": unknown key \"watch.unhealthy_afer\" "
+	    "(did you mean \"unhealthy_after\"?)");
+	assert_diag(2, "service \"b\": watch.paused_after is for a queue, not "
+	    "a service");
+	assert_diag(2, "watch.severity must be \"P1\", \"P2\", \"P3\" or "
+	    "\"P4\", got \"P5\"");
+	assert_diag(2, "watch.unhealthy_after must be 1 or more");
+	assert_diag(2, "watch.restart_window must be at least 1s");
+	assert_diag(2, "watch.ignore: \"stalled\" is a rule of a queue, not "
+	    "of a service");
+	assert_diag(2, "watch.ignore: \"dwn\" is not a rule of a service (did "
+	    "you mean \"down\"?)");
+	assert_diag(2, "watch.ignore[3] must be a rule's name, got number");
+	assert_diag(5, "queue \"q\": watch.crit_after \"soon\" is not a "
+	    "duration");
+	assert_diag(5, "watch.ignore must be a list of rules");
+	assert_diag(7, "queue \"r\": watch must be a table { ... } or false, "
+	    "got number");
+	assert_diag(8, "resolve_after \"a while\" is not a duration");
+	assert_diag(9, "deadman \"ftp://x/\" is not a valid URL");
+}
