@@ -8,6 +8,13 @@ struct config;
 struct http_pool;
 struct pqueue;
 
+/*
+ * How often a sample that repeats its subject's last one is written all
+ * the same (probes_record_now): the pulse that tells "unchanged" from "not
+ * looked at".  A reader of the series trusts a sample this long.
+ */
+#define PROBES_SAMPLE_REPEAT_MS (10 * 60 * 1000)
+
 /* The owner's pieces that the queue sources use. */
 struct loop *probes_loop(const struct probes *p);
 /* NULL unless the configuration makes HTTP requests: see probes_new(). */

@@ -695,7 +695,10 @@ prime_one(const struct store_sample *v, void *arg)
 /*
  * A one-shot command (status, a headless run) starts with the history the
  * timeline kept, so "none consumed for 5 minutes" does not need a process
- * that has watched for five minutes.
+ * that has watched for five minutes.  The samples are the queue's changes
+ * (probes_record_now), so the window starts with the one in effect when it
+ * opens: a depth that has not moved for an hour was written an hour ago,
+ * and pulses since, and none of that means a message was consumed.
  */
 static void
 prime_from_store(struct pqueue *q, struct store *store)
@@ -704,7 +707,8 @@ prime_from_store(struct pqueue *q, struct store *store)
 	    q->lim.stall_after_ms : PRIME_WINDOW_MS;
 	struct lk_err err = { 0 };
 
-	store_samples_since(store, "queue", q->cfg->name, lk_now_ms() - window -
+	store_samples_series(store, "queue", q->cfg->name, lk_now_ms() -
+	    window - q->lim.interval_ms, PROBES_SAMPLE_REPEAT_MS +
 	    q->lim.interval_ms, prime_one, q, &err);
 }
 

@@ -49,6 +49,9 @@
 	    " AND subject = ?2 ORDER BY ts DESC LIMIT 1")                     \
 	X(sample_since, "SELECT ts, state, value, latency_ms FROM samples"    \
 	    " WHERE kind = ?1 AND subject = ?2 AND ts >= ?3 ORDER BY ts")     \
+	X(sample_prior, "SELECT ts, state, value, latency_ms FROM samples"    \
+	    " WHERE kind = ?1 AND subject = ?2 AND ts < ?3 AND ts >= ?4"      \
+	    " ORDER BY ts DESC LIMIT 1")                                      \
 	X(run_insert, "INSERT INTO runs(incident_id, runbook, source,"         \
 	    " source_sha256, params, dry_run, replay_of, status, started_at," \
 	    " actor_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8,"  \

@@ -1291,17 +1291,21 @@ store_sample_value_at(struct store *s, const char *kind, const char *subject,
 	    subject);
 }
 
-enum lk_code
-store_samples_since(struct store *s, const char *kind, const char *subject,
-    int64_t since_ms, store_sample_cb *cb, void *arg, struct lk_err *err)
+/* Calls cb for each row of st (ts, state, value, latency_ms), bound to
+ * kind, subject and the times given (a fourth parameter if st has one);
+ * resets st.  Returns SQLite's last code, SQLITE_DONE when all went. */
+static int
+sample_rows(sqlite3_stmt *st, const char *kind, const char *subject,
+    int64_t at_ms, int64_t other_ms, store_sample_cb *cb, void *arg)
 {
-	sqlite3_stmt *st = s->st_sample_since;
 	struct store_sample v = { .kind = kind, .subject = subject };
 	int rc;
 
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, since_ms);
+	sqlite3_bind_int64(st, 3, at_ms);
+	if (sqlite3_bind_parameter_count(st) >= 4)
+		sqlite3_bind_int64(st, 4, other_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v.ts_ms = sqlite3_column_int64(st, 0);
 		v.state = (const char *)sqlite3_column_text(st, 1);
@@ -1313,7 +1317,28 @@ store_samples_since(struct store *s, const char *kind, const char *subject,
 	}
 	sqlite3_clear_bindings(st);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	return rc;
+}
+
+enum lk_code
+store_samples_since(struct store *s, const char *kind, const char *subject,
+    int64_t since_ms, store_sample_cb *cb, void *arg, struct lk_err *err)
+{
+	if (sample_rows(s->st_sample_since, kind, subject, since_ms, 0, cb,
+	    arg) != SQLITE_DONE)
+		return store_db_error(s, err, "read samples from");
+	return LK_OK;
+}
+
+enum lk_code
+store_samples_series(struct store *s, const char *kind, const char *subject,
+    int64_t since_ms, int64_t stale_ms, store_sample_cb *cb, void *arg,
+    struct lk_err *err)
+{
+	if (sample_rows(s->st_sample_prior, kind, subject, since_ms,
+	    since_ms - stale_ms, cb, arg) != SQLITE_DONE ||
+	    sample_rows(s->st_sample_since, kind, subject, since_ms, 0, cb,
+	    arg) != SQLITE_DONE)
 		return store_db_error(s, err, "read samples from");
 	return LK_OK;
 }

@@ -375,6 +375,19 @@ enum lk_code store_samples_since(struct store *s, const char *kind,
     struct lk_err *err);
 
 /*
+ * The same for a subject whose samples are its changes plus a pulse
+ * (repeat_ms): first the sample in effect at since_ms, that is its last
+ * one before since_ms if that one is at most stale_ms older (the pulse
+ * says it still held then), then every one from since_ms on.  A queue
+ * that has held 5 messages for an hour has no sample in the last five
+ * minutes but the pulse, and its model must still see that none were
+ * consumed for an hour.
+ */
+enum lk_code store_samples_series(struct store *s, const char *kind,
+    const char *subject, int64_t since_ms, int64_t stale_ms,
+    store_sample_cb *cb, void *arg, struct lk_err *err);
+
+/*
  * The value subject had at at_ms, for samples written on change: that of
  * its last sample at or before at_ms if that one is at most stale_ms older
  * (a pulse shows it was still looked at then) and has a value; else that

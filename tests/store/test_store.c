@@ -605,6 +605,34 @@ Test(store, samples_read_back_oldest_first_from_a_time)
 	cr_expect_str_eq(got, "stalled:5 ");
 }
 
+Test(store, a_series_of_changes_starts_with_the_one_in_effect)
+{
+	struct lk_err err = { 0 };
+	struct store_sample v[4] = {
+		{ 1000, "queue", "mail", "ok", 5, -1, 0 },
+		{ 9000, "queue", "mail", "ok", 5, -1, 0 },	/* a pulse */
+		{ 20000, "queue", "mail", "ok", 7, -1, 0 },
+		{ 9500, "queue", "other", "ok", 1, -1, 0 },
+	};
+	char got[256] = "";
+
+	cr_assert_eq(store_samples_add(fx_store, v, 4, 0, &err), LK_OK);
+	/* At 15 s the depth was what the sample of 9 s said. */
+	cr_assert_eq(store_samples_series(fx_store, "queue", "mail", 15000,
+	    10000, collect_sample, got, &err), LK_OK);
+	cr_expect_str_eq(got, "ok:5 ok:7 ");
+	/* One older than stale_ms is not trusted to hold still. */
+	got[0] = '\0';
+	cr_assert_eq(store_samples_series(fx_store, "queue", "mail", 15000,
+	    5000, collect_sample, got, &err), LK_OK);
+	cr_expect_str_eq(got, "ok:7 ");
+	/* One at since_ms itself comes once. */
+	got[0] = '\0';
+	cr_assert_eq(store_samples_series(fx_store, "queue", "mail", 9000,
+	    10000, collect_sample, got, &err), LK_OK);
+	cr_expect_str_eq(got, "ok:5 ok:5 ok:7 ");
+}
+
 static off_t
 wal_size(void)
 {
