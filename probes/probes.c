@@ -30,6 +30,7 @@ struct svc {
 	bool check_busy;
 	bool checked;
 	bool check_ok;
+	int64_t checks;				/* answered so far */
 	char check_reason[PROBE_REASON_MAX];
 	double latency_ms;
 	bool restarts_seen;
@@ -117,7 +118,8 @@ svc_same(const struct probe_service *a, const struct probe_service *b)
 	    a->main_pid == b->main_pid && a->restarts == b->restarts &&
 	    a->since_ms == b->since_ms && a->health == b->health &&
 	    strcmp(a->reason, b->reason) == 0 &&
-	    a->latency_ms == b->latency_ms && a->flags == b->flags;
+	    a->latency_ms == b->latency_ms && a->checks == b->checks &&
+	    a->flags == b->flags;
 }
 
 static bool
@@ -298,6 +300,7 @@ svc_derive(struct svc *v)
 	st->restarts = u->restarts;
 	st->since_ms = u->since_us / 1000;
 	st->latency_ms = v->checked ? v->latency_ms : -1;
+	st->checks = v->checks;
 
 	/*
 	 * The count when lookout first read it is the base: only restarts
@@ -383,6 +386,7 @@ on_check_done(const struct http_reply *r, void *data)
 
 	v->check_busy = false;
 	v->checked = true;
+	v->checks++;
 	v->latency_ms = r->latency_ms;
 	if (r->error != NULL) {
 		v->check_ok = false;

@@ -99,6 +99,9 @@ struct probe_service {
 	enum probe_health health;
 	char reason[PROBE_REASON_MAX];	/* why not ok, "" when ok */
 	double latency_ms;		/* of the last check, < 0 when none */
+	/* Endpoint checks answered so far: a watcher counts failures in a
+	 * row by it, however many arrive in one pass or look alike. */
+	int64_t checks;
 	unsigned flags;
 };
 
