@@ -40,9 +40,10 @@ store_format_parse(const char *name, enum store_format *f, struct lk_err *err)
  * no event text can break the table or inject markup.
  */
 static void
-md_cell(FILE *out, const char *s)
+md_celln(FILE *out, const char *s, size_t n)
 {
-	for (; s != NULL && *s; s++) {
+	for (const char *end = s + (s != NULL ? n : 0); s != NULL && s < end &&
+	    *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '|')
@@ -58,6 +59,12 @@ md_cell(FILE *out, const char *s)
 		else
 			fputc(c, out);
 	}
+}
+
+static void
+md_cell(FILE *out, const char *s)
+{
+	md_celln(out, s, s != NULL ? strlen(s) : 0);
 }
 
 /* A double-quoted YAML scalar. */
@@ -144,6 +151,7 @@ struct md_ctx {
 	const char *day;
 	int64_t rows;
 	int64_t events;
+	int64_t evidence;
 	char head[STORE_HASH_HEX];
 };
 
@@ -189,6 +197,19 @@ md_event(const struct store_event *ev, void *arg)
 			fputs(": ", out);
 			md_cell(out, ev->message);
 		}
+	} else if (strcmp(k, "incident.evidence") == 0) {
+		/* Its first line here, the whole of it under Evidence. */
+		size_t first = ev->message ? strcspn(ev->message, "\n") : 0;
+
+		c->evidence++;
+		fprintf(out, "| %s | Evidence (", when);
+		md_actor(out, ev);
+		fputs("): ", out);
+		md_cell(out, ev->subject);
+		fputs(": ", out);
+		md_celln(out, ev->message, first);
+		if (ev->message != NULL && ev->message[first] != '\0')
+			fputs(" (below, under Evidence)", out);
 	} else if (strcmp(k, "state.change") == 0) {
 		fprintf(out, "| %s | ", when);
 		md_cell(out, ev->subject);
@@ -216,6 +237,41 @@ md_event(const struct store_event *ev, void *arg)
 	}
 	fputs(" |\n", out);
 	c->rows++;
+	return 0;
+}
+
+/*
+ * What the watcher (or a person) kept as evidence, whole: the failing
+ * checks, the journal lines of the unit.  An indented code block, which
+ * no text inside it can close or turn into markup; control characters
+ * become spaces.
+ */
+static int
+md_evidence(const struct store_event *ev, void *arg)
+{
+	struct md_ctx *c = arg;
+	const char *p = ev->message;
+	char when[32];
+
+	if (strcmp(ev->kind, "incident.evidence") != 0 || p == NULL)
+		return 0;
+	fmt_when(ev->ts_ms, c->day, when);
+	fprintf(c->out, "### %s ", when);
+	md_line(c->out, ev->subject);
+	fputs("\n\n", c->out);
+	while (*p != '\0') {
+		size_t n = strcspn(p, "\n");
+
+		fputs("    ", c->out);
+		for (size_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)p[i];
+
+			fputc(ch < 0x20 || ch == 0x7f ? ' ' : ch, c->out);
+		}
+		fputc('\n', c->out);
+		p += n + (p[n] == '\n');
+	}
+	fputc('\n', c->out);
 	return 0;
 }
 
@@ -418,6 +474,12 @@ export_md(struct store *s, const struct store_incident *inc, FILE *out,
 	if (store_event_foreach(s, inc->id, md_event, &c, err) != LK_OK)
 		return err->code;
 	fputc('\n', out);
+	if (c.evidence > 0) {
+		fputs("## Evidence\n", out);
+		if (store_event_foreach(s, inc->id, md_evidence, &c, err) !=
+		    LK_OK)
+			return err->code;
+	}
 
 	md_detection(s, out, inc);
 	fputs("\n## Root Cause\n_What caused it, and why it was possible: "

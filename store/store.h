@@ -51,6 +51,16 @@ struct store_event {
 
 typedef int (*store_event_cb)(const struct store_event *ev, void *arg);
 
+/*
+ * Kinds of event the store knows (any other is kept and exported as is):
+ * incident.opened, incident.note, incident.milestone, incident.evidence
+ * (what a watcher, or a person, kept to show what happened: the failing
+ * checks, a unit's last journal lines; its message's first line says
+ * what it is, the lines after it are the evidence, and the postmortem
+ * quotes them whole), state.change, and the runs' run.*, step.*,
+ * action.*.
+ */
+
 /* What to append.  The store fills in seq, time, actor and hashes. */
 struct store_new_event {
 	int64_t incident_id;

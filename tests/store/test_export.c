@@ -317,3 +317,33 @@ Test(export, to_a_file_follows_no_link_others_could_plant)
 	cr_assert_eq(stat(victim, &st), 0);
 	cr_expect_eq(st.st_size, 0, "the export went through the link");
 }
+
+Test(export, evidence_is_quoted_whole_and_cannot_break_out)
+{
+	struct store_new_event ev = { .kind = "incident.evidence",
+	    .subject = "crashbus",
+	    .message = "journal of crashbus.service, last 3 lines:\n"
+	    "2026-03-27T06:49:01.000Z crashbus: starting\n"
+	    "2026-03-27T06:49:02.000Z NameError: name 'queue' is not defined\n"
+	    "```\n| a | b | <b>x</b>\x1b[2J" };
+	struct lk_err err = { 0 };
+	int64_t id = 0;
+	char *md;
+
+	cr_assert_eq(store_incident_open(fx_store, "crashbus down", "P2", NULL,
+	    0, &id, &err), LK_OK);
+	ev.incident_id = id;
+	cr_assert_eq(store_append(fx_store, &ev, NULL, &err), LK_OK);
+	md = export_str(id, STORE_MD);
+	/* A row that says what it is... */
+	cr_expect(strstr(md, "| Evidence (alice from 203.0.113.9): crashbus: "
+	    "journal of crashbus.service, last 3 lines: (below, under "
+	    "Evidence) |\n") != NULL, "%s", md);
+	/* ...and the lines themselves, as a code block. */
+	cr_expect(strstr(md, "\n## Evidence\n### ") != NULL, "%s", md);
+	cr_expect(strstr(md, "\n    2026-03-27T06:49:02.000Z NameError: name "
+	    "'queue' is not defined\n") != NULL, "%s", md);
+	cr_expect(strstr(md, "\n    ```\n    | a | b | <b>x</b> [2J\n") !=
+	    NULL, "%s", md);
+	free(md);
+}
