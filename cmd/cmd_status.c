@@ -23,8 +23,33 @@ static const char status_help[] =
 "queue once, waiting at most for the slowest check's timeout, and prints\n"
 "them as a table or, with --json, as one JSON object.  Without a\n"
 "configuration it shows the manager's failed units and running services.\n"
+"The last line (\"watch\" in JSON) says whether a `lookout watch` keeps\n"
+"this timeline and when its last cycle ended.\n"
 "Exit 0 all healthy, 1 something is failing or degraded, 2 configuration\n"
 "error.\n";
+
+/* The last heartbeat of a watcher on this timeline (ts 0: none ever). */
+struct watch_seen {
+	bool known;		/* the timeline could be read */
+	char who[128];
+	int64_t ts;
+};
+
+static void
+watch_read(struct store *store, struct watch_seen *ws)
+{
+	struct lk_err err = { 0 };
+
+	memset(ws, 0, sizeof *ws);
+	ws->known = store != NULL && store_heartbeat_last(store, ws->who,
+	    sizeof ws->who, &ws->ts, &err) == LK_OK;
+}
+
+static bool
+watch_running(const struct watch_seen *ws)
+{
+	return ws->ts > 0 && lk_now_ms() - ws->ts < STORE_HEARTBEAT_ALIVE_MS;
+}
 
 static json_t *
 flags_json(unsigned flags)
@@ -82,7 +107,7 @@ put_json(json_t *v)
  * nothing of one service can show in the next.
  */
 static void
-print_json(const struct probes *p)
+print_json(const struct probes *p, const struct watch_seen *ws)
 {
 	char iso[LK_ISO_LEN];
 	json_t *o;
@@ -147,6 +172,19 @@ print_json(const struct probes *p)
 	}
 	json_decref(o);
 	fputc(']', stdout);
+	fputs(",\"watch\":", stdout);
+	if (ws->known && ws->ts > 0) {
+		o = json_object();
+		json_object_set_new(o, "running", json_boolean(
+		    watch_running(ws)));
+		json_object_set_new(o, "who", lk_json_text(ws->who));
+		json_object_set_new(o, "last_cycle", lk_json_time(ws->ts));
+		put_json(o);
+	} else {
+		/* null: no watcher ever kept this timeline (or it could not
+		 * be read). */
+		fputs("null", stdout);
+	}
 	if (probes_error(p) != NULL) {
 		fputs(",\"error\":", stdout);
 		put_json(lk_json_text(probes_error(p)));
@@ -352,8 +390,27 @@ table_host(struct table *t, const char *const *hosts, const size_t *order,
 	printf("on %s:\n", t->text.s);
 }
 
+/* One line: whether a watcher keeps this timeline. */
 static void
-print_table(const struct probes *p)
+print_watch(const struct watch_seen *ws)
+{
+	char age[32];
+
+	if (!ws->known)
+		return;
+	if (ws->ts == 0) {
+		puts("watch: none on this timeline (see lookout watch)");
+		return;
+	}
+	lk_fmt_duration(lk_now_ms() - ws->ts, age, sizeof age);
+	fputs(watch_running(ws) ? "watch: running, " : "watch: STOPPED, ",
+	    stdout);
+	cli_print_text(stdout, ws->who);
+	printf(" ended its last cycle %s ago\n", age);
+}
+
+static void
+print_table(const struct probes *p, const struct watch_seen *ws)
 {
 	size_t ns = probes_service_count(p), nq = probes_queue_count(p);
 	struct table t = { { 0 }, { 0 } };
@@ -418,6 +475,9 @@ print_table(const struct probes *p)
 		    "no failed units or running services");
 	if (probes_error(p) != NULL)
 		printf("\nwarning: %s\n", probes_error(p));
+	if (ws->known)
+		fputc('\n', stdout);
+	print_watch(ws);
 	lk_buf_free(&t.line);
 	lk_buf_free(&t.text);
 	free(hosts);
@@ -432,6 +492,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	struct loop *loop = NULL;
 	struct store *store = NULL;
 	struct lk_err err = { 0 }, serr = { 0 };
+	struct watch_seen ws;
 	long long deadline;
 	bool json;
 	int rc;
@@ -460,10 +521,11 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	}
 	/* One more pass lets a reply that arrived with the last one land. */
 	loop_run_once(loop, 0);
+	watch_read(store, &ws);
 	if (json)
-		print_json(p);
+		print_json(p, &ws);
 	else
-		print_table(p);
+		print_table(p, &ws);
 	probes_record_now(p);
 	rc = 0;
 	for (size_t i = 0; i < probes_service_count(p); i++)

@@ -291,6 +291,10 @@ enum lk_code store_samples_add(struct store *s, const struct store_sample *v,
  */
 enum lk_code store_heartbeat(struct store *s, const char *who, int64_t ts_ms,
     struct lk_err *err);
+/* A watcher ends a cycle every 15 s at most: one whose last heartbeat is
+ * older than this has stopped (the console and `status` say so). */
+#define STORE_HEARTBEAT_ALIVE_MS (60 * 1000)
+
 /* The latest heartbeat of any watcher, into who (len bytes) and *ts_ms;
  * *ts_ms is 0 when no watcher ever ran on this timeline. */
 enum lk_code store_heartbeat_last(struct store *s, char *who, size_t len,

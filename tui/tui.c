@@ -276,9 +276,6 @@ view_list_fit(struct view *v, int h)
 
 /* --- painting ------------------------------------------------------------------------------ */
 
-/* A watcher silent this long has stopped (its cycles end every few s). */
-#define WATCH_ALIVE_MS (60 * 1000)
-
 static void
 draw_header(struct tui *t)
 {
@@ -305,7 +302,7 @@ draw_header(struct tui *t)
 	x += draw_text(t, 0, x, t->cols - x - 16, R_HEADER, line);
 	/* A watcher ends a cycle every few seconds: a minute of silence
 	 * means it stopped.  Only that change is drawn, not a clock. */
-	if (t->watch_at > 0 && lk_now_ms() - t->watch_at < WATCH_ALIVE_MS) {
+	if (t->watch_at > 0 && lk_now_ms() - t->watch_at < STORE_HEARTBEAT_ALIVE_MS) {
 		snprintf(watch, sizeof watch, "watch: running ");
 	} else if (t->watch_at > 0) {
 		draw_age(lk_now_ms() - t->watch_at, age, sizeof age);

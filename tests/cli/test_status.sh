@@ -33,4 +33,33 @@ for q in qs:
     for t in (q['name'], q['reason'] or ''):
         assert ''.join(t.split()) in flat, t
 " "$T/wide.json" "$T/wide.txt"
+
+# Whether a `lookout watch` keeps this timeline: its heartbeat.
+cat > "$T/one.lua" <<LUA
+queue "jobs" { command = { argv = { "/bin/echo", "0" } } }
+LUA
+run --config "$T/one.lua" status
+check "no watcher ever: the last line says so" sh -c \
+    'printf "%s\n" "$1" | tail -n 1 | grep -qx "watch: none on this timeline (see lookout watch)"' _ "$out"
+run --config "$T/one.lua" status --json
+check "and --json has \"watch\": null" sh -c 'printf "%s" "$1" | grep -q "\"watch\":null"' _ "$out"
+sqlite3 "$LOOKOUT_DB" "INSERT INTO heartbeats(who, ts) VALUES ('watch@test[7]', $(date +%s%3N) - 3000)"
+run --config "$T/one.lua" status
+check "a watcher's heartbeat: running, and when its last cycle ended" sh -c \
+    'printf "%s\n" "$1" | tail -n 1 | grep -Eqx "watch: running, watch@test\[7\] ended its last cycle [34]s ago"' _ "$out"
+run --config "$T/one.lua" status --json
+check "--json: running, who, last_cycle" python3 -c "
+import json, sys
+w = json.loads(sys.argv[1])['watch']
+assert w['running'] is True and w['who'] == 'watch@test[7]' and w['last_cycle'].endswith('Z'), w
+" "$out"
+sqlite3 "$LOOKOUT_DB" "UPDATE heartbeats SET ts = ts - 600000"
+run --config "$T/one.lua" status
+check "a silent one: STOPPED" sh -c \
+    'printf "%s\n" "$1" | tail -n 1 | grep -Eqx "watch: STOPPED, watch@test\[7\] ended its last cycle 10m ago"' _ "$out"
+run --config "$T/one.lua" status --json
+check "--json: running false" python3 -c "
+import json, sys
+assert json.loads(sys.argv[1])['watch']['running'] is False
+" "$out"
 done_testing
