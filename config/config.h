@@ -109,7 +109,7 @@ struct config_watch {
 	int off;			/* watch = false: not watched at all */
 	char severity[4];		/* "P1".."P4" for every rule, or "" */
 	int64_t unhealthy_after;	/* consecutive failing checks, >= 1 */
-	int64_t inactive_after_ms;	/* inactive this long after active */
+	int64_t down_after_ms;		/* failed or inactive this long */
 	int64_t restarts;		/* restarts within restart_window ... */
 	int64_t restart_window_ms;	/* ... that make a restart loop */
 	int64_t paused_after_ms;

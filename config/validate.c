@@ -23,7 +23,7 @@ static const char *const service_keys[] = { "unit", "scope", "check",
 static const char *const queue_keys[] = { "redis", "rabbitmq", "command",
     "warn", "crit", "stall_after", "host", "watch", NULL };
 static const char *const watch_service_keys[] = { "severity",
-    "unhealthy_after", "inactive_after", "restarts", "restart_window",
+    "unhealthy_after", "down_after", "restarts", "restart_window",
     "ignore", NULL };
 static const char *const watch_queue_keys[] = { "severity", "paused_after",
     "crit_after", "growing_for", "ignore", NULL };
@@ -492,7 +492,7 @@ static void
 watch_defaults(struct config_watch *w)
 {
 	memset(w, 0, sizeof *w);
-	w->unhealthy_after = w->inactive_after_ms = w->restarts = -1;
+	w->unhealthy_after = w->down_after_ms = w->restarts = -1;
 	w->restart_window_ms = w->paused_after_ms = w->crit_after_ms = -1;
 	w->growing_for_ms = -1;
 }
@@ -646,8 +646,8 @@ validate_watch(struct vctx *v, int t, bool queue, struct config_watch *w)
 		    &w->unhealthy_after) == 1 && w->unhealthy_after < 1)
 			verr(v, "watch.unhealthy_after must be 1 or more (checks "
 			    "failing in a row)");
-		opt_duration(v, wt, pre, "inactive_after",
-		    &w->inactive_after_ms);
+		opt_duration(v, wt, pre, "down_after",
+		    &w->down_after_ms);
 		if (opt_int(v, wt, pre, "restarts", &w->restarts) == 1 &&
 		    w->restarts < 1)
 			verr(v, "watch.restarts must be 1 or more");

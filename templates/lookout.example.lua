@@ -33,16 +33,17 @@ service "message-bus" {
 	},
 	runbook = "restart-service",
 	-- How lookout watch judges it; every key is optional, and these are
-	-- the defaults.  Rules: "down" (failed, or inactive inactive_after
-	-- after it was active), "unhealthy" (the check failed unhealthy_after
-	-- times in a row), "deleted" (a process runs from a deleted directory
-	-- or binary), "restarting" (restarts in restart_window: one incident
+	-- the defaults.  Rules: "down" (failed, or inactive once it was
+	-- active, for down_after: a restart, by hand or by systemd, passes
+	-- through both), "unhealthy" (the check failed unhealthy_after times
+	-- in a row), "deleted" (a process runs from a deleted directory or
+	-- binary), "restarting" (restarts within restart_window: one incident
 	-- for the whole loop); "not-enabled" only warns.  severity replaces
 	-- each rule's own (P2, and P3 for restarting).  watch = false: not
 	-- watched at all.
 	watch = {
 		unhealthy_after = 2,
-		inactive_after = "1s",
+		down_after = "1s",
 		restarts = 3, restart_window = "5m",
 		-- severity = "P1",
 		-- ignore = { "not-enabled" },

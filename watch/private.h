@@ -25,7 +25,7 @@ struct wsettings {
 	bool off;
 	char severity[4];		/* "" : each rule's own */
 	int64_t unhealthy_after;
-	int64_t inactive_after_ms;
+	int64_t down_after_ms;
 	int64_t restarts;
 	int64_t restart_window_ms;
 	int64_t paused_after_ms;
@@ -133,8 +133,9 @@ const char *wrules_label(const struct wrules *w, size_t id);
  * times they became so; resolved once that has held for resolve_after.
  */
 enum wtrack_kind { WT_MITIGATED, WT_RESOLVED };
+/* subject and rule: what opened it (the first fire), rule -1 unknown. */
 typedef void wtrack_cb(enum wtrack_kind kind, int64_t id, int64_t at_ms,
-    void *data);
+    const char *subject, int rule, void *data);
 
 struct wtrack;
 struct wtrack *wtrack_new(int64_t resolve_after_ms, wtrack_cb *cb,
@@ -142,15 +143,24 @@ struct wtrack *wtrack_new(int64_t resolve_after_ms, wtrack_cb *cb,
 void wtrack_free(struct wtrack **t);
 void wtrack_set_resolve_after(struct wtrack *t, int64_t ms);
 
-/* An incident the watcher opened before (found open at start): its
- * subjects count as failing until they are seen healthy. */
+/* An incident the watcher opened before (found open at start), by rule
+ * (-1: unknown): its subjects count as failing until seen healthy. */
 void wtrack_adopt(struct wtrack *t, int64_t id, const char *const *subjects,
-    size_t n);
+    size_t n, int rule);
 /* The incident subject is part of, 0: none. */
 int64_t wtrack_find(const struct wtrack *t, const char *subject);
 bool wtrack_has(const struct wtrack *t, int64_t id);
-/* A rule of subject fired into incident id (which is followed from now). */
-void wtrack_fire(struct wtrack *t, int64_t id, const char *subject);
+/* Rule of subject fired into incident id (which is followed from now). */
+void wtrack_fire(struct wtrack *t, int64_t id, const char *subject,
+    int rule);
+/*
+ * Whether the evidence of rule of subject is due in incident id at now:
+ * none given in the last gap_ms.  A rule that fires, clears and fires
+ * again (a check that flaps) adds its evidence once a gap, not every
+ * turn.  Records now when it is due.
+ */
+bool wtrack_evidence_due(struct wtrack *t, int64_t id, const char *subject,
+    int rule, int64_t now, int64_t gap_ms);
 void wtrack_sick(struct wtrack *t, const char *subject);
 void wtrack_healthy(struct wtrack *t, const char *subject, int64_t at_ms);
 void wtrack_tick(struct wtrack *t, int64_t now_ms);

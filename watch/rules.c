@@ -24,7 +24,7 @@
 
 /* The defaults, documented in templates/lookout.example.lua. */
 #define DEF_UNHEALTHY_AFTER	2
-#define DEF_INACTIVE_AFTER_MS	1000
+#define DEF_DOWN_AFTER_MS	1000
 #define DEF_RESTARTS		3
 #define DEF_RESTART_WINDOW_MS	(5 * 60 * 1000)
 #define DEF_PAUSED_AFTER_MS	(5 * 60 * 1000)
@@ -58,7 +58,7 @@ wsettings_from(const struct config_watch *c, struct wsettings *out)
 {
 	memset(out, 0, sizeof *out);
 	out->unhealthy_after = DEF_UNHEALTHY_AFTER;
-	out->inactive_after_ms = DEF_INACTIVE_AFTER_MS;
+	out->down_after_ms = DEF_DOWN_AFTER_MS;
 	out->restarts = DEF_RESTARTS;
 	out->restart_window_ms = DEF_RESTART_WINDOW_MS;
 	out->paused_after_ms = DEF_PAUSED_AFTER_MS;
@@ -70,8 +70,8 @@ wsettings_from(const struct config_watch *c, struct wsettings *out)
 	snprintf(out->severity, sizeof out->severity, "%s", c->severity);
 	out->unhealthy_after = or_default(c->unhealthy_after,
 	    DEF_UNHEALTHY_AFTER);
-	out->inactive_after_ms = or_default(c->inactive_after_ms,
-	    DEF_INACTIVE_AFTER_MS);
+	out->down_after_ms = or_default(c->down_after_ms,
+	    DEF_DOWN_AFTER_MS);
 	out->restarts = or_default(c->restarts, DEF_RESTARTS);
 	out->restart_window_ms = or_default(c->restart_window_ms,
 	    DEF_RESTART_WINDOW_MS);
@@ -332,6 +332,22 @@ fire(struct wrules *w, struct wsubject *s, int r)
 	flush_window(w, s);
 }
 
+/*
+ * Whether rule r may fire now.  Down does not while a restart loop holds:
+ * each crash of the loop is the loop's, one incident and one evidence, not
+ * one "down" for every turn.
+ */
+static bool
+may_fire(const struct wsubject *s, int r, int64_t now)
+{
+	const struct wcond *c = &s->cond[r];
+
+	if (c->fired || c->grace == NEVER || now - c->since < c->grace)
+		return false;
+	return r != CONFIG_WATCH_DOWN ||
+	    !s->cond[CONFIG_WATCH_RESTARTING].fired;
+}
+
 /* Rule r holds from since (0: now) and fires once it has for grace. */
 static void
 hold(struct wrules *w, struct wsubject *s, int r, int64_t since,
@@ -348,7 +364,7 @@ hold(struct wrules *w, struct wsubject *s, int r, int64_t since,
 			    "%s", s->reason);
 	}
 	c->grace = grace;
-	if (!c->fired && grace != NEVER && now - c->since >= grace)
+	if (may_fire(s, r, now))
 		fire(w, s, r);
 }
 
@@ -581,19 +597,19 @@ wrules_service(struct wrules *w, size_t id, const struct probe_service *p,
 	see_restarts(s, p->restarts, now);
 
 	/*
-	 * Down: failed at once (no state passes through failed), inactive
-	 * only after inactive_after (a restart by hand passes through it).
-	 * Activating or deactivating is a job at work: no news.
+	 * Down: failed, or inactive once it was active, for down_after.  A
+	 * restart by hand passes through inactive, and one by systemd
+	 * (Restart=) through failed and auto-restart: systemd 252 sets the
+	 * unit failed and then auto-restart in one go, and the bus may carry
+	 * either.  Activating or deactivating is a job at work: no news.
 	 */
 	failed = (p->flags & SVC_FAILED) != 0;
 	gone = !s->active && s->was_active && ((p->flags & SVC_INACTIVE) ||
 	    is(p->load, "not-found") || is(p->sub, "auto-restart"));
 	if (s->active)
 		release(w, s, CONFIG_WATCH_DOWN, now);
-	else if (failed)
-		hold(w, s, CONFIG_WATCH_DOWN, 0, 0, now);
-	else if (gone)
-		hold(w, s, CONFIG_WATCH_DOWN, 0, s->set.inactive_after_ms, now);
+	else if (failed || gone)
+		hold(w, s, CONFIG_WATCH_DOWN, 0, s->set.down_after_ms, now);
 	else
 		no_news(w, s, CONFIG_WATCH_DOWN, now);
 
@@ -683,10 +699,9 @@ wrules_tick(struct wrules *w, int64_t now)
 		for (int r = 0; r < CONFIG_WATCH_NRULES; r++) {
 			struct wcond *c = &s->cond[r];
 
-			if (is_warning(r) || c->since == 0 || c->fired ||
-			    c->grace == NEVER || now - c->since < c->grace)
-				continue;
-			fire(w, s, r);
+			if (!is_warning(r) && c->since != 0 &&
+			    may_fire(s, r, now))
+				fire(w, s, r);
 		}
 		if (!s->queue && s->cond[CONFIG_WATCH_RESTARTING].fired) {
 			rule_restarting(w, s, now);
@@ -713,7 +728,8 @@ wrules_next(const struct wrules *w)
 			const struct wcond *c = &s->cond[r];
 
 			if (!is_warning(r) && c->since != 0 && !c->fired &&
-			    c->grace != NEVER)
+			    c->grace != NEVER && (r != CONFIG_WATCH_DOWN ||
+			    !s->cond[CONFIG_WATCH_RESTARTING].fired))
 				SOONER(c->since + c->grace);
 		}
 		if (!s->queue && s->cond[CONFIG_WATCH_RESTARTING].fired &&

@@ -18,10 +18,13 @@ struct tsubject {
 	char *name;
 	bool healthy;
 	int64_t healthy_at;
+	int64_t evidence_at[CONFIG_WATCH_NRULES];	/* 0: never */
 };
 
 struct tincident {
 	int64_t id;
+	char *cause;		/* the subject of the first fire */
+	int rule;		/* and its rule, -1: unknown */
 	struct tsubject *subs;
 	size_t n;
 	bool mitigated;		/* told */
@@ -50,6 +53,7 @@ wtrack_new(int64_t resolve_after_ms, wtrack_cb *cb, void *data)
 static void
 incident_free(struct tincident *inc)
 {
+	free(inc->cause);
 	for (size_t i = 0; i < inc->n; i++)
 		free(inc->subs[i].name);
 	free(inc->subs);
@@ -94,7 +98,7 @@ find_id(const struct wtrack *t, int64_t id)
 }
 
 static struct tincident *
-add_incident(struct wtrack *t, int64_t id)
+add_incident(struct wtrack *t, int64_t id, const char *cause, int rule)
 {
 	struct tincident *inc = find_id(t, id);
 
@@ -104,6 +108,8 @@ add_incident(struct wtrack *t, int64_t id)
 	inc = &t->incs[t->n++];
 	memset(inc, 0, sizeof *inc);
 	inc->id = id;
+	inc->cause = lk_xstrdup(cause);
+	inc->rule = rule;
 	return inc;
 }
 
@@ -116,15 +122,17 @@ subject_of(struct tincident *inc, const char *name, bool add)
 	if (!add)
 		return NULL;
 	inc->subs = lk_xrealloc(inc->subs, (inc->n + 1) * sizeof *inc->subs);
-	inc->subs[inc->n] = (struct tsubject){ lk_xstrdup(name), false, 0 };
+	memset(&inc->subs[inc->n], 0, sizeof inc->subs[0]);
+	inc->subs[inc->n].name = lk_xstrdup(name);
 	return &inc->subs[inc->n++];
 }
 
 void
 wtrack_adopt(struct wtrack *t, int64_t id, const char *const *subjects,
-    size_t n)
+    size_t n, int rule)
 {
-	struct tincident *inc = add_incident(t, id);
+	struct tincident *inc = add_incident(t, id, n > 0 ? subjects[0] : "",
+	    rule);
 
 	for (size_t i = 0; i < n; i++)
 		subject_of(inc, subjects[i], true)->healthy = false;
@@ -147,12 +155,27 @@ wtrack_has(const struct wtrack *t, int64_t id)
 }
 
 void
-wtrack_fire(struct wtrack *t, int64_t id, const char *subject)
+wtrack_fire(struct wtrack *t, int64_t id, const char *subject, int rule)
 {
-	struct tincident *inc = add_incident(t, id);
+	struct tincident *inc = add_incident(t, id, subject, rule);
 
 	subject_of(inc, subject, true)->healthy = false;
 	inc->resolve_at = 0;
+}
+
+bool
+wtrack_evidence_due(struct wtrack *t, int64_t id, const char *subject,
+    int rule, int64_t now, int64_t gap_ms)
+{
+	struct tincident *inc = find_id(t, id);
+	struct tsubject *s = inc ? subject_of(inc, subject, false) : NULL;
+
+	if (s == NULL || rule < 0 || rule >= CONFIG_WATCH_NRULES)
+		return true;
+	if (s->evidence_at[rule] != 0 && now - s->evidence_at[rule] < gap_ms)
+		return false;
+	s->evidence_at[rule] = now;
+	return true;
 }
 
 void
@@ -171,7 +194,7 @@ wtrack_sick(struct wtrack *t, const char *subject)
 void
 wtrack_healthy(struct wtrack *t, const char *subject, int64_t at_ms)
 {
-	struct { int64_t id, at; } *told = NULL;
+	struct { int64_t id, at; char *cause; int rule; } *told = NULL;
 	size_t ntold = 0;
 
 	for (size_t i = 0; i < t->n; i++) {
@@ -196,12 +219,17 @@ wtrack_healthy(struct wtrack *t, const char *subject, int64_t at_ms)
 			inc->mitigated = true;
 			told = lk_xrealloc(told, (ntold + 1) * sizeof *told);
 			told[ntold].id = inc->id;
-			told[ntold++].at = at;
+			told[ntold].at = at;
+			told[ntold].cause = lk_xstrdup(inc->cause);
+			told[ntold++].rule = inc->rule;
 		}
 	}
 	/* After the walk: a callback may forget incidents. */
-	for (size_t i = 0; i < ntold; i++)
-		t->cb(WT_MITIGATED, told[i].id, told[i].at, t->data);
+	for (size_t i = 0; i < ntold; i++) {
+		t->cb(WT_MITIGATED, told[i].id, told[i].at, told[i].cause,
+		    told[i].rule, t->data);
+		free(told[i].cause);
+	}
 	free(told);
 }
 
@@ -218,11 +246,16 @@ wtrack_tick(struct wtrack *t, int64_t now)
 	for (size_t i = 0; i < t->n; i++) {
 		struct tincident *inc = &t->incs[i];
 		int64_t id = inc->id, at = inc->resolve_at;
+		char *cause;
+		int rule = inc->rule;
 
 		if (at == 0 || now < at)
 			continue;
+		cause = inc->cause;
+		inc->cause = NULL;
 		drop(t, i--);
-		t->cb(WT_RESOLVED, id, at, t->data);
+		t->cb(WT_RESOLVED, id, at, cause, rule, t->data);
+		free(cause);
 	}
 }
 

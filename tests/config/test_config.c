@@ -731,7 +731,7 @@ Test(config, watch_keys_parse_into_c_values)
 	cr_assert_eq(load("resolve_after = \"3s\"\n"
 	    "deadman = \"https://hc.example/ping/abc\"\n"
 	    "service \"bus\" { watch = { severity = \"P1\", unhealthy_after = 3,\n"
-	    "  inactive_after = \"2s\", restarts = 5, restart_window = \"10m\",\n"
+	    "  down_after = \"2s\", restarts = 5, restart_window = \"10m\",\n"
 	    "  ignore = { \"not-enabled\", \"deleted\" } } }\n"
 	    "service \"quiet\" { watch = false }\n"
 	    "service \"plain\" { }\n"
@@ -745,7 +745,7 @@ Test(config, watch_keys_parse_into_c_values)
 	cr_assert_eq(s->watch.off, 0);
 	cr_assert_str_eq(s->watch.severity, "P1");
 	cr_assert_eq(s->watch.unhealthy_after, 3);
-	cr_assert_eq(s->watch.inactive_after_ms, 2000);
+	cr_assert_eq(s->watch.down_after_ms, 2000);
 	cr_assert_eq(s->watch.restarts, 5);
 	cr_assert_eq(s->watch.restart_window_ms, 600000);
 	cr_assert_eq(s->watch.ignore, (1u << CONFIG_WATCH_NOT_ENABLED) |
@@ -756,7 +756,7 @@ Test(config, watch_keys_parse_into_c_values)
 	cr_assert_eq(s->watch.off, 0);
 	cr_assert_str_eq(s->watch.severity, "");
 	cr_assert_eq(s->watch.unhealthy_after, -1);
-	cr_assert_eq(s->watch.inactive_after_ms, -1);
+	cr_assert_eq(s->watch.down_after_ms, -1);
 	cr_assert_eq(s->watch.ignore, 0);
 	q = config_queue_find(fx_cfg, "mail");
 	cr_assert_eq(q->watch.paused_after_ms, 60000);

@@ -120,7 +120,7 @@ Test(rules, a_healthy_service_says_nothing_but_that_it_is_healthy)
 	cr_expect_eq(wrules_next(w), 0);
 }
 
-Test(rules, a_failed_unit_is_down_at_once_from_its_first_failing_sample)
+Test(rules, a_failed_unit_is_down_from_its_first_failing_sample)
 {
 	size_t id = add(false, "bus", NULL);
 	struct probe_service failed = svc("failed", "failed", SVC_FAILED,
@@ -129,12 +129,34 @@ Test(rules, a_failed_unit_is_down_at_once_from_its_first_failing_sample)
 	wrules_service(w, id, &running, 1000);
 	told();
 	wrules_service(w, id, &failed, 2000);
+	cr_expect_str_eq(told(), "SICK bus @2000");
+	cr_expect_eq(wrules_next(w), 3000);
+	wrules_service(w, id, &failed, 2500);
+	wrules_tick(w, 2999);
+	cr_expect_str_eq(told(), "");
+	wrules_tick(w, 3000);
 	/* The incident first, then the change that came with it. */
 	cr_expect_str_eq(told(), "FIRE bus down P2 @2000; "
-	    "CHANGE bus active/running -> failed/failed (failed) x1 @2000; "
-	    "SICK bus @2000");
-	wrules_service(w, id, &failed, 3000);
+	    "CHANGE bus active/running -> failed/failed (failed) x1 @2000");
+	wrules_service(w, id, &failed, 4000);
+	wrules_tick(w, 5000);
 	cr_expect_str_eq(told(), "");
+}
+
+Test(rules, a_restart_by_systemd_passes_through_failed_and_is_not_down)
+{
+	size_t id = add(false, "bus", NULL);
+	struct probe_service failed = svc("failed", "failed", SVC_FAILED,
+	    HEALTH_NONE);
+	struct probe_service waiting = svc("activating", "auto-restart", 0,
+	    HEALTH_NONE);
+
+	wrules_service(w, id, &running, 1000);
+	wrules_service(w, id, &failed, 2000);
+	wrules_service(w, id, &waiting, 2001);
+	wrules_service(w, id, &running, 2200);
+	wrules_tick(w, 10000);
+	cr_expect(strstr(told(), "FIRE") == NULL);
 }
 
 Test(rules, a_unit_failed_before_it_was_watched_is_down_too)
@@ -145,12 +167,13 @@ Test(rules, a_unit_failed_before_it_was_watched_is_down_too)
 
 	/* Seed 000: it died at 21:48, the watcher starts at 06:49. */
 	wrules_service(w, id, &failed, 5000);
-	cr_expect_str_eq(told(), "FIRE bus down P2 @5000; SICK bus @5000");
+	wrules_tick(w, 6000);
+	cr_expect_str_eq(told(), "SICK bus @5000; FIRE bus down P2 @5000");
 }
 
-Test(rules, inactive_is_down_only_after_inactive_after)
+Test(rules, inactive_is_down_only_after_down_after)
 {
-	struct config_watch c = { .unhealthy_after = -1, .inactive_after_ms =
+	struct config_watch c = { .unhealthy_after = -1, .down_after_ms =
 	    1500, .restarts = -1, .restart_window_ms = -1, .paused_after_ms =
 	    -1, .crit_after_ms = -1, .growing_for_ms = -1 };
 	size_t id = add(false, "bus", &c);
@@ -202,7 +225,8 @@ Test(rules, down_clears_only_when_active_again)
 	    HEALTH_NONE);
 
 	wrules_service(w, id, &failed, 1000);
-	told();
+	wrules_tick(w, 2000);
+	cr_expect(strstr(told(), "FIRE bus down") != NULL);
 	/* reset-failed, then a start that takes its time: still down. */
 	wrules_service(w, id, &dead, 2000);
 	wrules_service(w, id, &starting, 3000);
@@ -264,7 +288,7 @@ Test(rules, unhealthy_counts_checks_in_a_row_and_keeps_them)
 Test(rules, unhealthy_after_comes_from_the_configuration)
 {
 	struct config_watch c = { .unhealthy_after = 1, .severity = "P1",
-	    .inactive_after_ms = -1, .restarts = -1, .restart_window_ms = -1,
+	    .down_after_ms = -1, .restarts = -1, .restart_window_ms = -1,
 	    .paused_after_ms = -1, .crit_after_ms = -1, .growing_for_ms = -1 };
 	size_t id = add(false, "bus", &c);
 	struct probe_service s = svc("active", "running", SVC_UNHEALTHY,
@@ -280,7 +304,7 @@ Test(rules, many_failing_checks_keep_the_first_ones_and_the_latest)
 	size_t id = add(false, "bus", NULL);
 	struct probe_service s = svc("active", "running", SVC_UNHEALTHY,
 	    HEALTH_FAILING);
-	struct config_watch c = { .unhealthy_after = 9, .inactive_after_ms =
+	struct config_watch c = { .unhealthy_after = 9, .down_after_ms =
 	    -1, .restarts = -1, .restart_window_ms = -1, .paused_after_ms = -1,
 	    .crit_after_ms = -1, .growing_for_ms = -1 };
 
@@ -348,6 +372,37 @@ Test(rules, a_restart_loop_is_one_incident)
 	    "HEALTHY bus @61100");
 }
 
+Test(rules, a_slow_restart_loop_is_down_until_it_is_a_loop)
+{
+	size_t id = add(false, "bus", NULL);
+	struct probe_service up = running, failed = svc("failed", "failed",
+	    SVC_FAILED, HEALTH_NONE), waiting = svc("activating",
+	    "auto-restart", 0, HEALTH_NONE);
+	const char *t;
+	int64_t now = 1000;
+
+	wrules_service(w, id, &up, now);
+	told();
+	/* RestartSec=5s: each crash waits long enough to be down. */
+	for (int i = 1; i <= 5; i++) {
+		now += 10000;
+		failed.restarts = waiting.restarts = i - 1;
+		wrules_service(w, id, &failed, now);
+		wrules_service(w, id, &waiting, now + 1);
+		wrules_tick(w, now + 2000);
+		up.restarts = i;
+		wrules_service(w, id, &up, now + 5000);
+	}
+	t = told();
+	/* Each crash is down until the third restart makes it a loop
+	 * (detected at its first restart); then the crashes are the
+	 * loop's. */
+	cr_expect(strstr(t, "FIRE bus down P2 @31000") != NULL, "%s", t);
+	cr_expect(strstr(t, "FIRE bus restarting P3 @16000") != NULL, "%s", t);
+	cr_expect(strstr(t, "FIRE bus down P2 @41000") == NULL, "%s", t);
+	cr_expect(strstr(t, "FIRE bus down P2 @51000") == NULL, "%s", t);
+}
+
 Test(rules, not_enabled_warns_once_and_opens_nothing)
 {
 	size_t id = add(false, "bus", NULL);
@@ -362,7 +417,7 @@ Test(rules, not_enabled_warns_once_and_opens_nothing)
 
 Test(rules, ignored_rules_and_unwatched_subjects_say_nothing)
 {
-	struct config_watch c = { .unhealthy_after = -1, .inactive_after_ms =
+	struct config_watch c = { .unhealthy_after = -1, .down_after_ms =
 	    -1, .restarts = -1, .restart_window_ms = -1, .paused_after_ms = -1,
 	    .crit_after_ms = -1, .growing_for_ms = -1,
 	    .ignore = 1u << CONFIG_WATCH_DOWN };
@@ -425,7 +480,7 @@ Test(rules, a_stalled_queue_fires_at_once)
 
 Test(rules, paused_crit_and_growing_fire_after_their_grace)
 {
-	struct config_watch c = { .unhealthy_after = -1, .inactive_after_ms =
+	struct config_watch c = { .unhealthy_after = -1, .down_after_ms =
 	    -1, .restarts = -1, .restart_window_ms = -1, .paused_after_ms =
 	    2000, .crit_after_ms = 3000, .growing_for_ms = 4000 };
 	size_t p = add(true, "p", &c), k = add(true, "k", &c),
@@ -486,7 +541,7 @@ Test(rules, a_queue_never_read_is_not_a_state)
 Test(rules, subjects_keep_their_state_across_a_reload)
 {
 	struct config_watch p1 = { .severity = "P1", .unhealthy_after = -1,
-	    .inactive_after_ms = -1, .restarts = -1, .restart_window_ms = -1,
+	    .down_after_ms = -1, .restarts = -1, .restart_window_ms = -1,
 	    .paused_after_ms = -1, .crit_after_ms = -1, .growing_for_ms = -1 };
 	struct probe_service failed = svc("failed", "failed", SVC_FAILED,
 	    HEALTH_NONE);
@@ -495,6 +550,7 @@ Test(rules, subjects_keep_their_state_across_a_reload)
 	a = add(false, "a", NULL);
 	add(false, "gone", NULL);
 	wrules_service(w, a, &failed, 1000);
+	wrules_tick(w, 2000);
 	told();
 	wrules_reset(w);
 	b = add(false, "b", &p1);
@@ -504,6 +560,7 @@ Test(rules, subjects_keep_their_state_across_a_reload)
 	/* a is still down, told once; b is new. */
 	wrules_service(w, a, &failed, 2000);
 	wrules_service(w, b, &failed, 2000);
-	cr_expect_str_eq(told(), "FIRE b down P1 @2000; SICK b @2000");
+	wrules_tick(w, 3000);
+	cr_expect_str_eq(told(), "SICK b @2000; FIRE b down P1 @2000");
 	cr_expect_str_eq(wrules_label(w, a), "failed/failed (failed)");
 }

@@ -15,12 +15,16 @@ static size_t gotlen;
 static int64_t forget_on_mitigated;
 
 static void
-on_track(enum wtrack_kind kind, int64_t id, int64_t at, void *data)
+on_track(enum wtrack_kind kind, int64_t id, int64_t at, const char *subject,
+    int rule, void *data)
 {
 	(void)data;
 	gotlen += (size_t)snprintf(got + gotlen, sizeof got - gotlen,
 	    "%s%s %lld @%lld", gotlen ? "; " : "", kind == WT_MITIGATED ?
 	    "mitigated" : "resolved", (long long)id, (long long)at);
+	if (id == 5)
+		gotlen += (size_t)snprintf(got + gotlen, sizeof got - gotlen,
+		    " (%s %s)", subject, config_watch_rule_name(rule));
 	if (kind == WT_MITIGATED && id == forget_on_mitigated)
 		wtrack_forget(t, id);
 }
@@ -55,7 +59,7 @@ told(void)
 
 Test(track, mitigated_when_healthy_resolved_after_resolve_after)
 {
-	wtrack_fire(t, 7, "bus");
+	wtrack_fire(t, 7, "bus", CONFIG_WATCH_DOWN);
 	cr_expect_eq(wtrack_find(t, "bus"), 7);
 	cr_expect_eq(wtrack_find(t, "other"), 0);
 	wtrack_healthy(t, "bus", 10000);
@@ -72,8 +76,8 @@ Test(track, mitigated_when_healthy_resolved_after_resolve_after)
 
 Test(track, all_of_its_subjects_at_the_latest_of_their_times)
 {
-	wtrack_fire(t, 1, "worker");
-	wtrack_fire(t, 1, "mail");
+	wtrack_fire(t, 1, "worker", CONFIG_WATCH_DOWN);
+	wtrack_fire(t, 1, "mail", CONFIG_WATCH_DOWN);
 	wtrack_healthy(t, "mail", 3000);
 	cr_expect_str_eq(told(), "");
 	wtrack_healthy(t, "worker", 2000);
@@ -83,7 +87,7 @@ Test(track, all_of_its_subjects_at_the_latest_of_their_times)
 
 Test(track, sick_again_waits_again_and_is_mitigated_once)
 {
-	wtrack_fire(t, 3, "bus");
+	wtrack_fire(t, 3, "bus", CONFIG_WATCH_DOWN);
 	wtrack_healthy(t, "bus", 1000);
 	told();
 	wtrack_sick(t, "bus");
@@ -99,10 +103,10 @@ Test(track, sick_again_waits_again_and_is_mitigated_once)
 
 Test(track, fired_again_before_resolution_waits_again)
 {
-	wtrack_fire(t, 3, "bus");
+	wtrack_fire(t, 3, "bus", CONFIG_WATCH_DOWN);
 	wtrack_healthy(t, "bus", 1000);
 	told();
-	wtrack_fire(t, 3, "bus");
+	wtrack_fire(t, 3, "bus", CONFIG_WATCH_DOWN);
 	wtrack_tick(t, 60000);
 	cr_expect_str_eq(told(), "");
 }
@@ -111,7 +115,7 @@ Test(track, an_adopted_incident_is_mitigated_once_its_subjects_are_seen_well)
 {
 	const char *subs[] = { "bus", "mail" };
 
-	wtrack_adopt(t, 9, subs, 2);
+	wtrack_adopt(t, 9, subs, 2, -1);
 	cr_expect(wtrack_has(t, 9));
 	wtrack_healthy(t, "bus", 500);
 	cr_expect_str_eq(told(), "");
@@ -121,7 +125,7 @@ Test(track, an_adopted_incident_is_mitigated_once_its_subjects_are_seen_well)
 
 Test(track, a_person_resolving_it_ends_the_following)
 {
-	wtrack_fire(t, 4, "bus");
+	wtrack_fire(t, 4, "bus", CONFIG_WATCH_DOWN);
 	wtrack_forget(t, 4);
 	cr_expect_not(wtrack_has(t, 4));
 	wtrack_healthy(t, "bus", 1000);
@@ -131,9 +135,9 @@ Test(track, a_person_resolving_it_ends_the_following)
 
 Test(track, the_callback_may_forget_what_it_is_told_of)
 {
-	wtrack_fire(t, 1, "bus");
-	wtrack_fire(t, 2, "bus2");
-	wtrack_fire(t, 3, "bus");
+	wtrack_fire(t, 1, "bus", CONFIG_WATCH_DOWN);
+	wtrack_fire(t, 2, "bus2", CONFIG_WATCH_DOWN);
+	wtrack_fire(t, 3, "bus", CONFIG_WATCH_DOWN);
 	forget_on_mitigated = 1;
 	wtrack_healthy(t, "bus", 1000);
 	cr_expect_str_eq(told(), "mitigated 1 @1000; mitigated 3 @1000");
@@ -144,8 +148,33 @@ Test(track, the_callback_may_forget_what_it_is_told_of)
 
 Test(track, a_new_resolve_after_moves_the_resolution)
 {
-	wtrack_fire(t, 1, "bus");
+	wtrack_fire(t, 1, "bus", CONFIG_WATCH_DOWN);
 	wtrack_healthy(t, "bus", 1000);
 	wtrack_set_resolve_after(t, 60000);
 	cr_expect_eq(wtrack_next(t), 61000);
+}
+
+Test(track, what_opened_it_is_told_with_each_milestone)
+{
+	wtrack_fire(t, 5, "mail", CONFIG_WATCH_STALLED);
+	wtrack_fire(t, 5, "worker", CONFIG_WATCH_DELETED);
+	wtrack_healthy(t, "mail", 100);
+	wtrack_healthy(t, "worker", 200);
+	wtrack_tick(t, 5200);
+	cr_expect_str_eq(told(), "mitigated 5 @200 (mail stalled); "
+	    "resolved 5 @5200 (mail stalled)");
+}
+
+Test(track, evidence_of_a_rule_that_flaps_is_added_once_a_gap)
+{
+	wtrack_fire(t, 1, "bus", CONFIG_WATCH_UNHEALTHY);
+	cr_expect(wtrack_evidence_due(t, 1, "bus", CONFIG_WATCH_UNHEALTHY,
+	    1000, 5000));
+	cr_expect_not(wtrack_evidence_due(t, 1, "bus", CONFIG_WATCH_UNHEALTHY,
+	    4000, 5000));
+	/* Another rule has its own. */
+	cr_expect(wtrack_evidence_due(t, 1, "bus", CONFIG_WATCH_DOWN, 4000,
+	    5000));
+	cr_expect(wtrack_evidence_due(t, 1, "bus", CONFIG_WATCH_UNHEALTHY,
+	    6000, 5000));
 }
