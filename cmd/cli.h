@@ -67,6 +67,7 @@ extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_replay_entry;
 extern const struct cmd_entry cmd_runs_entry;

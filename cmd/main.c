@@ -25,6 +25,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_verify_entry,
 	&cmd_status_entry,
 	&cmd_check_entry,
+	&cmd_watch_entry,
 	&cmd_run_entry,
 	&cmd_replay_entry,
 	&cmd_runs_entry,

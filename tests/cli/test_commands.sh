@@ -5,7 +5,7 @@ set -eu
 . "$(dirname "$0")/tap.sh"
 
 L=$LOOKOUT
-COMMANDS="console incident export verify status check run replay runs runbooks"
+COMMANDS="console incident export verify status check watch run replay runs runbooks"
 
 run --help
 check "--help exits 0 and prints nothing on stderr" test "$rc" -eq 0 -a -z "$err"

@@ -5,6 +5,9 @@ Most routes answer like a healthy or broken backend would (seed 000's
 /api/inbox/joe, and the 404 with an empty body of /api/settings/auth);
 /echo/token answers with the X-Token header it was sent; /jitter answers
 200 after a random 1 to 40 ms, as a backend under uneven load does.
+/switch/NAME answers like /api/inbox/joe until /switch/NAME/break is
+asked, then like /api/settings/auth (404, empty body) until
+/switch/NAME/fix: an endpoint that breaks and is fixed while watched.
 The /fault/* routes misbehave on purpose, to inject faults a well-behaved
 server never produces: accepting and never answering, trickling, an endless
 10 MB body, a redirect loop, a redirect to file://.
@@ -22,6 +25,7 @@ import time
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    broken = set()
 
     def log_message(self, *args):
         pass
@@ -43,6 +47,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, b'{"ok": true}')
         elif p == "/api/settings/auth":
             self.send(404)
+        elif p.startswith("/switch/"):
+            name, _, what = p[len("/switch/"):].partition("/")
+            if what == "break":
+                Handler.broken.add(name)
+                self.send(200, b'{"broken": true}')
+            elif what == "fix":
+                Handler.broken.discard(name)
+                self.send(200, b'{"broken": false}')
+            elif name in Handler.broken:
+                self.send(404)
+            else:
+                self.send(200, json.dumps({"messages": []}).encode())
         elif p.startswith("/echo/token"):
             token = self.headers.get("X-Token", "none")
             self.send(200, json.dumps({"token": token}).encode())
