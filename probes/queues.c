@@ -776,7 +776,11 @@ probe_queues_free(struct pqueue *qs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct pqueue *q = &qs[i];
 
+		/* Forgotten by the loop first: the loop may go on after us
+		 * (a watcher reloading its configuration), and its callback
+		 * would find q freed. */
 		if (q->pid > 0) {
+			loop_del_child(set->loop, q->pid);
 			kill(-q->pid, SIGKILL);
 			waitpid(q->pid, NULL, 0);
 		}

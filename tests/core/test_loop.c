@@ -530,6 +530,45 @@ Test(loop, child_that_already_exited_is_reported)
 	cr_expect(WIFEXITED(c.wstatus) && WEXITSTATUS(c.wstatus) == 0);
 }
 
+/* An owner that kills and reaps its child itself, then goes away, as the
+ * probes do when a watcher reloads: no callback may come after. */
+static void
+child_forgotten(void)
+{
+	struct childseen c = { .calls = 0 };
+	pid_t pid;
+
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	cr_assert_eq(loop_add_child(lp, pid, child_cb, &c), 0);
+	loop_del_child(lp, pid);
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	for (int i = 0; i < 5; i++)
+		cr_assert_neq(loop_run_once(lp, 20), -1);
+	cr_expect_eq(c.calls, 0);
+	/* Unknown ones are ignored. */
+	loop_del_child(lp, pid);
+}
+
+Test(loop, a_child_forgotten_gets_no_callback_via_pidfd)
+{
+	child_forgotten();
+}
+
+Test(loop, a_child_forgotten_gets_no_callback_via_sigchld)
+{
+	loop_free(&lp);
+	setenv("LOOKOUT_LOOP_NO_PIDFD", "1", 1);
+	lp = loop_new();
+	unsetenv("LOOKOUT_LOOP_NO_PIDFD");
+	child_forgotten();
+}
+
 /* The pass. */
 
 static void
