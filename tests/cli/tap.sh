@@ -19,6 +19,18 @@ fail() {
 }
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # SKIP $1"; }
 
+# need_valgrind: skips the whole test (and exits) where valgrind cannot run
+# this lookout: not installed, or a build with AddressSanitizer.
+need_valgrind() {
+	if ! command -v valgrind >/dev/null 2>&1; then
+		skip "valgrind is not installed"; done_testing; exit 0
+	fi
+	if ldd "$LOOKOUT" 2>/dev/null | grep -q libasan; then
+		skip "built with AddressSanitizer, which valgrind cannot run"
+		done_testing; exit 0
+	fi
+}
+
 # check NAME COND...: runs the condition command, ok if it succeeds.
 check() {
 	name=$1; shift

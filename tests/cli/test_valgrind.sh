@@ -4,13 +4,7 @@
 set -eu
 . "$(dirname "$0")/tap.sh"
 
-if ! command -v valgrind >/dev/null 2>&1; then
-	skip "valgrind is not installed"; done_testing; exit 0
-fi
-if ldd "$LOOKOUT" 2>/dev/null | grep -q libasan; then
-	skip "built with AddressSanitizer, which valgrind cannot run"
-	done_testing; exit 0
-fi
+need_valgrind
 db="$T/vg.db"
 vg() {
 	name=$1; shift

@@ -500,12 +500,19 @@ Test(loop, child_exit_status_via_pidfd)
 	child_exits_3();
 }
 
-Test(loop, child_exit_status_via_sigchld)
+/* The loop again, waiting for children through SIGCHLD. */
+static void
+loop_without_pidfd(void)
 {
 	loop_free(&lp);
 	setenv("LOOKOUT_LOOP_NO_PIDFD", "1", 1);
 	lp = loop_new();
 	unsetenv("LOOKOUT_LOOP_NO_PIDFD");
+}
+
+Test(loop, child_exit_status_via_sigchld)
+{
+	loop_without_pidfd();
 	child_exits_3();
 }
 
@@ -562,10 +569,7 @@ Test(loop, a_child_forgotten_gets_no_callback_via_pidfd)
 
 Test(loop, a_child_forgotten_gets_no_callback_via_sigchld)
 {
-	loop_free(&lp);
-	setenv("LOOKOUT_LOOP_NO_PIDFD", "1", 1);
-	lp = loop_new();
-	unsetenv("LOOKOUT_LOOP_NO_PIDFD");
+	loop_without_pidfd();
 	child_forgotten();
 }
 

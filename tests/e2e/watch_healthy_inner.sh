@@ -10,11 +10,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/tap.sh"
 . "$here/watch_lib.sh"
 secs=${WATCH_HEALTHY_SECONDS:-120}
-python3 "$here/httpd.py" "$T/port" & httpd=$!
+start_httpd
 feeder=''
 trap 'kill $httpd $feeder 2>/dev/null || :; rm -rf "$T"' EXIT
-for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
-HTTP=http://127.0.0.1:$(cat "$T/port")
 R="redis-cli -p $REDIS_PORT"
 
 # A worker that consumes what a producer pushes, as seed 001's did before

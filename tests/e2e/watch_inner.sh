@@ -12,16 +12,10 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/tap.sh"
 . "$here/watch_lib.sh"
-if [ -z "${LOOKOUT_SANDBOX_JOURNAL:-}" ]; then
-	skip "the sandbox runs no journald (sandbox.sh --journal)"
-	done_testing
-	exit 0
-fi
-python3 "$here/httpd.py" "$T/port" & httpd=$!
+need_journal
+start_httpd
 producer=''
 trap 'kill $httpd $producer 2>/dev/null || :; rm -rf "$T"' EXIT
-for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
-HTTP=http://127.0.0.1:$(cat "$T/port")
 R="redis-cli -p $REDIS_PORT"
 
 # --- the services and queues ------------------------------------------------
@@ -93,13 +87,9 @@ check "and no incident" test -z "$(incident_of idle)"
 pid=$(systemctl --user show -p MainPID --value bus.service)
 t0=$(now_ms)
 kill -KILL "$pid"
-if wait_until 10 has_incident bus; then
-	ms=$(($(now_ms) - t0))
-	echo "# killed bus.service: incident $(incident_of bus) opened $ms ms after the kill"
-	check "a killed process is an incident within 2 s (signals, not the next poll: ${ms} ms)" test "$ms" -le 2000
-else
-	fail "a killed process is an incident within 2 s" "$(watch_log | tail -n 20)"
-fi
+await_incident bus 10 "$t0" "killed bus.service" || :
+check "a killed process is an incident within 2 s (signals, not the next poll: ${ms:-no} ms)" \
+    test "${ms:-99999}" -le 2000
 bus=$(incident_of bus)
 check "detected is the first failing sample, not when it was written" python3 -c "
 import json, subprocess, sys
@@ -111,9 +101,9 @@ d = ts(inc['milestones']['detected'])
 assert int(sys.argv[3]) - 50 <= d <= ts(inc['opened_at']), (d, inc)
 assert 'detected' in inc['inferred'] and inc['severity'] == 'P2', inc
 " "$LOOKOUT" "$bus" "$t0"
-check "its state change is in the incident" wait_until 5 sh -c \
-    '[ -n "$(sqlite3 "$1" "SELECT seq FROM events WHERE kind = '"'state.change'"' AND incident_id = $2 AND message LIKE '"'active/running -> failed/failed%'"'")" ]' _ "$DB" "$bus"
-check "and the reason, as evidence" test -n "$(sql "SELECT seq FROM events WHERE kind = 'incident.evidence' AND incident_id = $bus AND message LIKE 'down: failed: signal%'")"
+check "its state change is in the incident" wait_until 5 \
+    has_event state.change "$bus" 'active/running -> failed/failed%'
+check "and the reason, as evidence" has_event incident.evidence "$bus" 'down: failed: signal%'
 
 # Acknowledged: the first thing a person does on it.
 "$LOOKOUT" incident note "$bus" "looking at it" >/dev/null
@@ -122,16 +112,13 @@ check "a person's note acknowledges it (inferred)" wait_until 5 status_is "$bus"
 # --- seed 000, second half: 404 with an empty body ------------------------------
 curl -fsS -o /dev/null "$HTTP/switch/api/break"
 t0=$(now_ms)
-if wait_until 10 has_incident api; then
-	ms=$(($(now_ms) - t0))
-	echo "# api answers 404: incident $(incident_of api) opened $ms ms after it broke (interval 1 s)"
-	check "an endpoint answering 404 is an incident within one interval + 1 s (${ms} ms)" test "$ms" -le 2000
-else
-	fail "an endpoint answering 404 is an incident within one interval + 1 s" "$(watch_log | tail -n 20)"
-fi
+await_incident api 10 "$t0" "api answers 404 (interval 1 s)" || :
+check "an endpoint answering 404 is an incident within one interval + 1 s (${ms:-no} ms)" \
+    test "${ms:-99999}" -le 2000
 api=$(incident_of api)
 check "with the configured severity" test "$(sql "SELECT json_extract(data, '\$.severity') FROM events WHERE kind = 'incident.opened' AND incident_id = $api")" = P1
-check "the failing check's reason is in the evidence" test -n "$(sql "SELECT seq FROM events WHERE kind = 'incident.evidence' AND incident_id = $api AND message LIKE '%HTTP 404 with an empty body (expected 200)%'")"
+check "the failing check's reason is in the evidence" \
+    has_event incident.evidence "$api" '%HTTP 404 with an empty body (expected 200)%'
 
 # --- recovery: mitigated when it passes, resolved after resolve_after -----------
 t0=$(now_ms)
@@ -153,44 +140,33 @@ assert m >= int(sys.argv[3]) and abs(r - m - 3000) < 50, (m, r)
 ln -sfn "$T/releases/66" "$T/current"
 rm -rf "$T/releases/65"
 t0=$(now_ms)
-if wait_until 10 has_incident worker; then
-	echo "# worker's directory deleted: incident opened $(($(now_ms) - t0)) ms later"
-	ok "a worker whose directory was deleted is an incident, while systemd says active"
-else
-	fail "a worker whose directory was deleted is an incident" "$(watch_log | tail -n 20)"
-fi
-worker=$(incident_of worker)
-check "the evidence names the process and its deleted directory" test -n "$(sql "SELECT seq FROM events WHERE kind = 'incident.evidence' AND incident_id = ${worker:-0} AND message LIKE 'deleted:%' AND message LIKE '%cwd $T/releases/65 (deleted)%'")"
+check "a worker whose directory was deleted is an incident, while systemd says active" \
+    await_incident worker 10 "$t0" "worker's directory deleted"
+check "the evidence names the process and its deleted directory" \
+    has_event incident.evidence "$(incident_of worker)" "deleted:%cwd $T/releases/65 (deleted)%"
 
 # --- seed 001: a queue filling with no consumer ------------------------------------
 (while :; do $R rpush queues:mail m >/dev/null; sleep 0.3; done) & producer=$!
 t0=$(now_ms)
-if wait_until 15 has_incident mail; then
-	echo "# mail filling with no consumer: incident $(($(now_ms) - t0)) ms after the first message (stall_after 2 s)"
-	ok "a Redis queue filling with no consumer is an incident after stall_after"
-else
-	fail "a Redis queue filling with no consumer is an incident after stall_after" "$(watch_log | tail -n 20)"
-fi
+check "a Redis queue filling with no consumer is an incident after stall_after" \
+    await_incident mail 15 "$t0" "mail filling with no consumer (stall_after 2 s)"
 kill $producer 2>/dev/null || :
 producer=''
-check "its evidence says none were consumed, with the depths" test -n "$(sql "SELECT seq FROM events WHERE kind = 'incident.evidence' AND incident_id = $(incident_of mail) AND message LIKE 'stalled: % waiting, none consumed for %' AND message LIKE '%depths, oldest first:%'")"
+check "its evidence says none were consumed, with the depths" \
+    has_event incident.evidence "$(incident_of mail)" 'stalled: % waiting, none consumed for %depths, oldest first:%'
 
 # --- seed 001: a paused queue --------------------------------------------------------
 $R set queues:jobs:paused 1 >/dev/null
 t0=$(now_ms)
-if wait_until 10 has_incident jobs; then
-	echo "# jobs paused: incident $(($(now_ms) - t0)) ms later (paused_after 1 s)"
-	ok "a paused queue is an incident after paused_after"
-else
-	fail "a paused queue is an incident after paused_after" "$(watch_log | tail -n 20)"
-fi
+check "a paused queue is an incident after paused_after" \
+    await_incident jobs 10 "$t0" "jobs paused (paused_after 1 s)"
 
 # --- seed 000: a Python service dying at start-up ---------------------------------
 systemctl --user start crashbus.service
 check "a service dying at start-up is an incident" wait_until 15 has_incident crashbus
 crash=$(incident_of crashbus)
-check "its journal's NameError is in the incident's events" wait_until 10 sh -c \
-    '[ -n "$(sqlite3 "$1" "SELECT seq FROM events WHERE kind = '"'incident.evidence'"' AND incident_id = $2 AND message LIKE '"'journal of crashbus.service%NameError: name '"''"'queue'"''"' is not defined%'"'")" ]' _ "$DB" "${crash:-0}"
+check "its journal's NameError is in the incident's events" wait_until 10 \
+    has_event incident.evidence "$crash" "journal of crashbus.service%NameError: name ''queue'' is not defined%"
 run export "${crash:-0}"
 check "and in the markdown postmortem, nobody having typed it" sh -c \
     'printf "%s\n" "$1" | grep -q "^    .*NameError: name '"'queue'"' is not defined$"' _ "$out"
@@ -206,7 +182,7 @@ restarts=$(systemctl --user show -p NRestarts --value flapper.service)
 changes=$(sql "SELECT count(*) FROM events WHERE kind = 'state.change' AND subject = 'flapper'")
 echo "# flapper: $restarts restarts in ${secs}s, $changes state.change events, incidents: $(sql "SELECT count(*) FROM events WHERE kind = 'incident.opened' AND data LIKE '%\"flapper\"%'")"
 check "one incident for the whole loop ($restarts restarts)" test "$(sql "SELECT count(*) FROM events WHERE kind = 'incident.opened' AND data LIKE '%\"flapper\"%'")" = 1
-check "opened by the restarting rule" test -n "$(sql "SELECT seq FROM events WHERE kind = 'incident.evidence' AND incident_id = $flap AND message LIKE 'restarting:%'")"
+check "opened by the restarting rule" has_event incident.evidence "$flap" 'restarting:%'
 check "its flapping is one state change per interval at most, each with a count ($changes in ${secs}s)" \
     sh -c '[ "$1" -le $(($2 + 1)) ] && [ -n "$(sqlite3 "$3" "SELECT seq FROM events WHERE kind = '"'state.change'"' AND subject = '"'flapper'"' AND json_extract(data, '"'\$.count'"') > 1")" ]' _ "$changes" "$secs" "$DB"
 systemctl --user stop flapper.service

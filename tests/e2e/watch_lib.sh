@@ -34,6 +34,44 @@ incident_of() {
 }
 has_incident() { [ -n "$(incident_of "$1")" ]; }
 incidents() { sql "SELECT count(*) FROM events WHERE kind = 'incident.opened'"; }
+# has_event KIND ID PATTERN: incident ID has an event of KIND whose
+# message is LIKE PATTERN (SQL).
+has_event() {
+	[ -n "$(sql "SELECT seq FROM events WHERE kind = '$1' AND incident_id = ${2:-0} AND message LIKE '$3'")" ]
+}
+
+# await_incident NAME SECONDS T0 WHAT: waits for an incident of NAME and
+# says "# WHAT: incident N opened MS ms later", with MS (from T0) in $ms;
+# when none comes, the watcher's last lines.
+await_incident() {
+	ms=''
+	if wait_until "$2" has_incident "$1"; then
+		ms=$(($(now_ms) - $3))
+		echo "# $4: incident $(incident_of "$1") opened $ms ms later"
+		return 0
+	fi
+	watch_log | tail -n 20 | sed 's/^/#   /'
+	return 1
+}
+
+# need_journal: skips the whole test (and exits) without the sandbox's
+# journald, which the watcher logs to and reads the units' lines from.
+need_journal() {
+	[ -n "${LOOKOUT_SANDBOX_JOURNAL:-}" ] && return 0
+	skip "the sandbox runs no journald (sandbox.sh --journal)"
+	done_testing
+	exit 0
+}
+
+# start_httpd: tests/e2e/httpd.py on loopback, its URL in $HTTP and its
+# PID in $httpd (the caller's trap kills it).
+start_httpd() {
+	python3 "$here/httpd.py" "$T/port" &
+	httpd=$!
+	for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+	HTTP=http://127.0.0.1:$(cat "$T/port")
+}
+
 # status_is ID STATUS...: incident ID's status is one of those.
 status_is() {
 	_st=$("$LOOKOUT" incident list --json | python3 -c "

@@ -8,18 +8,10 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/tap.sh"
 . "$here/watch_lib.sh"
-if ! command -v valgrind >/dev/null 2>&1; then
-	skip "valgrind is not installed"; done_testing; exit 0
-fi
-if ldd "$LOOKOUT" 2>/dev/null | grep -q libasan; then
-	skip "built with AddressSanitizer, which valgrind cannot run"
-	done_testing; exit 0
-fi
-python3 "$here/httpd.py" "$T/port" & httpd=$!
+need_valgrind
+start_httpd
 vg=''
 trap 'kill $httpd $vg 2>/dev/null || :; rm -rf "$T"' EXIT
-for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
-HTTP=http://127.0.0.1:$(cat "$T/port")
 unit bus.service "[Service]" "ExecStart=/bin/sleep 1000"
 unit api.service "[Service]" "ExecStart=/bin/sleep 1000"
 # Its first line, then a moment, then the NameError: see watch_inner.sh.
@@ -49,8 +41,9 @@ check "a failing check: an incident" wait_until 60 has_incident api
 curl -fsS -o /dev/null "$HTTP/switch/api/fix"
 check "fixed: resolved" wait_until 60 status_is "$(incident_of api)" resolved
 systemctl --user start crashbus.service
-check "a NameError at start-up: read back from the journal as evidence" wait_until 60 sh -c \
-    '[ -n "$(sqlite3 "$1" "SELECT seq FROM events WHERE kind = '"'incident.evidence'"' AND message LIKE '"'journal of crashbus.service%NameError%'"'")" ]' _ "$DB"
+check "a service dying at start-up: an incident" wait_until 60 has_incident crashbus
+check "a NameError at start-up: read back from the journal as evidence" wait_until 60 \
+    has_event incident.evidence "$(incident_of crashbus)" 'journal of crashbus.service%NameError%'
 cp "$T/lookout.lua" "$T/good.lua"
 echo 'service "x" {' >>"$T/lookout.lua"
 kill -HUP "$vg"

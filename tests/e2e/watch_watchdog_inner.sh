@@ -9,11 +9,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/tap.sh"
 . "$here/watch_lib.sh"
-if [ -z "${LOOKOUT_SANDBOX_JOURNAL:-}" ]; then
-	skip "the sandbox runs no journald (sandbox.sh --journal)"
-	done_testing
-	exit 0
-fi
+need_journal
 unit one.service "[Service]" "ExecStart=/bin/sleep 1000"
 unit two.service "[Service]" "ExecStart=/bin/sleep 1000"
 unit three.service "[Service]" "ExecStart=/bin/sleep 1000"

@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "private.h"
+#include "said.h"
 
 static struct wrules *w;
-static char got[8192];
-static size_t gotlen;
 /* The checks handed with the last FIRE of unhealthy. */
 static struct wcheck checks[WCHECKS_MAX];
 static size_t nchecks;
@@ -21,16 +20,15 @@ on_action(const struct waction *a, void *data)
 {
 	static const char *const kinds[] = { "CHANGE", "FIRE", "CLEAR",
 	    "WARN", "HEALTHY", "SICK" };
-	char line[512];
 
 	(void)data;
 	switch (a->kind) {
 	case WA_CHANGE:
-		snprintf(line, sizeof line, "CHANGE %s %s -> %s x%d @%lld",
-		    a->subject, a->from, a->to, a->count, (long long)a->at_ms);
+		said("CHANGE %s %s -> %s x%d @%lld", a->subject, a->from,
+		    a->to, a->count, (long long)a->at_ms);
 		break;
 	case WA_FIRE:
-		snprintf(line, sizeof line, "FIRE %s %s %s @%lld", a->subject,
+		said("FIRE %s %s %s @%lld", a->subject,
 		    config_watch_rule_name(a->rule), a->severity,
 		    (long long)a->at_ms);
 		nchecks = a->nchecks;
@@ -39,25 +37,21 @@ on_action(const struct waction *a, void *data)
 		break;
 	case WA_CLEAR:
 	case WA_WARN:
-		snprintf(line, sizeof line, "%s %s %s @%lld", kinds[a->kind],
-		    a->subject, config_watch_rule_name(a->rule),
-		    (long long)a->at_ms);
+		said("%s %s %s @%lld", kinds[a->kind], a->subject,
+		    config_watch_rule_name(a->rule), (long long)a->at_ms);
 		break;
 	default:
-		snprintf(line, sizeof line, "%s %s @%lld", kinds[a->kind],
-		    a->subject, (long long)a->at_ms);
+		said("%s %s @%lld", kinds[a->kind], a->subject,
+		    (long long)a->at_ms);
 		break;
 	}
-	gotlen += (size_t)snprintf(got + gotlen, sizeof got - gotlen, "%s%s",
-	    gotlen ? "; " : "", line);
 }
 
 static void
 setup(void)
 {
 	w = wrules_new(1000, on_action, NULL);
-	got[0] = '\0';
-	gotlen = 0;
+	told();
 	nchecks = 0;
 }
 
@@ -68,18 +62,6 @@ teardown(void)
 }
 
 TestSuite(rules, .init = setup, .fini = teardown, .timeout = 10);
-
-/* What was told since the last look, then forgotten. */
-static const char *
-told(void)
-{
-	static char copy[8192];
-
-	snprintf(copy, sizeof copy, "%s", got);
-	got[0] = '\0';
-	gotlen = 0;
-	return copy;
-}
 
 static struct probe_service
 svc(const char *active, const char *sub, unsigned flags,
@@ -96,9 +78,29 @@ svc(const char *active, const char *sub, unsigned flags,
 	return s;
 }
 
-static const struct probe_service running = { .name = "bus",
-    .load = "loaded", .active = "active", .sub = "running",
-    .health = HEALTH_NONE };
+/* The states a unit passes through, without an endpoint check. */
+#define STATE(a, s, f) { .name = "bus", .load = "loaded", .active = a, \
+    .sub = s, .flags = f, .health = HEALTH_NONE, .latency_ms = -1 }
+static const struct probe_service running = STATE("active", "running", 0);
+static const struct probe_service failed_unit = STATE("failed", "failed",
+    SVC_FAILED);
+static const struct probe_service dead_unit = STATE("inactive", "dead",
+    SVC_INACTIVE);
+static const struct probe_service starting_unit = STATE("activating",
+    "start", 0);
+static const struct probe_service restarting_unit = STATE("activating",
+    "auto-restart", 0);
+
+/* watch = { } with nothing set, as the configuration leaves it. */
+static struct config_watch
+unset(void)
+{
+	struct config_watch c = { .unhealthy_after = -1 };
+
+	c.down_after_ms = c.restarts = c.restart_window_ms = -1;
+	c.paused_after_ms = c.crit_after_ms = c.growing_for_ms = -1;
+	return c;
+}
 
 static size_t
 add(bool queue, const char *name, const struct config_watch *c)
@@ -123,8 +125,7 @@ Test(rules, a_healthy_service_says_nothing_but_that_it_is_healthy)
 Test(rules, a_failed_unit_is_down_from_its_first_failing_sample)
 {
 	size_t id = add(false, "bus", NULL);
-	struct probe_service failed = svc("failed", "failed", SVC_FAILED,
-	    HEALTH_NONE);
+	struct probe_service failed = failed_unit;
 
 	wrules_service(w, id, &running, 1000);
 	told();
@@ -146,10 +147,8 @@ Test(rules, a_failed_unit_is_down_from_its_first_failing_sample)
 Test(rules, a_restart_by_systemd_passes_through_failed_and_is_not_down)
 {
 	size_t id = add(false, "bus", NULL);
-	struct probe_service failed = svc("failed", "failed", SVC_FAILED,
-	    HEALTH_NONE);
-	struct probe_service waiting = svc("activating", "auto-restart", 0,
-	    HEALTH_NONE);
+	struct probe_service failed = failed_unit;
+	struct probe_service waiting = restarting_unit;
 
 	wrules_service(w, id, &running, 1000);
 	wrules_service(w, id, &failed, 2000);
@@ -162,8 +161,7 @@ Test(rules, a_restart_by_systemd_passes_through_failed_and_is_not_down)
 Test(rules, a_unit_failed_before_it_was_watched_is_down_too)
 {
 	size_t id = add(false, "bus", NULL);
-	struct probe_service failed = svc("failed", "failed", SVC_FAILED,
-	    HEALTH_NONE);
+	struct probe_service failed = failed_unit;
 
 	/* Seed 000: it died at 21:48, the watcher starts at 06:49. */
 	wrules_service(w, id, &failed, 5000);
@@ -173,15 +171,13 @@ Test(rules, a_unit_failed_before_it_was_watched_is_down_too)
 
 Test(rules, inactive_is_down_only_after_down_after)
 {
-	struct config_watch c = { .unhealthy_after = -1, .down_after_ms =
-	    1500, .restarts = -1, .restart_window_ms = -1, .paused_after_ms =
-	    -1, .crit_after_ms = -1, .growing_for_ms = -1 };
-	size_t id = add(false, "bus", &c);
-	struct probe_service dead = svc("inactive", "dead", SVC_INACTIVE,
-	    HEALTH_NONE);
-	struct probe_service starting = svc("activating", "start", 0,
-	    HEALTH_NONE);
+	struct config_watch c = unset();
+	struct probe_service dead = dead_unit;
+	struct probe_service starting = starting_unit;
+	size_t id;
 
+	c.down_after_ms = 1500;
+	id = add(false, "bus", &c);
 	wrules_service(w, id, &running, 1000);
 	told();
 	/* A restart by hand: inactive a moment, then a start job. */
@@ -206,8 +202,7 @@ Test(rules, inactive_is_down_only_after_down_after)
 Test(rules, a_unit_never_seen_active_is_not_down_when_inactive)
 {
 	size_t id = add(false, "bus", NULL);
-	struct probe_service dead = svc("inactive", "dead", SVC_INACTIVE,
-	    HEALTH_NONE);
+	struct probe_service dead = dead_unit;
 
 	wrules_service(w, id, &dead, 1000);
 	wrules_tick(w, 100000);
@@ -217,12 +212,9 @@ Test(rules, a_unit_never_seen_active_is_not_down_when_inactive)
 Test(rules, down_clears_only_when_active_again)
 {
 	size_t id = add(false, "bus", NULL);
-	struct probe_service failed = svc("failed", "failed", SVC_FAILED,
-	    HEALTH_NONE);
-	struct probe_service starting = svc("activating", "start", 0,
-	    HEALTH_NONE);
-	struct probe_service dead = svc("inactive", "dead", SVC_INACTIVE,
-	    HEALTH_NONE);
+	struct probe_service failed = failed_unit;
+	struct probe_service starting = starting_unit;
+	struct probe_service dead = dead_unit;
 
 	wrules_service(w, id, &failed, 1000);
 	wrules_tick(w, 2000);
@@ -287,13 +279,14 @@ Test(rules, unhealthy_counts_checks_in_a_row_and_keeps_them)
 
 Test(rules, unhealthy_after_comes_from_the_configuration)
 {
-	struct config_watch c = { .unhealthy_after = 1, .severity = "P1",
-	    .down_after_ms = -1, .restarts = -1, .restart_window_ms = -1,
-	    .paused_after_ms = -1, .crit_after_ms = -1, .growing_for_ms = -1 };
-	size_t id = add(false, "bus", &c);
+	struct config_watch c = unset();
 	struct probe_service s = svc("active", "running", SVC_UNHEALTHY,
 	    HEALTH_FAILING);
+	size_t id;
 
+	c.unhealthy_after = 1;
+	snprintf(c.severity, sizeof c.severity, "P1");
+	id = add(false, "bus", &c);
 	s.checks = 1;
 	wrules_service(w, id, &s, 1000);
 	cr_expect(strstr(told(), "FIRE bus unhealthy P1 @1000") != NULL);
@@ -304,10 +297,9 @@ Test(rules, many_failing_checks_keep_the_first_ones_and_the_latest)
 	size_t id = add(false, "bus", NULL);
 	struct probe_service s = svc("active", "running", SVC_UNHEALTHY,
 	    HEALTH_FAILING);
-	struct config_watch c = { .unhealthy_after = 9, .down_after_ms =
-	    -1, .restarts = -1, .restart_window_ms = -1, .paused_after_ms = -1,
-	    .crit_after_ms = -1, .growing_for_ms = -1 };
+	struct config_watch c = unset();
 
+	c.unhealthy_after = 9;
 	id = add(false, "late", &c);
 	for (int i = 1; i <= 9; i++) {
 		s.checks = i;
@@ -340,8 +332,7 @@ Test(rules, a_process_in_a_deleted_directory_fires_at_once)
 Test(rules, a_restart_loop_is_one_incident)
 {
 	size_t id = add(false, "bus", NULL);
-	struct probe_service up = running, waiting = svc("activating",
-	    "auto-restart", 0, HEALTH_NONE);
+	struct probe_service up = running, waiting = restarting_unit;
 	const char *t;
 	int64_t now = 1000;
 
@@ -375,9 +366,8 @@ Test(rules, a_restart_loop_is_one_incident)
 Test(rules, a_slow_restart_loop_is_down_until_it_is_a_loop)
 {
 	size_t id = add(false, "bus", NULL);
-	struct probe_service up = running, failed = svc("failed", "failed",
-	    SVC_FAILED, HEALTH_NONE), waiting = svc("activating",
-	    "auto-restart", 0, HEALTH_NONE);
+	struct probe_service up = running, failed = failed_unit;
+	struct probe_service waiting = restarting_unit;
 	const char *t;
 	int64_t now = 1000;
 
@@ -417,15 +407,14 @@ Test(rules, not_enabled_warns_once_and_opens_nothing)
 
 Test(rules, ignored_rules_and_unwatched_subjects_say_nothing)
 {
-	struct config_watch c = { .unhealthy_after = -1, .down_after_ms =
-	    -1, .restarts = -1, .restart_window_ms = -1, .paused_after_ms = -1,
-	    .crit_after_ms = -1, .growing_for_ms = -1,
-	    .ignore = 1u << CONFIG_WATCH_DOWN };
-	struct config_watch off = { .off = 1 };
-	struct probe_service failed = svc("failed", "failed", SVC_FAILED,
-	    HEALTH_NONE);
-	size_t a = add(false, "a", &c), b = add(false, "b", &off);
+	struct config_watch c = unset(), off = unset();
+	struct probe_service failed = failed_unit;
+	size_t a, b;
 
+	c.ignore = 1u << CONFIG_WATCH_DOWN;
+	off.off = 1;
+	a = add(false, "a", &c);
+	b = add(false, "b", &off);
 	wrules_service(w, a, &failed, 1000);
 	wrules_service(w, b, &failed, 1000);
 	cr_expect_str_eq(told(), "HEALTHY a @1000");
@@ -435,8 +424,7 @@ Test(rules, a_flap_inside_one_interval_is_one_change_with_a_count)
 {
 	size_t id = add(false, "bus", NULL);
 	struct probe_service up = running;
-	struct probe_service waiting = svc("activating", "auto-restart", 0,
-	    HEALTH_NONE);
+	struct probe_service waiting = restarting_unit;
 
 	wrules_service(w, id, &up, 1000);
 	told();
@@ -480,15 +468,18 @@ Test(rules, a_stalled_queue_fires_at_once)
 
 Test(rules, paused_crit_and_growing_fire_after_their_grace)
 {
-	struct config_watch c = { .unhealthy_after = -1, .down_after_ms =
-	    -1, .restarts = -1, .restart_window_ms = -1, .paused_after_ms =
-	    2000, .crit_after_ms = 3000, .growing_for_ms = 4000 };
-	size_t p = add(true, "p", &c), k = add(true, "k", &c),
-	    g = add(true, "g", &c);
+	struct config_watch c = unset();
 	struct probe_queue paused = queue(QSTATE_PAUSED, Q_PAUSED);
 	struct probe_queue crit = queue(QSTATE_CRIT, 0);
 	struct probe_queue growing = queue(QSTATE_OK, Q_GROWING);
+	size_t p, k, g;
 
+	c.paused_after_ms = 2000;
+	c.crit_after_ms = 3000;
+	c.growing_for_ms = 4000;
+	p = add(true, "p", &c);
+	k = add(true, "k", &c);
+	g = add(true, "g", &c);
 	wrules_queue(w, p, &paused, 1000);
 	wrules_queue(w, k, &crit, 1000);
 	wrules_queue(w, g, &growing, 1000);
@@ -540,13 +531,11 @@ Test(rules, a_queue_never_read_is_not_a_state)
 
 Test(rules, subjects_keep_their_state_across_a_reload)
 {
-	struct config_watch p1 = { .severity = "P1", .unhealthy_after = -1,
-	    .down_after_ms = -1, .restarts = -1, .restart_window_ms = -1,
-	    .paused_after_ms = -1, .crit_after_ms = -1, .growing_for_ms = -1 };
-	struct probe_service failed = svc("failed", "failed", SVC_FAILED,
-	    HEALTH_NONE);
+	struct config_watch p1 = unset();
+	struct probe_service failed = failed_unit;
 	size_t a, b;
 
+	snprintf(p1.severity, sizeof p1.severity, "P1");
 	a = add(false, "a", NULL);
 	add(false, "gone", NULL);
 	wrules_service(w, a, &failed, 1000);

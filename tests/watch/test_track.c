@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "private.h"
+#include "said.h"
 
 static struct wtrack *t;
-static char got[2048];
-static size_t gotlen;
 static int64_t forget_on_mitigated;
 
 static void
@@ -19,12 +18,13 @@ on_track(enum wtrack_kind kind, int64_t id, int64_t at, const char *subject,
     int rule, void *data)
 {
 	(void)data;
-	gotlen += (size_t)snprintf(got + gotlen, sizeof got - gotlen,
-	    "%s%s %lld @%lld", gotlen ? "; " : "", kind == WT_MITIGATED ?
-	    "mitigated" : "resolved", (long long)id, (long long)at);
 	if (id == 5)
-		gotlen += (size_t)snprintf(got + gotlen, sizeof got - gotlen,
-		    " (%s %s)", subject, config_watch_rule_name(rule));
+		said("%s %lld @%lld (%s %s)", kind == WT_MITIGATED ?
+		    "mitigated" : "resolved", (long long)id, (long long)at,
+		    subject, config_watch_rule_name(rule));
+	else
+		said("%s %lld @%lld", kind == WT_MITIGATED ? "mitigated" :
+		    "resolved", (long long)id, (long long)at);
 	if (kind == WT_MITIGATED && id == forget_on_mitigated)
 		wtrack_forget(t, id);
 }
@@ -33,8 +33,7 @@ static void
 setup(void)
 {
 	t = wtrack_new(5000, on_track, NULL);
-	got[0] = '\0';
-	gotlen = 0;
+	told();
 	forget_on_mitigated = 0;
 }
 
@@ -45,17 +44,6 @@ teardown(void)
 }
 
 TestSuite(track, .init = setup, .fini = teardown, .timeout = 10);
-
-static const char *
-told(void)
-{
-	static char copy[2048];
-
-	snprintf(copy, sizeof copy, "%s", got);
-	got[0] = '\0';
-	gotlen = 0;
-	return copy;
-}
 
 Test(track, mitigated_when_healthy_resolved_after_resolve_after)
 {
