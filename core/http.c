@@ -33,6 +33,8 @@ struct http_xfer {
 	char *url;
 	bool insecure;
 	struct curl_slist *headers;
+	char *post;			/* the body to POST, or NULL: a GET */
+	size_t post_len;
 	struct lk_buf body;
 	int64_t max_body;
 	int64_t timeout_ms;
@@ -118,6 +120,7 @@ xfer_free(struct http_xfer *x)
 	for (struct curl_slist *h = x->headers; h != NULL; h = h->next)
 		explicit_bzero(h->data, strlen(h->data));
 	curl->slist_free_all(x->headers);
+	free(x->post);
 	free(x->url);
 	lk_buf_free(&x->body);
 	if (x->userpwd != NULL) {
@@ -241,8 +244,13 @@ configure(struct http_xfer *x, CURL *e, int64_t left)
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_FOLLOWLOCATION, 1L);
+	SET(CURLOPT_FOLLOWLOCATION, x->post != NULL ? 0L : 1L);
 	SET(CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS);
+	if (x->post != NULL) {
+		SET(CURLOPT_POST, 1L);
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->post_len);
+		SET(CURLOPT_POSTFIELDS, x->post);
+	}
 	SET(CURLOPT_TIMEOUT_MS, (long)left);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
 	/* A server that trickles is cut off by the total timeout; the
@@ -455,6 +463,16 @@ report_failed(struct loop *l, long long id, void *data)
 	return LOOP_NOMORE;
 }
 
+static void
+add_header(struct http_xfer *x, const char *h)
+{
+	struct curl_slist *l = x->pool->curl->slist_append(x->headers, h);
+
+	if (l == NULL)
+		lk_oom();
+	x->headers = l;
+}
+
 void
 http_start(struct http_pool *p, const struct http_request *req,
     http_done_cb *cb, void *data)
@@ -473,8 +491,6 @@ http_start(struct http_pool *p, const struct http_request *req,
 	    req->connect_timeout_ms : req->timeout_ms;
 	x->asked_ms = loop_now_ms();
 	for (const char *const *h = req->headers; h != NULL && *h; h++) {
-		struct curl_slist *l;
-
 		/* As libcurl sends it: the line and its CRLF. */
 		bytes += strlen(*h) + 2;
 		if (bytes > HTTP_MAX_HEADERS) {
@@ -487,9 +503,15 @@ http_start(struct http_pool *p, const struct http_request *req,
 			refuse(p, x);
 			return;
 		}
-		if ((l = p->curl->slist_append(x->headers, *h)) == NULL)
-			lk_oom();
-		x->headers = l;
+		add_header(x, *h);
+	}
+	if (req->body != NULL) {
+		/* One byte more, so that an empty body is not NULL. */
+		x->post = lk_xmalloc(req->body_len + 1);
+		memcpy(x->post, req->body, req->body_len);
+		x->post_len = req->body_len;
+		/* "Expect:" with no value: curl sends no Expect header. */
+		add_header(x, "Expect:");
 	}
 	if (req->user != NULL)
 		x->userpwd = lk_xasprintf("%s:%s", req->user,

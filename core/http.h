@@ -1,5 +1,6 @@
 /*
- * HTTP requests on the loop, through one libcurl multi handle.
+ * HTTP requests on the loop, through one libcurl multi handle: GETs for
+ * the checks and the queues' APIs, POSTs for the notifications.
  *
  * Every request is bounded: connect and total timeouts, a low-speed limit,
  * a cap on the body enforced as it arrives, http/https only (redirects
@@ -38,6 +39,16 @@ struct http_request {
 	const char *const *headers;	/* "Name: value", NULL-terminated */
 	const char *user;		/* basic auth, or NULL */
 	const char *password;		/* read from the environment by caller */
+	/*
+	 * A POST of body_len bytes at body, or NULL: a GET.  A POST follows
+	 * no redirect: a 3xx is its answer, so that a body and headers meant
+	 * for one place (a token, an incident) are never sent on to another.
+	 * It is sent at once, without "Expect: 100-continue", which costs a
+	 * round trip (a second, with a server that ignores it).  The body
+	 * names its own type in headers ("Content-Type: application/json").
+	 */
+	const char *body;
+	size_t body_len;
 };
 
 struct http_reply {
