@@ -74,6 +74,25 @@ config_find(const char *explicit_path, char **path, struct lk_err *err)
 }
 
 static void
+headers_free(struct config_header *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].name);
+		free(h[i].value);
+		free(h[i].value_env);
+	}
+	free(h);
+}
+
+static void
+command_free(struct config_command *c)
+{
+	for (size_t i = 0; i < c->argc; i++)
+		free(c->argv[i]);
+	free(c->argv);
+}
+
+static void
 http_free(struct config_http *h)
 {
 	if (h == NULL)
@@ -83,12 +102,7 @@ http_free(struct config_http *h)
 	free(h->json_path);
 	free(h->json_equals);
 	free(h->body_contains);
-	for (size_t i = 0; i < h->nheaders; i++) {
-		free(h->headers[i].name);
-		free(h->headers[i].value);
-		free(h->headers[i].value_env);
-	}
-	free(h->headers);
+	headers_free(h->headers, h->nheaders);
 	free(h);
 }
 
@@ -121,12 +135,20 @@ config_free(struct config **cfgp)
 		free(q->rabbitmq.name);
 		free(q->rabbitmq.user);
 		free(q->rabbitmq.password_env);
-		for (size_t j = 0; j < q->command.argc; j++)
-			free(q->command.argv[j]);
-		free(q->command.argv);
+		command_free(&q->command);
 		free(q->host);
 	}
 	free(cfg->queues);
+	for (size_t i = 0; i < cfg->nnotify; i++) {
+		struct config_notify *n = &cfg->notify[i];
+
+		free(n->name);
+		free(n->url);
+		free(n->url_env);
+		headers_free(n->headers, n->nheaders);
+		command_free(&n->command);
+	}
+	free(cfg->notify);
 	for (size_t i = 0; i < cfg->nrunbook_dirs; i++)
 		free(cfg->runbook_dirs[i]);
 	free(cfg->runbook_dirs);
@@ -195,6 +217,18 @@ const struct config_queue *
 config_queue(const struct config *cfg, size_t i)
 {
 	return i < cfg->nqueues ? &cfg->queues[i] : NULL;
+}
+
+size_t
+config_nnotify(const struct config *cfg)
+{
+	return cfg->nnotify;
+}
+
+const struct config_notify *
+config_notify(const struct config *cfg, size_t i)
+{
+	return i < cfg->nnotify ? &cfg->notify[i] : NULL;
 }
 
 size_t

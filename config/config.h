@@ -16,6 +16,7 @@
  *	queue "mail" { redis = { url = "redis://127.0.0.1:6379/0",
  *	    key = "queues:default" }, warn = 100, crit = 1000 }
  *	runbook_dirs = { "/etc/lookout/runbooks" }
+ *	notify "pager" { alertmanager = "http://127.0.0.1:9093" }
  *
  * templates/lookout.example.lua documents every key.
  */
@@ -29,6 +30,9 @@
 
 /* Errors collected from one file before giving up on it. */
 #define CONFIG_MAX_ERRORS 20
+
+/* A notifier's tries at most, however it is configured. */
+#define CONFIG_NOTIFY_MAX_TRIES	20
 
 /* Limits of the sandbox a configuration runs in. */
 #define CONFIG_MAX_MEMORY	(16u * 1024 * 1024)
@@ -129,6 +133,13 @@ struct config_service {
 	struct config_watch watch;
 };
 
+/* A command: an argv, run without a shell. */
+struct config_command {
+	char **argv;		/* NULL-terminated, argc >= 1 */
+	size_t argc;
+	int64_t timeout_ms;
+};
+
 enum config_queue_source {
 	CONFIG_QUEUE_REDIS,
 	CONFIG_QUEUE_RABBITMQ,
@@ -152,16 +163,54 @@ struct config_queue {
 		char *user;		/* default "guest" */
 		char *password_env;	/* or NULL; the value is read later */
 	} rabbitmq;
-	struct {
-		char **argv;		/* NULL-terminated, argc >= 1 */
-		size_t argc;
-		int64_t timeout_ms;	/* default 2000 */
-	} command;
+	struct config_command command;	/* timeout_ms default 2000 */
 	int64_t warn;			/* -1: unset */
 	int64_t crit;			/* -1: unset */
 	int64_t stall_after_ms;		/* -1: unset */
 	char *host;			/* command queues: run there; or NULL */
 	struct config_watch watch;
+};
+
+/*
+ * Where a notifier tells the team: notify "NAME" { webhook = URL },
+ * { alertmanager = URL } or { command = { argv = { ... } } }.
+ */
+enum config_notify_kind {
+	CONFIG_NOTIFY_WEBHOOK,
+	CONFIG_NOTIFY_ALERTMANAGER,
+	CONFIG_NOTIFY_COMMAND,
+};
+
+/* What happens to an incident that a notifier is told of (on = { }). */
+enum {
+	CONFIG_NOTIFY_OPENED	= 1 << 0,
+	CONFIG_NOTIFY_MITIGATED	= 1 << 1,
+	CONFIG_NOTIFY_RESOLVED	= 1 << 2,
+	CONFIG_NOTIFY_ALL	= (1 << 3) - 1,
+};
+
+struct config_notify {
+	char *name;
+	int line;
+	enum config_notify_kind kind;
+	/*
+	 * The webhook's URL, or Alertmanager's base URL (it is posted to
+	 * /api/v2/alerts below it): http:// or https://.  Exactly one of
+	 * url and url_env is set for those two kinds: a URL that is itself
+	 * a secret (a Slack webhook's) is written env("NAME") and read from
+	 * the environment when a notification is sent.
+	 */
+	char *url;
+	char *url_env;
+	struct config_header *headers;	/* webhook, alertmanager */
+	size_t nheaders;
+	struct config_command command;	/* command; timeout_ms default 10000 */
+	unsigned on;			/* CONFIG_NOTIFY_* bits; default all */
+	int64_t timeout_ms;		/* each try of an HTTP POST; 5000 */
+	int64_t tries;			/* before giving up; 5 */
+	int64_t backoff_ms;		/* before the 2nd try, doubling; 1000 */
+	int64_t resend_ms;		/* alertmanager: re-post while firing;
+					   60000 */
 };
 
 /*
@@ -236,6 +285,9 @@ const struct config_service *config_service(const struct config *cfg,
     size_t i);
 size_t config_nqueues(const struct config *cfg);
 const struct config_queue *config_queue(const struct config *cfg, size_t i);
+size_t config_nnotify(const struct config *cfg);
+const struct config_notify *config_notify(const struct config *cfg,
+    size_t i);
 size_t config_nrunbook_dirs(const struct config *cfg);
 const char *config_runbook_dir(const struct config *cfg, size_t i);
 

@@ -1,6 +1,7 @@
 /*
  * Loading the declarative Lua configuration: reading the file, running it
- * in the sandbox, the DSL (service, queue, http, env) and the diagnostics.
+ * in the sandbox, the DSL (service, queue, notify, http, env) and the
+ * diagnostics.
  *
  * The file runs once in a fresh sandbox (core/sandbox.h): a capped
  * allocator, a time budget, an environment holding only the DSL and safe
@@ -184,9 +185,9 @@ load_charge(lua_State *L, size_t n)
 }
 
 /*
- * Services and queues in one file.  Validation compares every name with
- * the ones before it, so a loop defining a million of them would take
- * hours, not just memory.
+ * Services, queues and notifiers in one file.  Validation compares every
+ * name with the ones before it, so a loop defining a million of them would
+ * take hours, not just memory.
  */
 #define MAX_BLOCKS 5000
 
@@ -205,10 +206,9 @@ caller_line(lua_State *L)
 static void
 explain_global(lua_State *L, int key, char *buf, size_t len)
 {
-	static const char *const globals[] = { "service", "queue", "http",
-	    "env", "interval", "runbook_dirs", "ssh_config", "ssh_timeout",
-	    "resolve_after", "deadman",
-	    NULL };
+	static const char *const globals[] = { "service", "queue", "notify",
+	    "http", "env", "interval", "runbook_dirs", "ssh_config",
+	    "ssh_timeout", "resolve_after", "deadman", NULL };
 	const char *name = lua_type(L, key) == LUA_TSTRING ?
 	    lua_tostring(L, key) : NULL;
 	const char *near;
@@ -259,14 +259,15 @@ env_newindex(lua_State *L)
 	return 0;
 }
 
-/* The body of service "x" { ... }: upvalue 1 is the block's index. */
+/* The body of service "x" { ... } (or queue, or notify): upvalue 1 is the
+ * block's index. */
 static int
 dsl_body(lua_State *L)
 {
 	struct loader *ld = loader_of(L);
 	size_t i = (size_t)lua_tointeger(L, lua_upvalueindex(1));
 	struct block *b = &ld->blocks[i];
-	const char *kind = b->kind == BLOCK_SERVICE ? "service" : "queue";
+	const char *kind = block_kind_name(b->kind);
 	int ref;
 
 	if (b->ref != LUA_NOREF) {
@@ -301,7 +302,7 @@ static int
 dsl_block(lua_State *L, enum block_kind kind)
 {
 	struct loader *ld = loader_of(L);
-	const char *what = kind == BLOCK_SERVICE ? "service" : "queue";
+	const char *what = block_kind_name(kind);
 	int line = caller_line(L);
 	struct block *b;
 
@@ -347,6 +348,12 @@ static int
 dsl_queue(lua_State *L)
 {
 	return dsl_block(L, BLOCK_QUEUE);
+}
+
+static int
+dsl_notify(lua_State *L)
+{
+	return dsl_block(L, BLOCK_NOTIFY);
 }
 
 /* http { ... } marks its table; the service validates it later. */
@@ -444,6 +451,8 @@ sandbox_setup(lua_State *L)
 	lua_setfield(L, env, "service");
 	lua_pushcfunction(L, dsl_queue);
 	lua_setfield(L, env, "queue");
+	lua_pushcfunction(L, dsl_notify);
+	lua_setfield(L, env, "notify");
 	lua_pushcfunction(L, dsl_http);
 	lua_setfield(L, env, "http");
 	lua_pushcfunction(L, dsl_env);

@@ -27,15 +27,25 @@ struct config {
 	size_t nservices;
 	struct config_queue *queues;
 	size_t nqueues;
+	struct config_notify *notify;
+	size_t nnotify;
 	char **runbook_dirs;
 	size_t nrunbook_dirs;
 	char *ssh_config;		/* absolute, or NULL */
 	int64_t ssh_timeout_ms;
 };
 
-enum block_kind { BLOCK_SERVICE, BLOCK_QUEUE };
+enum block_kind { BLOCK_SERVICE, BLOCK_QUEUE, BLOCK_NOTIFY };
 
-/* A service or queue block as written, before validation. */
+/* "service", "queue", "notify": the DSL's word for the block. */
+static inline const char *
+block_kind_name(enum block_kind k)
+{
+	return k == BLOCK_SERVICE ? "service" : k == BLOCK_QUEUE ? "queue" :
+	    "notify";
+}
+
+/* A service, queue or notify block as written, before validation. */
 struct block {
 	enum block_kind kind;
 	char *name;

@@ -35,6 +35,12 @@ static const char *const redis_keys[] = { "url", "key", "paused_key", NULL };
 static const char *const rabbitmq_keys[] = { "api", "vhost", "name", "user",
     "password_env", "password", NULL };
 static const char *const command_keys[] = { "argv", "timeout_ms", NULL };
+static const char *const notify_keys[] = { "webhook", "alertmanager",
+    "command", "headers", "on", "timeout_ms", "tries", "backoff", "resend",
+    NULL };
+/* In the order of the CONFIG_NOTIFY_* bits. */
+static const char *const notify_events[] = { "opened", "mitigated",
+    "resolved", NULL };
 
 /* Validation: raw reads of the remembered tables, no user code. */
 
@@ -359,8 +365,11 @@ header_name_ok(const char *s)
 	return 1;
 }
 
+/* The headers table at t, into *headers and *n; pre prefixes the key in
+ * messages ("check."). */
 static void
-validate_headers(struct vctx *v, int t, struct config_http *h)
+validate_headers(struct vctx *v, int t, const char *pre,
+    struct config_header **headers, size_t *n)
 {
 	lua_State *L = v->L;
 	struct config_header *hd;
@@ -370,8 +379,8 @@ validate_headers(struct vctx *v, int t, struct config_http *h)
 	while (lua_next(L, t) != 0) {
 		if (lua_type(L, -2) != LUA_TSTRING ||
 		    !header_name_ok(lua_tostring(L, -2))) {
-			verr(v, "check.headers: header names must be "
-			    "strings without spaces or colons");
+			verr(v, "%sheaders: header names must be "
+			    "strings without spaces or colons", pre);
 			lua_pop(L, 1);
 			continue;
 		}
@@ -380,21 +389,20 @@ validate_headers(struct vctx *v, int t, struct config_http *h)
 			val = lua_tostring(L, -1);
 			if (strpbrk(val, "\r\n") != NULL ||
 			    strlen(val) != lua_rawlen(L, -1)) {
-				verr(v, "check.headers.%s must not contain "
-				    "line breaks or NUL bytes", name);
+				verr(v, "%sheaders.%s must not contain "
+				    "line breaks or NUL bytes", pre, name);
 				lua_pop(L, 1);
 				continue;
 			}
 		} else if (!has_mt(L, -1, ENV_MT)) {
-			verr(v, "check.headers.%s must be a string or "
-			    "env(\"NAME\"), got %s", name, vtype(L, -1));
+			verr(v, "%sheaders.%s must be a string or "
+			    "env(\"NAME\"), got %s", pre, name, vtype(L, -1));
 			lua_pop(L, 1);
 			continue;
 		}
 		load_charge(L, sizeof *hd + strlen(name) + 1);
-		h->headers = lk_xrealloc(h->headers, (h->nheaders + 1) *
-		    sizeof *h->headers);
-		hd = &h->headers[h->nheaders++];
+		*headers = lk_xrealloc(*headers, (*n + 1) * sizeof **headers);
+		hd = &(*headers)[(*n)++];
 		memset(hd, 0, sizeof *hd);
 		hd->name = lk_xstrdup(name);
 		if (lua_type(L, -1) == LUA_TSTRING) {
@@ -481,7 +489,8 @@ validate_http(struct vctx *v, int t, struct config_http *h)
 	if (h->timeout_ms == 0)
 		verr(v, "check.timeout_ms must be more than 0");
 	if (opt_table(v, t, pre, "headers") == 1) {
-		validate_headers(v, lua_gettop(v->L), h);
+		validate_headers(v, lua_gettop(v->L), pre, &h->headers,
+		    &h->nheaders);
 		lua_pop(v->L, 1);
 	}
 }
@@ -752,16 +761,18 @@ validate_rabbitmq(struct vctx *v, int t, struct config_queue *q)
 		    "variable name", q->rabbitmq.password_env);
 }
 
+/* command = { argv = { ... }, timeout_ms = ... } at t, into c. */
 static void
-validate_command(struct vctx *v, int t, struct config_queue *q)
+validate_command(struct vctx *v, int t, struct config_command *c,
+    int64_t timeout_ms)
 {
 	lua_State *L = v->L;
 	int a;
 	size_t n;
 
-	q->command.timeout_ms = 2000;
+	c->timeout_ms = timeout_ms;
 	check_keys(v, t, "command.", command_keys);
-	opt_int(v, t, "command.", "timeout_ms", &q->command.timeout_ms);
+	opt_int(v, t, "command.", "timeout_ms", &c->timeout_ms);
 	if ((a = opt_table(v, t, "command.", "argv")) != 1) {
 		if (a == 0)
 			verr(v, "command.argv is required");
@@ -772,8 +783,8 @@ validate_command(struct vctx *v, int t, struct config_queue *q)
 	if (n == 0)
 		verr(v, "command.argv must list the program and its "
 		    "arguments: { \"/path/to/program\", \"arg\" }");
-	load_charge(L, (n + 1) * sizeof *q->command.argv);
-	q->command.argv = lk_xcalloc(n + 1, sizeof *q->command.argv);
+	load_charge(L, (n + 1) * sizeof *c->argv);
+	c->argv = lk_xcalloc(n + 1, sizeof *c->argv);
 	for (size_t i = 0; i < n; i++) {
 		if (lua_rawgeti(L, a, (lua_Integer)i + 1) != LUA_TSTRING) {
 			verr(v, "command.argv[%zu] must be a string, got %s",
@@ -782,8 +793,7 @@ validate_command(struct vctx *v, int t, struct config_queue *q)
 			break;
 		}
 		load_charge(L, lua_rawlen(L, -1) + 1);
-		q->command.argv[q->command.argc++] =
-		    lk_xstrdup(lua_tostring(L, -1));
+		c->argv[c->argc++] = lk_xstrdup(lua_tostring(L, -1));
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
@@ -819,7 +829,7 @@ validate_queue(struct vctx *v, int t, struct config_queue *q)
 		else if (i == 1)
 			validate_rabbitmq(v, lua_gettop(L), q);
 		else
-			validate_command(v, lua_gettop(L), q);
+			validate_command(v, lua_gettop(L), &q->command, 2000);
 		lua_pop(L, 1);
 	}
 	if (found < 0)
@@ -843,6 +853,221 @@ validate_queue(struct vctx *v, int t, struct config_queue *q)
 	}
 	lua_pop(L, 1);
 	validate_watch(v, t, true, &q->watch);
+}
+
+/* Whether t has key (raw), whatever its value. */
+static int
+has_key(lua_State *L, int t, const char *key)
+{
+	int ty = getf(L, t, key);
+
+	lua_pop(L, 1);
+	return ty != LUA_TNIL;
+}
+
+/*
+ * A header whose name says it carries a credential.  A notifier sends it
+ * to a place outside, so its value must come from the environment, as
+ * every secret does: a token written in the file ends up in backups,
+ * diffs and screens.
+ */
+static int
+header_is_secret(const char *name)
+{
+	static const char *const words[] = { "auth", "token", "secret",
+	    "key", "pass", "cookie", "signature", NULL };
+
+	for (size_t i = 0; words[i] != NULL; i++) {
+		if (strcasestr(name, words[i]) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether url has a password in its userinfo: http://user:pw@host/. */
+static int
+url_has_password(const char *url)
+{
+	const char *p = strstr(url, "://"), *at;
+	size_t n;
+
+	if (p == NULL)
+		return 0;
+	p += 3;
+	n = strcspn(p, "/?#");
+	at = memrchr(p, '@', n);
+	return at != NULL && memchr(p, ':', (size_t)(at - p)) != NULL;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* webhook = URL or env("NAME"), the same for alertmanager. */
+static void
+validate_notify_url(struct vctx *v, int t, const char *key,
+    struct config_notify *n)
+{
+	lua_State *L = v->L;
+	int ty = getf(L, t, key);
+
+	if (ty == LUA_TTABLE && has_mt(L, -1, ENV_MT)) {
+		getf(L, lua_absindex(L, -1), "name");
+		load_charge(L, lua_rawlen(L, -1) + 1);
+		n->url_env = lk_xstrdup(lua_tostring(L, -1));
+		lua_pop(L, 2);
+		return;
+	}
+	if (ty != LUA_TSTRING)
+		verr(v, "%s must be a URL or env(\"NAME\"), got %s", key,
+		    vtype(L, -1));
+	lua_pop(L, 1);
+	if (ty != LUA_TSTRING || opt_string(v, t, "", key, 1, &n->url) != 1)
+		return;
+	/* Not the URL itself in the message: it holds the password. */
+	if (url_has_password(n->url))
+		verr(v, "%s has a password in its URL: write %s = "
+		    "env(\"NAME\") and put the URL in the environment, or "
+		    "send the credential with headers = { Authorization = "
+		    "env(\"NAME\") }", key, key);
+	else if (!url_ok(n->url, http_schemes))
+		check_url(v, "", key, &n->url, http_schemes,
+		    "http:// or https://");
+	else if (n->kind == CONFIG_NOTIFY_ALERTMANAGER &&
+	    (ends_with(n->url, "/api/v2/alerts") ||
+	    ends_with(n->url, "/api/v2/alerts/")))
+		verr(v, "alertmanager is Alertmanager's base URL, such as "
+		    "\"http://127.0.0.1:9093\": lookout posts to "
+		    "/api/v2/alerts below it");
+}
+
+/* on = { "opened", "mitigated", "resolved" }: which to be told of. */
+static void
+validate_notify_on(struct vctx *v, int t, struct config_notify *n)
+{
+	lua_State *L = v->L;
+	const char *e, *near;
+	size_t len;
+	int a, bit;
+
+	if (opt_table(v, t, "", "on") != 1)
+		return;
+	a = lua_gettop(L);
+	len = lua_rawlen(L, a);
+	if (len == 0)
+		verr(v, "on must list at least one of \"opened\", "
+		    "\"mitigated\" and \"resolved\"");
+	n->on = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (lua_rawgeti(L, a, (lua_Integer)i + 1) != LUA_TSTRING) {
+			verr(v, "on[%zu] must be \"opened\", \"mitigated\" "
+			    "or \"resolved\", got %s", i + 1, vtype(L, -1));
+			lua_pop(L, 1);
+			continue;
+		}
+		e = lua_tostring(L, -1);
+		for (bit = 0; notify_events[bit] != NULL; bit++) {
+			if (strcmp(e, notify_events[bit]) == 0)
+				break;
+		}
+		if (notify_events[bit] != NULL)
+			n->on |= 1u << bit;
+		else if ((near = load_closest(e, notify_events)) != NULL)
+			verr(v, "on[%zu] \"%s\" is not an event (did you "
+			    "mean \"%s\"?)", i + 1, e, near);
+		else
+			verr(v, "on[%zu] \"%s\" is not an event (expected "
+			    "\"opened\", \"mitigated\" or \"resolved\")",
+			    i + 1, e);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+static void
+validate_notify(struct vctx *v, int t, struct config_notify *n)
+{
+	static const char *const dests[] = { "webhook", "alertmanager",
+	    "command" };
+	lua_State *L = v->L;
+	int found = -1, http;
+
+	n->on = CONFIG_NOTIFY_ALL;
+	n->timeout_ms = 5000;
+	n->tries = 5;
+	n->backoff_ms = 1000;
+	n->resend_ms = 60000;
+	check_keys(v, t, "", notify_keys);
+	for (int i = 0; i < 3; i++) {
+		if (!has_key(L, t, dests[i]))
+			continue;
+		if (found >= 0)
+			verr(v, "has both %s and %s: give exactly one of "
+			    "webhook, alertmanager and command",
+			    dests[found], dests[i]);
+		else
+			found = i;
+	}
+	if (found < 0) {
+		verr(v, "needs somewhere to send: webhook = URL, "
+		    "alertmanager = URL or command = { argv = { ... } }");
+		return;
+	}
+	n->kind = (enum config_notify_kind)found;
+	http = n->kind != CONFIG_NOTIFY_COMMAND;
+	if (http) {
+		validate_notify_url(v, t, dests[found], n);
+	} else if (opt_table(v, t, "", "command") == 1) {
+		validate_command(v, lua_gettop(L), &n->command, 10000);
+		lua_pop(L, 1);
+	}
+
+	if (!http && has_key(L, t, "headers"))
+		verr(v, "headers go with webhook or alertmanager: a command "
+		    "reads what it needs from its environment");
+	else if (opt_table(v, t, "", "headers") == 1) {
+		validate_headers(v, lua_gettop(L), "", &n->headers,
+		    &n->nheaders);
+		lua_pop(L, 1);
+	}
+	for (size_t i = 0; i < n->nheaders; i++) {
+		if (n->headers[i].value != NULL &&
+		    header_is_secret(n->headers[i].name))
+			verr(v, "headers.%s looks like a credential: write "
+			    "%s = env(\"NAME\") and set NAME in lookout's "
+			    "environment, not the value in this file",
+			    n->headers[i].name, n->headers[i].name);
+	}
+
+	if (n->kind == CONFIG_NOTIFY_ALERTMANAGER && has_key(L, t, "on"))
+		verr(v, "on does not apply to alertmanager: it is told of "
+		    "every change, and only the resolution ends its alert");
+	else
+		validate_notify_on(v, t, n);
+
+	if (!http && has_key(L, t, "timeout_ms"))
+		verr(v, "timeout_ms is for webhook and alertmanager: a "
+		    "command's goes in command = { timeout_ms = ... }");
+	else if (opt_int(v, t, "", "timeout_ms", &n->timeout_ms) == 1 &&
+	    n->timeout_ms == 0)
+		verr(v, "timeout_ms must be more than 0");
+	if (opt_int(v, t, "", "tries", &n->tries) == 1 &&
+	    (n->tries < 1 || n->tries > CONFIG_NOTIFY_MAX_TRIES))
+		verr(v, "tries must be 1 to %d, got %lld",
+		    CONFIG_NOTIFY_MAX_TRIES, (long long)n->tries);
+	if (opt_duration(v, t, "", "backoff", &n->backoff_ms) == 1 &&
+	    n->backoff_ms < 100)
+		verr(v, "backoff must be at least 100ms");
+	if (n->kind != CONFIG_NOTIFY_ALERTMANAGER && has_key(L, t, "resend"))
+		verr(v, "resend applies to alertmanager alone (how often "
+		    "an alert that still fires is posted again)");
+	else if (opt_duration(v, t, "", "resend", &n->resend_ms) == 1 &&
+	    n->resend_ms < 1000)
+		verr(v, "resend must be at least 1s");
 }
 
 static void
@@ -959,15 +1184,16 @@ validate_loaded(lua_State *L)
 	struct config *cfg = ld->cfg;
 	int chunk_ok = lua_toboolean(L, 1);
 
-	size_t *first, nservices = 0;
+	size_t *first, count[3] = { 0 };
 
 	/* Room for every block at once, for the reason dsl_block grows its
 	 * list geometrically. */
 	for (size_t i = 0; i < ld->nblocks; i++)
-		nservices += ld->blocks[i].kind == BLOCK_SERVICE;
-	cfg->services = lk_xcalloc(nservices + 1, sizeof *cfg->services);
-	cfg->queues = lk_xcalloc(ld->nblocks - nservices + 1,
-	    sizeof *cfg->queues);
+		count[ld->blocks[i].kind]++;
+	cfg->services = lk_xcalloc(count[BLOCK_SERVICE] + 1,
+	    sizeof *cfg->services);
+	cfg->queues = lk_xcalloc(count[BLOCK_QUEUE] + 1, sizeof *cfg->queues);
+	cfg->notify = lk_xcalloc(count[BLOCK_NOTIFY] + 1, sizeof *cfg->notify);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, ld->env_ref);
 	validate_top(ld, L, lua_gettop(L));
 	lua_pop(L, 1);
@@ -975,8 +1201,7 @@ validate_loaded(lua_State *L)
 	first = first_of_names(ld, L);
 	for (size_t i = 0; i < ld->nblocks; i++) {
 		struct block *b = &ld->blocks[i];
-		const char *kind = b->kind == BLOCK_SERVICE ? "service" :
-		    "queue";
+		const char *kind = block_kind_name(b->kind);
 		struct vctx v = { .ld = ld, .L = L, .line = b->line };
 
 		if (first[i] != i) {
@@ -1003,6 +1228,14 @@ validate_loaded(lua_State *L)
 			s->name = lk_xstrdup(b->name);
 			s->line = b->line;
 			validate_service(&v, lua_gettop(L), s);
+		} else if (b->kind == BLOCK_NOTIFY) {
+			struct config_notify *n;
+
+			n = &cfg->notify[cfg->nnotify++];
+			memset(n, 0, sizeof *n);
+			n->name = lk_xstrdup(b->name);
+			n->line = b->line;
+			validate_notify(&v, lua_gettop(L), n);
 		} else {
 			struct config_queue *q;
 

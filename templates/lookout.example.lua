@@ -4,7 +4,8 @@
 -- or point $LOOKOUT_CONFIG or --config at it) and run "lookout check".
 --
 -- The file runs once, in a sandbox, when lookout starts: only service,
--- queue, http and env are available, plus plain Lua (string, table, math).
+-- queue, notify, http and env are available, plus plain Lua (string, table,
+-- math).
 -- Secrets never go in this file: name an environment variable instead.
 
 -- How often every probe runs: "500ms", "5s", "5m", "1h", or milliseconds.
@@ -88,6 +89,40 @@ queue "inventory" {
 -- Any other queue: a command that prints the depth (no shell involved).
 -- queue "jobs" { command = { argv = { "/usr/local/bin/depth", "jobs" },
 --                            timeout_ms = 2000 } }
+
+-- Telling the team: "lookout watch" hands every incident it opens,
+-- mitigates and resolves to each notifier.  A notification that cannot be
+-- delivered is tried again (1 s, 2 s, 4 s... apart) and, if it never gets
+-- through, recorded in the incident's timeline as notify.failed; one that
+-- does as notify.sent.
+--
+-- Alertmanager routes, groups, silences and pages: lookout posts an alert
+-- (labels alertname, service, severity, host) to /api/v2/alerts below this
+-- base URL when an incident opens, posts it again every `resend` while it
+-- fires, and posts its endsAt when it is resolved.  Watchers on several
+-- hosts send the same alert but for the host label: route with
+-- group_by: [alertname, service] and the team is paged once per outage.
+notify "alertmanager" {
+	alertmanager = "http://127.0.0.1:9093",
+	resend = "1m",			-- below Alertmanager's resolve_timeout (5m)
+	-- headers = { Authorization = env("ALERTMANAGER_AUTH") },
+}
+
+-- A chat webhook (Slack-compatible: a JSON POST with a "text" field, and
+-- the incident's fields beside it).  A Slack webhook's URL is a secret
+-- itself: name the variable that holds it.  Credentials come only from the
+-- environment; a literal Authorization header is refused.
+-- notify "chat" {
+-- 	webhook = env("SLACK_WEBHOOK_URL"),
+-- 	on = { "opened", "resolved" },	-- default: opened, mitigated, resolved
+-- 	tries = 5, backoff = "1s", timeout_ms = 5000,
+-- }
+
+-- Any program: the event as JSON on its stdin and in LOOKOUT_* variables
+-- (LOOKOUT_EVENT, LOOKOUT_INCIDENT, LOOKOUT_TITLE...).  An argv, never a
+-- shell: nothing in an incident's title is ever run.
+-- notify "pager" { command = { argv = { "/usr/local/bin/page", "--team", "infra" },
+--                              timeout_ms = 10000 } }
 
 -- Where "lookout run NAME" looks for NAME.lua, after the shipped templates.
 runbook_dirs = { "/etc/lookout/runbooks" }

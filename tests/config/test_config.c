@@ -426,12 +426,163 @@ Test(config, env_needs_a_name)
 	    "got number");
 }
 
+static const char notifiers[] =
+"notify \"chat\" {\n"						/* 1 */
+"  webhook = \"https://chat.example/hooks/incidents\",\n"
+"  headers = { Authorization = env(\"HOOK_TOKEN\"),\n"
+"              [\"X-Team\"] = \"infra\" },\n"
+"  on = { \"opened\", \"resolved\" },\n"
+"  timeout_ms = 3000, tries = 3, backoff = \"500ms\",\n"
+"}\n"
+"notify \"slack\" { webhook = env(\"SLACK_WEBHOOK_URL\") }\n"	/* 8 */
+"notify \"pager\" {\n"						/* 9 */
+"  alertmanager = \"http://127.0.0.1:9093\", resend = \"30s\",\n"
+"}\n"
+"notify \"script\" {\n"						/* 12 */
+"  command = { argv = { \"/usr/local/bin/page\", \"--team\", \"infra\" },\n"
+"              timeout_ms = 4000 },\n"
+"  on = { \"mitigated\" },\n"
+"}\n";
+
+Test(config, notify_blocks_parse_into_c_values)
+{
+	const struct config_notify *n;
+
+	cr_assert_eq(load(notifiers), LK_OK);
+	cr_assert_eq(config_nnotify(fx_cfg), 4);
+	cr_assert_null(config_notify(fx_cfg, 4));
+
+	n = config_notify(fx_cfg, 0);
+	cr_assert_str_eq(n->name, "chat");
+	cr_assert_eq(n->line, 1);
+	cr_assert_eq(n->kind, CONFIG_NOTIFY_WEBHOOK);
+	cr_assert_str_eq(n->url, "https://chat.example/hooks/incidents");
+	cr_assert_null(n->url_env);
+	cr_assert_eq(n->nheaders, 2);
+	for (size_t i = 0; i < n->nheaders; i++) {
+		if (strcmp(n->headers[i].name, "Authorization") == 0) {
+			cr_assert_null(n->headers[i].value);
+			cr_assert_str_eq(n->headers[i].value_env, "HOOK_TOKEN");
+		} else {
+			cr_assert_str_eq(n->headers[i].name, "X-Team");
+			cr_assert_str_eq(n->headers[i].value, "infra");
+		}
+	}
+	cr_assert_eq(n->on, CONFIG_NOTIFY_OPENED | CONFIG_NOTIFY_RESOLVED);
+	cr_assert_eq(n->timeout_ms, 3000);
+	cr_assert_eq(n->tries, 3);
+	cr_assert_eq(n->backoff_ms, 500);
+
+	/* A URL that is a secret itself: only the variable's name. */
+	n = config_notify(fx_cfg, 1);
+	cr_assert_eq(n->kind, CONFIG_NOTIFY_WEBHOOK);
+	cr_assert_null(n->url);
+	cr_assert_str_eq(n->url_env, "SLACK_WEBHOOK_URL");
+	cr_assert_eq(n->on, CONFIG_NOTIFY_ALL);
+	cr_assert_eq(n->nheaders, 0);
+	cr_assert_eq(n->timeout_ms, 5000);
+	cr_assert_eq(n->tries, 5);
+	cr_assert_eq(n->backoff_ms, 1000);
+
+	n = config_notify(fx_cfg, 2);
+	cr_assert_eq(n->line, 9);
+	cr_assert_eq(n->kind, CONFIG_NOTIFY_ALERTMANAGER);
+	cr_assert_str_eq(n->url, "http://127.0.0.1:9093");
+	cr_assert_eq(n->on, CONFIG_NOTIFY_ALL);
+	cr_assert_eq(n->resend_ms, 30000);
+
+	n = config_notify(fx_cfg, 3);
+	cr_assert_eq(n->kind, CONFIG_NOTIFY_COMMAND);
+	cr_assert_eq(n->command.argc, 3);
+	cr_assert_str_eq(n->command.argv[0], "/usr/local/bin/page");
+	cr_assert_str_eq(n->command.argv[2], "infra");
+	cr_assert_null(n->command.argv[3]);
+	cr_assert_eq(n->command.timeout_ms, 4000);
+	cr_assert_eq(n->on, CONFIG_NOTIFY_MITIGATED);
+	cr_assert_null(n->url);
+}
+
+Test(config, notify_defaults)
+{
+	const struct config_notify *n;
+
+	cr_assert_eq(load("notify \"am\" { alertmanager = "
+	    "\"https://am.example:9093/prefix\" }\n"
+	    "notify \"cmd\" { command = { argv = { \"/bin/true\" } } }\n"),
+	    LK_OK);
+	n = config_notify(fx_cfg, 0);
+	cr_assert_eq(n->resend_ms, 60000);
+	cr_assert_eq(n->tries, 5);
+	n = config_notify(fx_cfg, 1);
+	cr_assert_eq(n->command.timeout_ms, 10000);
+	cr_assert_eq(n->on, CONFIG_NOTIFY_ALL);
+}
+
+Test(config, notify_mistakes_are_named_with_their_line)
+{
+	cr_assert_eq(load("notify \"a\" { webhok = \"http://h/x\" }\n"	/* 1 */
+	    "notify \"b\" { webhook = \"http://h/x\",\n"
+	    "  alertmanager = \"http://h:9093\" }\n"
+	    "notify \"c\" { webhook = \"ftp://h/x\" }\n"			/* 4 */
+	    "notify \"d\" { webhook = \"https://u:hunter2@h/x\" }\n"
+	    "notify \"e\" { alertmanager = \"http://h:9093/api/v2/alerts\" }\n"
+	    "notify \"f\" { webhook = \"http://h/x\", on = { \"resolve\", 3 } }\n"
+	    "notify \"g\" { alertmanager = \"http://h\", on = { \"opened\" } }\n"
+	    "notify \"h\" { webhook = \"http://h/x\",\n"			/* 9 */
+	    "  headers = { Authorization = \"Bearer abc\" } }\n"
+	    "notify \"i\" { command = { argv = { \"x\" } }, timeout_ms = 5,\n"
+	    "  headers = { A = \"b\" }, resend = \"5s\" }\n"
+	    "notify \"j\" { webhook = \"http://h/x\", tries = 0, backoff = \"10ms\" }\n"
+	    "notify \"k\" { alertmanager = \"http://h\", resend = \"500ms\" }\n"
+	    "notify \"a\" { command = { argv = { \"x\" } } }\n"		/* 15 */
+	    "notify \"l\" { webhook = 5 }\n"), LK_EINPUT);
+	assert_diag(1, "notify \"a\": unknown key \"webhok\" (did you mean "
+	    "\"webhook\"?)");
+	assert_diag(1, "notify \"a\": needs somewhere to send: webhook = URL, "
+	    "alertmanager = URL or command = { argv = { ... } }");
+	assert_diag(2, "notify \"b\": has both webhook and alertmanager: give "
+	    "exactly one of webhook, alertmanager and command");
+	assert_diag(4, "notify \"c\": webhook \"ftp://h/x\" is not a valid URL "
+	    "(expected http:// or https://)");
+	assert_diag(5, "notify \"d\": webhook has a password in its URL");
+	for (size_t i = 0; i < fx_diags.n; i++)
+		cr_assert_null(strstr(fx_diags.lines[i], "hunter2"), "%s",
+		    fx_diags.lines[i]);
+	assert_diag(6, "notify \"e\": alertmanager is Alertmanager's base URL");
+	assert_diag(7, "notify \"f\": on[1] \"resolve\" is not an event (did "
+	    "you mean \"resolved\"?)");
+	assert_diag(7, "on[2] must be \"opened\", \"mitigated\" or "
+	    "\"resolved\", got number");
+	assert_diag(8, "notify \"g\": on does not apply to alertmanager");
+	assert_diag(9, "notify \"h\": headers.Authorization looks like a "
+	    "credential: write Authorization = env(\"NAME\")");
+	assert_diag(11, "notify \"i\": headers go with webhook or alertmanager");
+	assert_diag(11, "timeout_ms is for webhook and alertmanager");
+	assert_diag(11, "resend applies to alertmanager alone");
+	assert_diag(13, "notify \"j\": tries must be 1 to 20, got 0");
+	assert_diag(13, "backoff must be at least 100ms");
+	assert_diag(14, "notify \"k\": resend must be at least 1s");
+	assert_diag(15, "notify \"a\" is already defined at line 1");
+	assert_diag(16, "notify \"l\": webhook must be a URL or env(\"NAME\"), "
+	    "got number");
+}
+
 /* Each sandbox escape fails quickly with a message naming the problem. */
 static void
 assert_refused(const char *text, int line, const char *needle)
 {
 	cr_assert_eq(load(text), LK_EINPUT, "%s", text);
 	assert_diag(line, needle);
+}
+
+Test(config, notify_is_in_the_language)
+{
+	assert_refused("notfy \"x\" { }\n", 1,
+	    "undefined variable \"notfy\" (did you mean \"notify\"?)");
+	assert_refused("notify \"x\"\n", 1, "notify \"x\" has no body");
+	/* A service and a notifier may share a name. */
+	cr_assert_eq(load("service \"x\" { }\n"
+	    "notify \"x\" { command = { argv = { \"/bin/true\" } } }\n"), LK_OK);
 }
 
 Test(config, sandbox_has_no_os)
@@ -615,6 +766,9 @@ Test(config, example_template_validates)
 	cr_assert_eq(q->stall_after_ms, 5 * 60 * 1000);
 	q = config_queue_find(fx_cfg, "inventory");
 	cr_assert_str_eq(q->rabbitmq.password_env, "RABBIT_PASS");
+	cr_assert_eq(config_nnotify(fx_cfg), 1);
+	cr_assert_eq(config_notify(fx_cfg, 0)->kind,
+	    CONFIG_NOTIFY_ALERTMANAGER);
 }
 
 Test(config, sandbox_has_no_pattern_matching)
