@@ -12,15 +12,25 @@ The /fault/* routes misbehave on purpose, to inject faults a well-behaved
 server never produces: accepting and never answering, trickling, an endless
 10 MB body, a redirect loop, a redirect to file://.
 
-Usage: httpd.py PORTFILE  -- binds 127.0.0.1 on a free port, writes it to
-PORTFILE, serves until killed.
+A POST is a notification received (a webhook's, Alertmanager's): it is
+appended to POSTS, one JSON object a line, {"path", "headers" (names in
+lower case), "body"}, and answered 200, except on /deny, which answers
+401 quoting the Authorization header it was sent, as a server that
+rejects a token may.
+
+Usage: httpd.py PORTFILE [POSTS]  -- binds 127.0.0.1 on a free port, writes
+it to PORTFILE, serves until killed.
 """
 import http.server
 import json
 import random
 import socketserver
 import sys
+import threading
 import time
+
+POSTS = sys.argv[2] if len(sys.argv) > 2 else None
+POSTS_LOCK = threading.Lock()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -91,6 +101,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, b"<html>oops</html>", "text/html")
         else:
             self.send(404, b"not found", "text/plain")
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n).decode("utf-8", "replace")
+        if POSTS:
+            rec = {"path": self.path, "body": body,
+                   "headers": {k.lower(): v for k, v in self.headers.items()}}
+            with POSTS_LOCK, open(POSTS, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+        if self.path == "/deny":
+            auth = self.headers.get("Authorization", "")
+            self.send(401, ("denied: " + auth).encode(), "text/plain")
+        else:
+            self.send(200, b'{"ok": true}')
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -2,10 +2,10 @@
 # Installs the Debian packages that tests/sandbox/sandbox.sh needs, and only
 # those that are missing.  Run as root on Debian 12 (or a close relative).
 #
-# The tests start their own private redis-server and rabbitmq-server, so the
-# packages' init scripts must not leave system-wide instances running: those
-# would hold the default ports, keep files open in /var/lib and outlive the
-# test run.  We install with a policy-rc.d that forbids service starts and
+# The tests start their own private redis-server, rabbitmq-server and
+# Alertmanager, so the packages' init scripts must not leave system-wide
+# instances running: those would hold the default ports, keep files open in
+# /var/lib and outlive the test run.  We install with a policy-rc.d that forbids service starts and
 # stop anything the packages managed to start anyway.
 set -eu
 
@@ -17,9 +17,11 @@ set -eu
 # openssh-server and openssh-client are the peers of the remote hosts: the
 # tests start their own sshd on loopback (sandbox.sh --ssh), never the
 # package's; the package's own service is kept from starting like the others.
+# prometheus-alertmanager: the notifiers' end-to-end test posts alerts to a
+# real Alertmanager and reads what its webhook receiver is sent.
 PACKAGES="systemd dbus dbus-user-session redis-server redis-tools
-rabbitmq-server curl util-linux procps python3 python3-pika openssh-server
-openssh-client"
+rabbitmq-server prometheus-alertmanager curl util-linux procps python3
+python3-pika openssh-server openssh-client"
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 
@@ -96,6 +98,7 @@ main() {
 	# them, and the tests want the default ports and /var/lib left alone.
 	stop_system_service redis-server redis-server
 	stop_system_service rabbitmq-server beam.smp
+	stop_system_service prometheus-alertmanager prometheus-alertmanager
 }
 
 main "$@"
