@@ -227,6 +227,13 @@ md_event(const struct store_event *ev, void *arg)
 			fputs(": ", out);
 			md_cell(out, ev->message);
 		}
+	} else if (strcmp(k, "notify.sent") == 0 ||
+	    strcmp(k, "notify.failed") == 0) {
+		/* When the team was told (the postmortem's "paged at"), and
+		 * when it could not be. */
+		fprintf(out, "| %s | %s", when, k[7] == 's' ? "Notified: " :
+		    "**Notification failed**: ");
+		md_cell(out, ev->message);
 	} else if (strcmp(k, "step.finished") == 0) {
 		fprintf(out, "| %s | Step \"", when);
 		md_cell(out, ev->subject);

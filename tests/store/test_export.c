@@ -78,6 +78,30 @@ Test(export, markdown_has_the_rca_shape)
 	free(md);
 }
 
+Test(export, markdown_shows_when_the_team_was_told)
+{
+	struct store_new_event sent = { .kind = "notify.sent",
+	    .subject = "team", .message = "opened: sent to Alertmanager team "
+	    "(HTTP 200, try 1 of 5)", .data = "{\"tries\": 1}" };
+	struct store_new_event failed = { .kind = "notify.failed",
+	    .subject = "chat", .message = "opened: not delivered to webhook "
+	    "chat: after 5 tries: connection refused", .data = "{}" };
+	struct lk_err err = { 0 };
+	int64_t id = seed_incident();
+	char *md;
+
+	sent.incident_id = failed.incident_id = id;
+	cr_assert_eq(store_append(fx_store, &sent, NULL, &err), LK_OK);
+	cr_assert_eq(store_append(fx_store, &failed, NULL, &err), LK_OK);
+	md = export_str(id, STORE_MD);
+	cr_expect(strstr(md, " | Notified: opened: sent to Alertmanager team "
+	    "(HTTP 200, try 1 of 5) |\n") != NULL, "%s", md);
+	cr_expect(strstr(md, " | **Notification failed**: opened: not "
+	    "delivered to webhook chat: after 5 tries: connection refused "
+	    "|\n") != NULL, "%s", md);
+	free(md);
+}
+
 Test(export, markdown_table_survives_hostile_text)
 {
 	char *md = export_str(seed_incident(), STORE_MD);
