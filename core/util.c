@@ -405,11 +405,37 @@ lk_buf_reset(struct lk_buf *b)
 }
 
 void
+lk_buf_replace(struct lk_buf *b, const char *needle, const char *with)
+{
+	size_t n = strlen(needle);
+	struct lk_buf o = { 0 };
+	const char *p, *hit;
+
+	if (n == 0 || b->s == NULL || strstr(b->s, needle) == NULL)
+		return;
+	for (p = b->s; (hit = strstr(p, needle)) != NULL; p = hit + n) {
+		lk_buf_add(&o, p, (size_t)(hit - p));
+		lk_buf_adds(&o, with);
+	}
+	lk_buf_adds(&o, p);
+	lk_buf_free(b);
+	*b = o;
+}
+
+void
 lk_buf_free(struct lk_buf *b)
 {
 	free(b->s);
 	b->s = NULL;
 	b->len = b->cap = 0;
+}
+
+void
+lk_strv_free(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
 }
 
 void

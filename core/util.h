@@ -46,6 +46,13 @@ void lk_buf_printf(struct lk_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void lk_buf_reset(struct lk_buf *b);
 /*
+ * Replaces every needle in the text b holds by with, left to right; an
+ * empty needle replaces nothing.  How secrets are scrubbed ("***"): the
+ * runbooks' from their output, the notifiers' from the reasons they
+ * record.
+ */
+void lk_buf_replace(struct lk_buf *b, const char *needle, const char *with);
+/*
  * Appends the n bytes at s, each byte that is not part of a well-formed
  * UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing past
  * U+10FFFF) replaced by U+FFFD.  For text bound for JSON, which must be
@@ -93,6 +100,9 @@ struct json_t *lk_json_text(const char *s);
 /* ms as a JSON string in UTC ISO 8601, or null when unknown (0). */
 struct json_t *lk_json_time(int64_t ms);
 void lk_buf_free(struct lk_buf *b);
+
+/* Frees each string of the NULL-terminated v, then v; NULL is fine. */
+void lk_strv_free(char **v);
 
 /* Who is acting: user name, SSH client address (or NULL), tty (or NULL). */
 struct lk_identity {

@@ -68,9 +68,7 @@ prompt_close(struct tui *t)
 void
 prompt_free_words(char **words)
 {
-	for (size_t i = 0; words != NULL && words[i] != NULL; i++)
-		free(words[i]);
-	free(words);
+	lk_strv_free(words);
 }
 
 /* Ends the prompt and calls its callback with text (NULL: cancelled).

@@ -250,7 +250,7 @@ static void
 delivery_free(struct delivery *d)
 {
 	free(d->body);
-	notify_strv_free(d->env);
+	lk_strv_free(d->env);
 	json_decref(d->attempts);
 	free(d);
 }
@@ -525,7 +525,7 @@ strv_forget(char **v)
 {
 	for (size_t i = 0; v[i] != NULL; i++)
 		explicit_bzero(v[i], strlen(v[i]));
-	notify_strv_free(v);
+	lk_strv_free(v);
 }
 
 /* POSTs body for s; false (with why) if it could not even be sent. */

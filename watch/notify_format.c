@@ -252,33 +252,6 @@ notify_command_env(const struct notify_event *ev, const char *notifier)
 	return env;
 }
 
-void
-notify_strv_free(char **v)
-{
-	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* Replaces every sec in *b by "***". */
-static void
-scrub_one(struct lk_buf *b, const char *sec, size_t sl)
-{
-	struct lk_buf o = { 0 };
-	const char *p = b->s, *hit;
-
-	if (sl == 0 || strstr(p, sec) == NULL)
-		return;
-	while ((hit = strstr(p, sec)) != NULL) {
-		lk_buf_add(&o, p, (size_t)(hit - p));
-		lk_buf_adds(&o, "***");
-		p = hit + sl;
-	}
-	lk_buf_adds(&o, p);
-	lk_buf_free(b);
-	*b = o;
-}
-
 /* A credential's last word stands for it only when it is this long: a
  * short one would blank out ordinary words. */
 #define SCRUB_MIN_WORD 8
@@ -294,9 +267,9 @@ notify_scrub(const char *text, const char *const *secrets)
 	for (size_t i = 0; secrets != NULL && secrets[i] != NULL; i++) {
 		const char *sec = secrets[i], *word = strrchr(sec, ' ');
 
-		scrub_one(&b, sec, strlen(sec));
+		lk_buf_replace(&b, sec, "***");
 		if (word != NULL && strlen(word + 1) >= SCRUB_MIN_WORD)
-			scrub_one(&b, word + 1, strlen(word + 1));
+			lk_buf_replace(&b, word + 1, "***");
 	}
 	return b.s;
 }

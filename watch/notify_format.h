@@ -70,11 +70,10 @@ char *notify_alert_body(const struct notify_event *ev);
  * LOOKOUT_RULE, LOOKOUT_REASON, LOOKOUT_HOST, LOOKOUT_STARTS_AT,
  * LOOKOUT_ENDS_AT and LOOKOUT_TEXT, each "K=V", all set (empty where
  * unknown, so that nothing of lookout's own environment stands in).
- * NULL-terminated; free with notify_strv_free.
+ * NULL-terminated; free with lk_strv_free.
  */
 char **notify_command_env(const struct notify_event *ev,
     const char *notifier);
-void notify_strv_free(char **v);
 
 /*
  * text with every secret in it replaced by "***": each of secrets

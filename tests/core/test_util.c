@@ -173,3 +173,36 @@ Test(util, terminal_stream_escapes_what_ends_cut_short)
 	cr_expect_str_eq(out, "tail^M");
 	free(out);
 }
+
+static void
+expect_replaced(const char *text, const char *needle, const char *with,
+    const char *want)
+{
+	struct lk_buf b = { 0 };
+
+	lk_buf_adds(&b, text);
+	lk_buf_replace(&b, needle, with);
+	cr_expect_str_eq(b.s, want);
+	cr_expect_eq(b.len, strlen(want));
+	lk_buf_free(&b);
+}
+
+Test(util, replace_every_occurrence)
+{
+	expect_replaced("tok and tok,tok", "tok", "***", "*** and ***,***");
+	expect_replaced("tootok", "tok", "t", "toot");
+	expect_replaced("aaaa", "aa", "b", "bb");
+	expect_replaced("nothing here", "tok", "***", "nothing here");
+	expect_replaced("an empty needle", "", "***", "an empty needle");
+	expect_replaced("", "tok", "***", "");
+}
+
+Test(util, strv_free_takes_null)
+{
+	char **v = calloc(3, sizeof *v);
+
+	v[0] = strdup("a");
+	v[1] = strdup("b");
+	lk_strv_free(v);
+	lk_strv_free(NULL);
+}
