@@ -824,6 +824,9 @@ notifiers_send(struct notifiers *ns, const struct notify_event *ev)
 	if (bit == CONFIG_NOTIFY_RESOLVED && e.ends_at_ms <= 0)
 		e.ends_at_ms = lk_now_ms();
 	for (size_t i = 0; i < ns->n; i++) {
+		if (e.again && ns->list[i].cfg->kind !=
+		    CONFIG_NOTIFY_ALERTMANAGER)
+			continue;
 		if (ns->list[i].cfg->on & bit)
 			enqueue(&ns->list[i], &e);
 	}

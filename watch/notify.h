@@ -19,10 +19,11 @@
  *  - notifiers_send on each change of an incident, from the loop; it
  *    returns at once and sends nothing itself (it may record, for
  *    Alertmanager, the notifications that the new one supersedes);
- *  - on start-up, for each incident still open, notifiers_send("opened")
- *    again: the re-posts to Alertmanager live in this process, and
- *    Alertmanager resolves an alert that nobody re-posts (within its
- *    resolve_timeout).  Webhooks and commands are then told twice;
+ *  - on start-up and after a reload (new notifiers), for each incident
+ *    still open, notifiers_send("opened") again with again set: the
+ *    re-posts to Alertmanager live in these notifiers, and Alertmanager
+ *    resolves an alert that nobody re-posts (within its resolve_timeout).
+ *    Webhooks and commands are not told twice;
  *  - on shutdown: stop sending, run the loop while notifiers_pending() is
  *    above 0 for a bound of your choosing (a few seconds), then
  *    notifiers_free, then close the timeline.
@@ -30,6 +31,7 @@
 #ifndef LK_WATCH_NOTIFY_H
 #define LK_WATCH_NOTIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../core/err.h"
@@ -53,6 +55,11 @@ struct notify_event {
 	const char *host;	/* the host the watcher runs on */
 	int64_t starts_at_ms;	/* the incident's detected time */
 	int64_t ends_at_ms;	/* its resolution; 0 while it fires */
+	bool again;		/* "opened" said again of an incident still
+				   open, by a watcher that restarted or
+				   reloaded: only Alertmanagers are told
+				   (their alert must keep being posted);
+				   webhooks and commands heard it already */
 };
 
 /*

@@ -211,6 +211,74 @@ notify(struct watcher *w, const char *what, int64_t id, const char *subject,
 	store_incident_free(&inc);
 }
 
+/*
+ * The rule (-1: unknown) and reason of an incident this watcher opened,
+ * read back from its title, which on_fire writes as "SUBJECT RULE:
+ * REASON": a watcher that restarts keeps telling its notifiers of the
+ * same alert.
+ */
+static int
+rule_of_title(const struct store_incident *inc, const char **reason)
+{
+	const char *subject = inc->nservices > 0 ? inc->services[0] : "";
+	size_t n = strlen(subject);
+	const char *r, *colon;
+
+	*reason = NULL;
+	if (n == 0 || strncmp(inc->title, subject, n) != 0 ||
+	    inc->title[n] != ' ')
+		return -1;
+	r = inc->title + n + 1;
+	if ((colon = strstr(r, ": ")) == NULL)
+		return -1;
+	for (int i = 0; i < CONFIG_WATCH_NRULES; i++) {
+		const char *name = config_watch_rule_name(i);
+
+		if (strlen(name) == (size_t)(colon - r) &&
+		    strncmp(r, name, (size_t)(colon - r)) == 0) {
+			*reason = colon + 2;
+			return i;
+		}
+	}
+	return -1;
+}
+
+/*
+ * An incident still open, said again to notifiers that did not hear it
+ * (this process restarted, or a reload made them anew): Alertmanager
+ * resolves an alert that nobody re-posts.
+ */
+static int
+restate_one(const struct store_incident *inc, void *arg)
+{
+	struct watcher *w = arg;
+	struct notify_event ev = { .what = "opened", .incident_id = inc->id,
+	    .title = inc->title, .severity = inc->severity, .host = w->host,
+	    .starts_at_ms = inc->milestones[STORE_DETECTED], .again = true };
+	int rule;
+
+	if (!by_watcher(inc->opened_by) || strcmp(inc->status, "resolved") ==
+	    0 || strcmp(inc->status, "closed") == 0 || inc->nservices == 0)
+		return 0;
+	ev.subject = inc->services[0];
+	rule = rule_of_title(inc, &ev.reason);
+	ev.rule = rule >= 0 ? config_watch_rule_name(rule) : NULL;
+	if (ev.starts_at_ms == 0)
+		ev.starts_at_ms = inc->opened_at;
+	notifiers_send(w->notifiers, &ev);
+	return 0;
+}
+
+static void
+restate_open(struct watcher *w)
+{
+	struct lk_err err = { 0 };
+
+	if (w->notifiers != NULL && store_incident_foreach(w->store,
+	    restate_one, w, &err) != LK_OK)
+		wlog(LOG_ERR, "cannot read the incidents: %s", err.msg);
+}
+
 /* --- evidence ------------------------------------------------------------ */
 
 static void
@@ -611,12 +679,13 @@ static int
 adopt_one(const struct store_incident *inc, void *arg)
 {
 	struct watcher *w = arg;
+	const char *reason;
 
 	if (!by_watcher(inc->opened_by) || strcmp(inc->status, "resolved") ==
 	    0 || strcmp(inc->status, "closed") == 0)
 		return 0;
 	wtrack_adopt(w->track, inc->id, (const char *const *)inc->services,
-	    inc->nservices, -1);
+	    inc->nservices, rule_of_title(inc, &reason));
 	wlog(LOG_INFO, "incident %lld (%s) is still %s: following it",
 	    (long long)inc->id, inc->title, inc->status);
 	return 0;
@@ -897,6 +966,7 @@ on_hup(struct loop *l, int signo, void *data)
 	if (notifiers_new(w->loop, w->store, w->cfg, &w->notifiers, &err) !=
 	    LK_OK)
 		wlog(LOG_ERR, "notifiers: %s", err.msg);
+	restate_open(w);
 	if (start_probes(w, &err) != LK_OK) {
 		wlog(LOG_ERR, "configuration reloaded, but the probes cannot "
 		    "start: %s", err.msg);
@@ -1042,6 +1112,7 @@ watch_main(const struct watch_opts *o)
 	if (notifiers_new(w.loop, w.store, w.cfg, &w.notifiers, &err) !=
 	    LK_OK)
 		wlog(LOG_ERR, "notifiers: %s", err.msg);
+	restate_open(&w);
 	if (start_probes(&w, &err) != LK_OK) {
 		wlog(LOG_ERR, "%s", err.msg);
 		watcher_free(&w);

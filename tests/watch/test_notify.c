@@ -548,3 +548,22 @@ Test(notifiers, stopping_records_what_was_not_delivered)
 	cr_assert_str_eq(rec[0].message, "opened: not delivered to command "
 	    "pager: lookout stopped before it was sent");
 }
+
+Test(notifiers, said_again_only_alertmanager_hears_it)
+{
+	struct notify_event ev = opened;
+
+	/* A watcher that restarted says again what is still open: the
+	 * command heard it already, Alertmanager must keep hearing it. */
+	start("notify \"pager\" { command = { argv = { \"/bin/true\" } } }\n"
+	    "notify \"am\" { alertmanager = \"http://127.0.0.1:1\","
+	    " tries = 1 }\n");
+	ev.incident_id = incident;
+	ev.again = true;
+	notifiers_send(ns, &ev);
+	cr_assert_eq(notifiers_pending(ns), 1);
+	settle();
+	read_timeline();
+	cr_assert_eq(nev, 1);
+	cr_assert_str_eq(str(rec[0].data, "type"), "alertmanager");
+}
