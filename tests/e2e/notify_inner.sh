@@ -11,17 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/tap.sh"
 : "${NOTIFY_DRIVER:?NOTIFY_DRIVER must point at the notify_driver helper}"
 
-# Debian's python3 itself: a python3 found first on PATH may be a shim
-# that costs seconds a call on a loaded machine.
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-
-AM_BIN=$(command -v prometheus-alertmanager || true)
-if [ -z "$AM_BIN" ]; then
-	skip "prometheus-alertmanager is not installed (tests/sandbox/install-deps.sh)"
-	done_testing
-	exit 0
-fi
+. "$here/am_lib.sh"
+need_alertmanager
 
 httpd='' am='' drivers=''
 cleanup() {
@@ -45,53 +36,12 @@ wait_until() {
 	return 1
 }
 
-free_port() {
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 "$PY" "$here/httpd.py" "$T/port" "$T/posts" & httpd=$!
 wait_until 10 test -s "$T/port"
 R=http://127.0.0.1:$(cat "$T/port")
 : >"$T/posts"
 
-# Alertmanager as a team runs it: grouped by alertname and service.  Short
-# waits, so that the test is quick; a resolve_timeout of 5 s, so that an
-# alert nobody re-posts is resolved within the test.
-cat >"$T/am.yml" <<EOF
-global:
-  resolve_timeout: 5s
-route:
-  receiver: team
-  group_by: [alertname, service]
-  group_wait: 3s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: team
-    webhook_configs:
-      - url: $R/am
-        send_resolved: true
-EOF
-am_ready() { curl -fsS "http://127.0.0.1:$AM_PORT/-/ready"; }
-# Another program may take the port before Alertmanager binds it.
-for attempt in 1 2 3; do
-	AM_PORT=$(free_port)
-	# No cluster: it would listen on 0.0.0.0:9094.
-	"$AM_BIN" --config.file="$T/am.yml" --storage.path="$T/am-data" \
-	    --web.listen-address="127.0.0.1:$AM_PORT" \
-	    --cluster.listen-address= --log.level=warn \
-	    </dev/null >"$T/am.log" 2>&1 & am=$!
-	wait_until 15 am_ready && break
-	kill "$am" 2>/dev/null || :
-	wait "$am" 2>/dev/null || :
-	am=''
-done
-if [ -z "$am" ]; then
-	fail "Alertmanager answers /-/ready" "$(tail -n 20 "$T/am.log")"
-	done_testing
-	exit 1
-fi
-AM=http://127.0.0.1:$AM_PORT
+start_alertmanager "$R/am"
 
 # driver NAME CONFIG HOST DIR TITLE SERVICE: starts a driver in the
 # background, its timeline at $T/NAME.db, its output in $T/NAME.out.
@@ -115,25 +65,6 @@ export_incident() {
 	"$LOOKOUT" --db "$T/$1.db" export "$(incident "$1")" --format json \
 	    >"$T/$1.json"
 }
-
-# What the receiver got from Alertmanager: one line per notification,
-# "STATUS host=STATUS,host=STATUS" for the group alertname, service.
-am_posts() {
-	"$PY" - "$T/posts" "$1" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    if r["path"] != "/am":
-        continue
-    b = json.loads(r["body"])
-    if b["groupLabels"] != {"alertname": "LookoutServiceDown", "service": sys.argv[2]}:
-        continue
-    alerts = ",".join(sorted("%s=%s" % (a["labels"]["host"], a["status"]) for a in b["alerts"]))
-    print(b["status"], alerts)
-PY
-}
-
-has_am_post() { am_posts "$1" | grep -qx "$2"; }
 
 # --- two hosts, one outage, one page -------------------------------------
 cat >"$T/am.lua" <<EOF

@@ -64,9 +64,11 @@ need_journal() {
 }
 
 # start_httpd: tests/e2e/httpd.py on loopback, its URL in $HTTP and its
-# PID in $httpd (the caller's trap kills it).
+# PID in $httpd (the caller's trap kills it); what it is posted goes to
+# $T/posts, a JSON object a line.
 start_httpd() {
-	python3 "$here/httpd.py" "$T/port" &
+	: >"$T/posts"
+	python3 "$here/httpd.py" "$T/port" "$T/posts" &
 	httpd=$!
 	for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 	HTTP=http://127.0.0.1:$(cat "$T/port")
