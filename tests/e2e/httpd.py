@@ -57,6 +57,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, b'{"ok": true}')
         elif p == "/api/settings/auth":
             self.send(404)
+        elif p.startswith("/ping/"):
+            # A dead man's switch: each ping is kept, like a POST.
+            if POSTS:
+                with POSTS_LOCK, open(POSTS, "a") as f:
+                    f.write(json.dumps({"path": p, "method": "GET"}) + "\n")
+            self.send(200, b'{"ok": true}')
         elif p.startswith("/switch/"):
             name, _, what = p[len("/switch/"):].partition("/")
             if what == "break":
