@@ -11,8 +11,11 @@ LOOKOUT_TEST_DEPS="libcriterion-dev sqlite3 strace python3 valgrind clang
 groff-base tmux"
 # tests/bench/run.sh: the console benchmarks run the console on a terminal
 # emulated by pyte (python3-pyte, for Debian's python3), against top
-# (procps) and less.
-LOOKOUT_BENCH_DEPS="libcriterion-dev sqlite3 python3 python3-pyte procps less"
+# (procps) and less; the watch benchmarks run lookout watch against monit
+# (its own control file and files under the run's directory: the package's
+# system-wide monit, which watches nothing, is not used).
+LOOKOUT_BENCH_DEPS="libcriterion-dev sqlite3 python3 python3-pyte procps less
+monit"
 
 lookout_install_deps() {
 	missing=""
