@@ -45,7 +45,7 @@ monit_start() {
 	"$MONIT" -I -c "$_d/monitrc" >"$_d/monit.out" 2>&1 &
 	monit=$!
 	for _ in $(seq 600); do
-		[ -n "$(sqlite3 "$_d/timeline.db" "SELECT ts FROM heartbeats" 2>/dev/null)" ] && break
+		[ -s "$_d/timeline.db" ] && [ -n "$(sqlite3 "$_d/timeline.db" "SELECT ts FROM heartbeats" 2>/dev/null)" ] && break
 		sleep 0.1
 	done
 }

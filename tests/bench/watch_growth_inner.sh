@@ -73,7 +73,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$watch/stat"; }
 count() { sqlite3 "$DB" "SELECT count(*) FROM $1"; }
 # Warm up: the first cycles write every service and queue once.
 for _ in $(seq 600); do
-	[ -n "$(sqlite3 "$DB" "SELECT ts FROM heartbeats" 2>/dev/null)" ] && break
+	[ -s "$DB" ] && [ -n "$(sqlite3 "$DB" "SELECT ts FROM heartbeats" 2>/dev/null)" ] && break
 	sleep 0.1
 done
 sleep 30

@@ -41,7 +41,11 @@ sed -e '/^notify "chat"/d' -e '/^deadman/d' "$T/lookout.lua" >"$T/web2.lua"
 unshare -u sh -c 'hostname web-2 && exec "$@"' _ \
     "$LOOKOUT" --db "$T/web2.db" --config "$T/web2.lua" watch 2>"$T/web2.log" &
 web2=$!
-web2_beat() { [ -n "$(sqlite3 "$T/web2.db" "SELECT who FROM heartbeats WHERE who LIKE 'watch@web-2%'")" ]; }
+# Not before lookout made the file: sqlite3 would make it, mode 0644, and
+# lookout refuses a timeline that is not private.
+web2_beat() {
+	[ -s "$T/web2.db" ] && [ -n "$(sqlite3 "$T/web2.db" "SELECT who FROM heartbeats WHERE who LIKE 'watch@web-2%'")" ]
+}
 check "the second watcher runs as host web-2" wait_until 30 web2_beat
 
 pinged() { [ "$(grep -c '"path": "/ping/deadman"' "$T/posts")" -ge 3 ]; }

@@ -32,7 +32,8 @@ valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
     --error-exitcode=99 --log-file="$T/vg.log" \
     "$LOOKOUT" --db "$DB" --config "$T/lookout.lua" watch 2>"$T/watch.log" &
 vg=$!
-beating() { [ -n "$(sql "SELECT ts FROM heartbeats" 2>/dev/null)" ]; }
+# Not before lookout made the file (sqlite3 would make it, mode 0644).
+beating() { [ -s "$DB" ] && [ -n "$(sql "SELECT ts FROM heartbeats" 2>/dev/null)" ]; }
 check "the watcher runs under valgrind (its heartbeat)" wait_until 60 beating
 kill -KILL "$(systemctl --user show -p MainPID --value bus.service)"
 check "a killed process: an incident" wait_until 60 has_incident bus
