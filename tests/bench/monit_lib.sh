@@ -11,6 +11,8 @@
 # Sets a trap that stops httpd, $monit and $watch.
 monit_setup() {
 	mkdir -p "$2" "$XDG_CONFIG_HOME/systemd/user"
+	# The timeline's directory is private, or lookout refuses it.
+	chmod 700 "$2"
 	MONIT=$(command -v monit || true)
 	if [ -z "$MONIT" ]; then
 		echo "BENCH $1 skipped: monit is not installed (apt-get install monit)"

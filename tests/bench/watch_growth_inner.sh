@@ -15,6 +15,8 @@ SECS=${WATCH_GROWTH_SECONDS:-600}
 D=$W/watch_growth
 DB=$D/timeline.db
 mkdir -p "$D" "$XDG_CONFIG_HOME/systemd/user"
+# The timeline's directory is private, or lookout refuses it.
+chmod 700 "$D"
 R="redis-cli -p $REDIS_PORT"
 
 # The services: the first CHANGING crash after 50 to 70 s and are
