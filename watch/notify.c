@@ -42,6 +42,7 @@
 #include "../core/child.h"
 #include "../core/http.h"
 #include "../core/loop.h"
+#include "../core/scrub.h"
 #include "../core/util.h"
 #include "../store/store.h"
 
@@ -116,48 +117,38 @@ kind_name(const struct config_notify *c)
 
 /*
  * The values of every variable the notifiers read secrets from, as they
- * are now: what a server or a command may have echoed back.  Caller
- * frees with free() (the strings belong to the environment).
+ * are now: what a server or a command may have echoed back.
  */
-static const char **
-secrets_now(const struct notifiers *ns)
+static void
+secrets_now(const struct notifiers *ns, struct lk_scrub *sc)
 {
-	size_t cap = 1, k = 0;
-	const char **v;
-
-	for (size_t i = 0; i < ns->n; i++)
-		cap += ns->list[i].cfg->nheaders + 1;
-	v = lk_xcalloc(cap, sizeof *v);
 	for (size_t i = 0; i < ns->n; i++) {
 		const struct config_notify *c = ns->list[i].cfg;
-		const char *val;
 
-		if (c->url_env != NULL && (val = getenv(c->url_env)) != NULL)
-			v[k++] = val;
+		if (c->url_env != NULL)
+			notify_secret_add(sc, getenv(c->url_env));
 		for (size_t j = 0; j < c->nheaders; j++) {
-			if (c->headers[j].value_env != NULL &&
-			    (val = getenv(c->headers[j].value_env)) != NULL)
-				v[k++] = val;
+			if (c->headers[j].value_env != NULL)
+				notify_secret_add(sc,
+				    getenv(c->headers[j].value_env));
 		}
 	}
-	return v;
 }
 
-/* buf (len bytes) gets text, scrubbed, on one line. */
+/* buf (len bytes) gets text, scrubbed before it is cut, on one line. */
 static void
 set_reason(const struct notifiers *ns, char *buf, size_t len,
     const char *text)
 {
-	const char **secrets = secrets_now(ns);
-	char *clean = notify_scrub(text, secrets);
+	struct lk_scrub sc = { 0 };
 
-	snprintf(buf, len, "%s", clean);
+	secrets_now(ns, &sc);
+	lk_scrub_copy(&sc, buf, len, text);
 	for (char *p = buf; *p != '\0'; p++) {
 		if ((unsigned char)*p < ' ' || *p == 0x7f)
 			*p = ' ';
 	}
-	free(clean);
-	free(secrets);
+	lk_scrub_clear(&sc);
 }
 
 /* --- the timeline ---------------------------------------------------- */

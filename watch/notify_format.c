@@ -14,6 +14,7 @@
 
 #include "../config/config.h"
 #include "../core/err.h"
+#include "../core/scrub.h"
 #include "../core/util.h"
 
 int64_t
@@ -137,13 +138,6 @@ slack_escape(const char *s)
 	return b.s;
 }
 
-/* A JSON string of s, or null. */
-static json_t *
-text_or_null(const char *s)
-{
-	return s != NULL ? lk_json_text(s) : json_null();
-}
-
 static char *
 dump(json_t *j)
 {
@@ -162,17 +156,17 @@ notify_webhook_body(const struct notify_event *ev, const char *notifier)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "text", lk_json_text(slack));
-	json_object_set_new(o, "event", text_or_null(ev->what));
+	json_object_set_new(o, "event", lk_json_text(ev->what));
 	json_object_set_new(o, "incident", json_integer(ev->incident_id));
-	json_object_set_new(o, "title", text_or_null(ev->title));
-	json_object_set_new(o, "severity", text_or_null(ev->severity));
-	json_object_set_new(o, "service", text_or_null(ev->subject));
-	json_object_set_new(o, "rule", text_or_null(ev->rule));
-	json_object_set_new(o, "reason", text_or_null(ev->reason));
-	json_object_set_new(o, "host", text_or_null(ev->host));
+	json_object_set_new(o, "title", lk_json_text(ev->title));
+	json_object_set_new(o, "severity", lk_json_text(ev->severity));
+	json_object_set_new(o, "service", lk_json_text(ev->subject));
+	json_object_set_new(o, "rule", lk_json_text(ev->rule));
+	json_object_set_new(o, "reason", lk_json_text(ev->reason));
+	json_object_set_new(o, "host", lk_json_text(ev->host));
 	json_object_set_new(o, "starts_at", lk_json_time(ev->starts_at_ms));
 	json_object_set_new(o, "ends_at", lk_json_time(ev->ends_at_ms));
-	json_object_set_new(o, "notifier", text_or_null(notifier));
+	json_object_set_new(o, "notifier", lk_json_text(notifier));
 	free(text);
 	free(slack);
 	return dump(o);
@@ -256,20 +250,15 @@ notify_command_env(const struct notify_event *ev, const char *notifier)
  * short one would blank out ordinary words. */
 #define SCRUB_MIN_WORD 8
 
-char *
-notify_scrub(const char *text, const char *const *secrets)
+void
+notify_secret_add(struct lk_scrub *sc, const char *value)
 {
-	struct lk_buf b = { 0 };
+	const char *word;
 
-	if (text == NULL)
-		return NULL;
-	lk_buf_adds(&b, text);
-	for (size_t i = 0; secrets != NULL && secrets[i] != NULL; i++) {
-		const char *sec = secrets[i], *word = strrchr(sec, ' ');
-
-		lk_buf_replace(&b, sec, "***");
-		if (word != NULL && strlen(word + 1) >= SCRUB_MIN_WORD)
-			lk_buf_replace(&b, word + 1, "***");
-	}
-	return b.s;
+	if (value == NULL)
+		return;
+	lk_scrub_add(sc, value, strlen(value));
+	word = strrchr(value, ' ');
+	if (word != NULL && strlen(word + 1) >= SCRUB_MIN_WORD)
+		lk_scrub_add(sc, word + 1, strlen(word + 1));
 }

@@ -76,11 +76,12 @@ char **notify_command_env(const struct notify_event *ev,
     const char *notifier);
 
 /*
- * text with every secret in it replaced by "***": each of secrets
- * (NULL-terminated; empty ones are skipped) and, for a value such as
- * "Bearer abc", its last word alone too, which is what a server that
- * complains about a token quotes.  Caller frees; NULL for NULL.
+ * Adds value, a secret, to sc, and for a value such as "Bearer abc" its
+ * last word alone too, which is what a server that complains about a
+ * token quotes (only when 8 bytes or more: a short one would blank out
+ * ordinary words).  NULL adds nothing.
  */
-char *notify_scrub(const char *text, const char *const *secrets);
+struct lk_scrub;
+void notify_secret_add(struct lk_scrub *sc, const char *value);
 
 #endif

@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "notify_format.h"
+#include "scrub.h"
 #include "store.h"
 #include "util.h"
 
@@ -256,21 +257,25 @@ Test(format, a_command_gets_every_variable_set)
 	lk_strv_free(env);
 }
 
-Test(format, scrub_replaces_a_secret_and_a_credentials_last_word)
+Test(format, a_secret_and_a_credentials_last_word_are_scrubbed)
 {
 	static const char *const secrets[] = { "Bearer t0ken-abcdef", "",
-	    "Basic ab", "https://hooks.example/T0/B1/xyz", NULL };
+	    "Basic ab", "https://hooks.example/T0/B1/xyz" };
+	struct lk_scrub sc = { 0 };
 	char *s;
 
-	s = notify_scrub("401: token t0ken-abcdef refused for Bearer "
-	    "t0ken-abcdef at https://hooks.example/T0/B1/xyz", secrets);
+	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+		notify_secret_add(&sc, secrets[i]);
+	notify_secret_add(&sc, NULL);
+	s = lk_scrub_str(&sc, "401: token t0ken-abcdef refused for Bearer "
+	    "t0ken-abcdef at https://hooks.example/T0/B1/xyz", 0);
 	cr_assert_str_eq(s, "401: token *** refused for *** at ***");
 	free(s);
 	/* A short last word is not blanked out everywhere. */
-	s = notify_scrub("ab is fine", secrets);
+	s = lk_scrub_str(&sc, "ab is fine", 0);
 	cr_assert_str_eq(s, "ab is fine");
 	free(s);
-	cr_assert_null(notify_scrub(NULL, secrets));
+	lk_scrub_clear(&sc);
 }
 
 /* --- on a loop, with a timeline ------------------------------------------ */
