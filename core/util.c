@@ -303,10 +303,12 @@ lk_json_time(int64_t ms)
 json_t *
 lk_json_text(const char *s)
 {
-	json_t *j = json_string(s);
+	json_t *j;
 	struct lk_buf b = { 0 };
 
-	if (j != NULL)
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
 		return j;
 	lk_buf_add_utf8(&b, s, strlen(s));
 	j = json_stringn(b.s ? b.s : "", b.len);

@@ -90,7 +90,7 @@ void lk_term_filter(struct lk_term *t, const char *s, size_t n,
 /* Escapes what is still held (at the end: there is no next piece). */
 void lk_term_flush(struct lk_term *t, struct lk_buf *out);
 
-/* A JSON string of s (not NULL) that is never NULL: what is not UTF-8 in s
+/* A JSON string of s, or null for NULL, never NULL: what is not UTF-8 in s
  * becomes U+FFFD (json_string() would refuse it, and a string made with
  * json_stringn_nocheck() would make the document fail to dump).  For every
  * text that comes from outside (config, parameters, argv, paths, names):

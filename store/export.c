@@ -518,13 +518,6 @@ export_md(struct store *s, const struct store_incident *inc, FILE *out,
 
 /* --- JSON ---------------------------------------------------------------- */
 
-static json_t *
-json_str_or_null(const char *s)
-{
-	/* Text that is not UTF-8 is kept, lossily, rather than dropped. */
-	return s != NULL ? lk_json_text(s) : json_null();
-}
-
 /* The event object of DESIGN.md; also used by `run --json`. */
 static json_t *
 event_json(const struct store_event *ev)
@@ -533,9 +526,9 @@ event_json(const struct store_event *ev)
 	json_t *actor = json_object();
 	json_t *data = NULL;
 
-	json_object_set_new(actor, "user", json_str_or_null(ev->actor_user));
-	json_object_set_new(actor, "from", json_str_or_null(ev->actor_from));
-	json_object_set_new(actor, "tty", json_str_or_null(ev->actor_tty));
+	json_object_set_new(actor, "user", lk_json_text(ev->actor_user));
+	json_object_set_new(actor, "from", lk_json_text(ev->actor_from));
+	json_object_set_new(actor, "tty", lk_json_text(ev->actor_tty));
 	if (ev->data != NULL)
 		data = json_loads(ev->data, JSON_DECODE_ANY, NULL);
 	json_object_set_new(o, "seq", json_integer(ev->seq));
@@ -545,12 +538,12 @@ event_json(const struct store_event *ev)
 	json_object_set_new(o, "run_id", ev->run_id ?
 	    json_integer(ev->run_id) : json_null());
 	json_object_set_new(o, "actor", actor);
-	json_object_set_new(o, "kind", json_str_or_null(ev->kind));
-	json_object_set_new(o, "subject", json_str_or_null(ev->subject));
-	json_object_set_new(o, "message", json_str_or_null(ev->message));
+	json_object_set_new(o, "kind", lk_json_text(ev->kind));
+	json_object_set_new(o, "subject", lk_json_text(ev->subject));
+	json_object_set_new(o, "message", lk_json_text(ev->message));
 	json_object_set_new(o, "data", data ? data : json_null());
-	json_object_set_new(o, "prev_hash", json_str_or_null(ev->prev_hash));
-	json_object_set_new(o, "hash", json_str_or_null(ev->hash));
+	json_object_set_new(o, "prev_hash", lk_json_text(ev->prev_hash));
+	json_object_set_new(o, "hash", lk_json_text(ev->hash));
 	return o;
 }
 
@@ -589,7 +582,7 @@ incident_json(const struct store_incident *inc)
 	json_t *ms = json_object();
 
 	for (size_t i = 0; i < inc->nservices; i++)
-		json_array_append_new(svcs, json_str_or_null(inc->services[i]));
+		json_array_append_new(svcs, lk_json_text(inc->services[i]));
 	json_t *inferred = json_array();
 
 	for (int m = 0; m < STORE_MILESTONES; m++) {
@@ -600,11 +593,11 @@ incident_json(const struct store_incident *inc)
 			    store_milestone_name(m)));
 	}
 	json_object_set_new(o, "id", json_integer(inc->id));
-	json_object_set_new(o, "title", json_str_or_null(inc->title));
+	json_object_set_new(o, "title", lk_json_text(inc->title));
 	json_object_set_new(o, "severity", json_string(inc->severity));
 	json_object_set_new(o, "status", json_string(inc->status));
 	json_object_set_new(o, "opened_at", lk_json_time(inc->opened_at));
-	json_object_set_new(o, "opened_by", json_str_or_null(inc->opened_by));
+	json_object_set_new(o, "opened_by", lk_json_text(inc->opened_by));
 	json_object_set_new(o, "services", svcs);
 	json_object_set_new(o, "milestones", ms);
 	/* Those a watcher inferred rather than a person set. */
@@ -636,20 +629,20 @@ export_json(struct store *s, const struct store_incident *inc, FILE *out,
 
 		json_object_set_new(r, "id", json_integer(
 		    sqlite3_column_int64(st, 0)));
-		json_object_set_new(r, "runbook", json_str_or_null(
+		json_object_set_new(r, "runbook", lk_json_text(
 		    (const char *)sqlite3_column_text(st, 1)));
-		json_object_set_new(r, "source_sha256", json_str_or_null(
+		json_object_set_new(r, "source_sha256", lk_json_text(
 		    (const char *)sqlite3_column_text(st, 2)));
 		json_object_set_new(r, "params", pj ? pj : json_object());
 		json_object_set_new(r, "dry_run", json_boolean(
 		    sqlite3_column_int(st, 4)));
-		json_object_set_new(r, "status", json_str_or_null(
+		json_object_set_new(r, "status", lk_json_text(
 		    (const char *)sqlite3_column_text(st, 5)));
 		json_object_set_new(r, "started_at", lk_json_time(
 		    sqlite3_column_int64(st, 6)));
 		json_object_set_new(r, "finished_at", lk_json_time(
 		    sqlite3_column_int64(st, 7)));
-		json_object_set_new(r, "actor", json_str_or_null(
+		json_object_set_new(r, "actor", lk_json_text(
 		    (const char *)sqlite3_column_text(st, 8)));
 		fputs(n++ ? ",\n  " : "\n  ", out);
 		json_dumpf(r, out, JSON_COMPACT | JSON_ENSURE_ASCII);

@@ -51,9 +51,10 @@ Test(util, json_text_is_never_null_and_always_dumps)
 
 	json_array_append_new(a, lk_json_text("caf\xe9"));
 	json_array_append_new(a, lk_json_text("plain"));
+	json_array_append_new(a, lk_json_text(NULL));
 	dump = json_dumps(a, JSON_COMPACT);
 	cr_assert_not_null(dump);
-	cr_expect_str_eq(dump, "[\"caf" FFFD "\",\"plain\"]");
+	cr_expect_str_eq(dump, "[\"caf" FFFD "\",\"plain\",null]");
 	free(dump);
 	json_decref(a);
 }
