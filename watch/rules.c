@@ -24,7 +24,7 @@
 
 /* The defaults, documented in templates/lookout.example.lua. */
 #define DEF_UNHEALTHY_AFTER	2
-#define DEF_DOWN_AFTER_MS	1000
+#define DEF_DOWN_AFTER_MS	500
 #define DEF_RESTARTS		3
 #define DEF_RESTART_WINDOW_MS	(5 * 60 * 1000)
 #define DEF_PAUSED_AFTER_MS	(5 * 60 * 1000)

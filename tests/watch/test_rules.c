@@ -131,11 +131,11 @@ Test(rules, a_failed_unit_is_down_from_its_first_failing_sample)
 	told();
 	wrules_service(w, id, &failed, 2000);
 	cr_expect_str_eq(told(), "SICK bus @2000");
-	cr_expect_eq(wrules_next(w), 3000);
-	wrules_service(w, id, &failed, 2500);
-	wrules_tick(w, 2999);
+	cr_expect_eq(wrules_next(w), 2500);	/* down_after, 500ms */
+	wrules_service(w, id, &failed, 2200);
+	wrules_tick(w, 2499);
 	cr_expect_str_eq(told(), "");
-	wrules_tick(w, 3000);
+	wrules_tick(w, 2500);
 	/* The incident first, then the change that came with it. */
 	cr_expect_str_eq(told(), "FIRE bus down P2 @2000; "
 	    "CHANGE bus active/running -> failed/failed (failed) x1 @2000");
