@@ -116,6 +116,10 @@ struct probe_journal {
 	struct jring ring;
 	char status[LK_ERR_MAX];
 	bool failed;		/* status holds why reading stopped */
+
+	/* Another host's, read over ssh (rjournal.c): then j is NULL and
+	 * everything above but the callback is unused. */
+	struct rjournal *remote;
 };
 
 /* ---------------------------------------------------------------------------
@@ -669,7 +673,9 @@ free_now(struct probe_journal *pj)
 		loop_del_timer(pj->loop, pj->wake_timer);
 	if (pj->fd >= 0)
 		loop_del_fd(pj->loop, pj->fd, LOOP_READABLE);
-	sd_journal_close(pj->j);
+	rjournal_free(&pj->remote);
+	if (pj->j != NULL)
+		sd_journal_close(pj->j);
 	jring_free(&pj->ring);
 	jplaces_free(&pj->places);
 	free(pj->unit);
@@ -799,14 +805,9 @@ on_fd(struct loop *l, int fd, int mask, void *data)
 }
 
 static enum lk_code
-journal_open(struct loop *loop, const char *unit, const char *scope,
-    size_t lines, bool follow, probe_journal_cb *cb, void *data,
-    struct probe_journal **out, struct lk_err *err)
+journal_check_args(const char *unit, const char *scope, size_t lines,
+    struct lk_err *err)
 {
-	struct probe_journal *pj;
-	int r;
-
-	*out = NULL;
 	if (unit == NULL || !is_unit_name(unit, strlen(unit)))
 		return lk_fail(err, LK_EINPUT, "journal: \"%s\" is not a unit "
 		    "name", unit ? unit : "");
@@ -817,6 +818,20 @@ journal_open(struct loop *loop, const char *unit, const char *scope,
 	if (lines < 1 || lines > PROBE_JOURNAL_LINES_MAX)
 		return lk_fail(err, LK_EINPUT, "journal of %s: %zu lines is not "
 		    "between 1 and %d", unit, lines, PROBE_JOURNAL_LINES_MAX);
+	return LK_OK;
+}
+
+static enum lk_code
+journal_open(struct loop *loop, const char *unit, const char *scope,
+    size_t lines, bool follow, probe_journal_cb *cb, void *data,
+    struct probe_journal **out, struct lk_err *err)
+{
+	struct probe_journal *pj;
+	int r;
+
+	*out = NULL;
+	if (journal_check_args(unit, scope, lines, err) != LK_OK)
+		return err->code;
 	pj = lk_xcalloc(1, sizeof *pj);
 	/* Local only: other machines' journals (containers, remote) have
 	 * units of the same names that are not ours. */
@@ -882,6 +897,73 @@ probe_journal_last(struct loop *loop, const char *unit, const char *scope,
 	    err);
 }
 
+/*
+ * Another host's journal: the same handle, its lines, state and status
+ * kept by rjournal.c, which calls journal_remote_tell() with its news.
+ */
+static enum lk_code
+journal_open_remote(struct loop *loop, const struct probe_journal_host *h,
+    const char *unit, const char *scope, size_t lines, bool follow,
+    probe_journal_cb *cb, void *data, struct probe_journal **out,
+    struct lk_err *err)
+{
+	struct probe_journal *pj;
+
+	*out = NULL;
+	if (journal_check_args(unit, scope, lines, err) != LK_OK)
+		return err->code;
+	if (h == NULL || h->host == NULL)
+		return lk_fail(err, LK_EINPUT, "journal of %s: no host", unit);
+	pj = lk_xcalloc(1, sizeof *pj);
+	pj->loop = loop;
+	pj->unit = lk_xstrdup(unit);
+	pj->user = strcmp(scope, "user") == 0;
+	pj->follow = follow;
+	pj->cb = cb;
+	pj->cb_data = data;
+	pj->fd = -1;
+	pj->remote = rjournal_new(loop, h, unit, scope, lines, follow, pj,
+	    err);
+	if (pj->remote == NULL) {
+		free_now(pj);
+		return err->code;
+	}
+	*out = pj;
+	return LK_OK;
+}
+
+void
+journal_remote_tell(struct probe_journal *pj, size_t added)
+{
+	if (pj->cb == NULL)
+		return;
+	pj->in_cb = true;
+	pj->cb(pj, added, pj->cb_data);
+	pj->in_cb = false;
+	if (pj->freed)
+		free_now(pj);
+}
+
+enum lk_code
+probe_journal_follow_remote(struct loop *loop,
+    const struct probe_journal_host *h, const char *unit, const char *scope,
+    size_t lines, probe_journal_cb *cb, void *data,
+    struct probe_journal **out, struct lk_err *err)
+{
+	return journal_open_remote(loop, h, unit, scope, lines, true, cb, data,
+	    out, err);
+}
+
+enum lk_code
+probe_journal_last_remote(struct loop *loop,
+    const struct probe_journal_host *h, const char *unit, const char *scope,
+    size_t lines, probe_journal_cb *cb, void *data,
+    struct probe_journal **out, struct lk_err *err)
+{
+	return journal_open_remote(loop, h, unit, scope, lines, false, cb,
+	    data, out, err);
+}
+
 void
 probe_journal_free(struct probe_journal **pjp)
 {
@@ -897,26 +979,35 @@ probe_journal_free(struct probe_journal **pjp)
 	free_now(pj);
 }
 
+static const struct jring *
+ring_of(const struct probe_journal *pj)
+{
+	return pj->remote != NULL ? rjournal_ring(pj->remote) : &pj->ring;
+}
+
 size_t
 probe_journal_count(const struct probe_journal *pj)
 {
-	return pj->ring.n;
+	return ring_of(pj)->n;
 }
 
 const struct probe_journal_line *
 probe_journal_line(const struct probe_journal *pj, size_t i)
 {
-	return jring_get(&pj->ring, i);
+	return jring_get(ring_of(pj), i);
 }
 
 bool
 probe_journal_caught_up(const struct probe_journal *pj)
 {
-	return pj->caught_up;
+	return pj->remote != NULL ? rjournal_caught_up(pj->remote) :
+	    pj->caught_up;
 }
 
 const char *
 probe_journal_status(const struct probe_journal *pj)
 {
+	if (pj->remote != NULL)
+		return rjournal_status(pj->remote);
 	return pj->status[0] ? pj->status : NULL;
 }

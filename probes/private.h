@@ -5,6 +5,7 @@
 #include "probes.h"
 
 struct config;
+struct lk_buf;
 struct http_pool;
 struct pqueue;
 
@@ -116,5 +117,35 @@ void jplaces_free(struct jplaces *pl);
  * (NULL-terminated, e.g. /run/log/journal) hold and this user may read. */
 void journal_why_empty(const char *const *dirs, const char *unit, char *out,
     size_t len);
+
+/*
+ * rjournal.c: another host's journal, journalctl there over ssh.  The
+ * lines go to a ring like the local reader's; the owner hears the news
+ * through journal_remote_tell(), always from a timer of rjournal's own.
+ */
+struct rjournal;
+/* The longest line of journalctl's JSON kept; a longer one is skipped. */
+#define RJ_JSON_MAX (64 * 1024)
+/* NULL on failure (err says why: a bad host, no fds). */
+struct rjournal *rjournal_new(struct loop *loop,
+    const struct probe_journal_host *h, const char *unit, const char *scope,
+    size_t lines, bool follow, struct probe_journal *owner,
+    struct lk_err *err);
+/* Stops its ssh (killed with its group) and frees; sets *rj to NULL. */
+void rjournal_free(struct rjournal **rj);
+const struct jring *rjournal_ring(const struct rjournal *rj);
+bool rjournal_caught_up(const struct rjournal *rj);
+const char *rjournal_status(const struct rjournal *rj);
+/* The shell text the remote side runs: a fixed script, the unit, scope,
+ * count and cgroup (or NULL) each a quoted word.  For the unit tests. */
+enum lk_code rjournal_command(struct lk_buf *cmd, const char *unit,
+    const char *scope, size_t lines, bool follow, const char *cgroup,
+    struct lk_err *err);
+/* One line of journalctl -o json as a journal line: false for what is
+ * not an entry with a message.  msg gets the message's raw bytes. */
+bool rjournal_parse(const char *s, size_t len, int64_t *realtime_us,
+    int *priority, struct lk_buf *msg);
+/* journal.c: tells pj's callback, which may free pj (and so rj). */
+void journal_remote_tell(struct probe_journal *pj, size_t added);
 
 #endif

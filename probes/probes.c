@@ -853,6 +853,34 @@ probes_service_procs(const struct probes *p, size_t i, struct probe_proc *out,
 	return k;
 }
 
+enum lk_code
+probes_service_journal(struct probes *p, size_t i, size_t lines, bool follow,
+    probe_journal_cb *cb, void *data, struct probe_journal **out,
+    struct lk_err *err)
+{
+	const struct probe_service *s;
+	const struct sysd_unit *u;
+	struct probe_journal_host h = { 0 };
+
+	*out = NULL;
+	if (i >= p->nsvc)
+		return lk_fail(err, LK_EINPUT, "journal: no service %zu", i);
+	s = &p->svcs[i].st;
+	if (s->host == NULL)
+		return (follow ? probe_journal_follow : probe_journal_last)(
+		    p->loop, s->unit, s->scope, lines, cb, data, out, err);
+	/* Its cgroup there, if its manager has said: a unit of a manager
+	 * journald cannot name is found by it alone. */
+	u = sysd_unit(p->svcs[i].sd, p->svcs[i].unit);
+	h.host = s->host;
+	h.ssh_config = p->cfg != NULL ? config_ssh_config(p->cfg) : NULL;
+	h.timeout_ms = phosts_timeout_ms(p->hosts);
+	h.cgroup = u != NULL && u->cgroup[0] == '/' ? u->cgroup : NULL;
+	return (follow ? probe_journal_follow_remote :
+	    probe_journal_last_remote)(p->loop, &h, s->unit, s->scope, lines,
+	    cb, data, out, err);
+}
+
 const char *
 probes_error(const struct probes *p)
 {

@@ -291,6 +291,38 @@ enum lk_code probe_journal_last(struct loop *loop, const char *unit,
     const char *scope, size_t lines, probe_journal_cb *cb, void *data,
     struct probe_journal **out, struct lk_err *err);
 
+/*
+ * Another host's journal, read through ssh as its manager is (see
+ * rjournal.c): a fixed, read-only journalctl runs there, its arguments
+ * quoted.  The same handle and accessors as above; a host that cannot be
+ * reached gives no lines and a status that says what ssh said.
+ */
+struct probe_journal_host {
+	const char *host;	/* ssh destination (ssh_config alias) */
+	const char *ssh_config;	/* for ssh -F, or NULL */
+	int64_t timeout_ms;	/* to connect and answer; 0: none */
+	/* The unit's cgroup as its manager reported it, or NULL: finds the
+	 * units of a manager journald cannot name (a container's). */
+	const char *cgroup;
+};
+enum lk_code probe_journal_follow_remote(struct loop *loop,
+    const struct probe_journal_host *h, const char *unit, const char *scope,
+    size_t lines, probe_journal_cb *cb, void *data,
+    struct probe_journal **out, struct lk_err *err);
+enum lk_code probe_journal_last_remote(struct loop *loop,
+    const struct probe_journal_host *h, const char *unit, const char *scope,
+    size_t lines, probe_journal_cb *cb, void *data,
+    struct probe_journal **out, struct lk_err *err);
+
+/*
+ * The journal of service i wherever it lives: this machine's, or its
+ * host's through ssh with the configuration's ssh settings.  Followed, or
+ * (follow false) the last lines once, as above.
+ */
+enum lk_code probes_service_journal(struct probes *p, size_t i,
+    size_t lines, bool follow, probe_journal_cb *cb, void *data,
+    struct probe_journal **out, struct lk_err *err);
+
 /* Stops reading and frees *pj (safe from its own callback); sets *pj to
  * NULL. */
 void probe_journal_free(struct probe_journal **pj);
