@@ -40,7 +40,7 @@ struct detail {
 	char search[128];
 	char unit[256];
 	char scope[16];
-	bool remote;		/* the unit is on another host */
+	char host[256];		/* the host it runs on, or "" */
 };
 
 static void
@@ -80,14 +80,15 @@ detail_open(struct tui *t, size_t service, bool journal)
 	d->full = journal;
 	snprintf(d->unit, sizeof d->unit, "%s", s->unit);
 	snprintf(d->scope, sizeof d->scope, "%s", s->scope);
+	snprintf(d->host, sizeof d->host, "%s", s->host ? s->host : "");
 	read_procs(t, d);
 	tui_push(t, &detail_ops, d);
 	/*
-	 * The journal here is this machine's: a unit of the same name here
-	 * is another unit.  Another host's journal is not read yet.
+	 * The unit's own journal, wherever it runs: a unit of another host
+	 * is read there, through ssh; one of the same name here is another
+	 * unit.  Closing the view stops it (and its ssh).
 	 */
-	d->remote = s->host != NULL;
-	if (!d->remote && probe_journal_follow(t->loop, d->unit, d->scope, JOURNAL_LINES,
+	if (probes_service_journal(t->probes, service, JOURNAL_LINES, true,
 	    on_journal, t, &d->journal, &err) != LK_OK)
 		tui_error(t, "%s", err.msg);
 }
@@ -123,15 +124,14 @@ draw_journal(struct tui *t, struct detail *d, int y0, int h)
 
 	if (h < 2)
 		return;
-	draw_textf(t, y0, 0, t->cols, R_TITLE, "JOURNAL %s%s%s%s", d->unit,
+	draw_textf(t, y0, 0, t->cols, R_TITLE, "JOURNAL %s%s%s%s%s%s",
+	    d->unit, d->host[0] ? " on " : "", d->host,
 	    d->follow ? "  (following)" : "", d->search[0] ? "  /" : "",
 	    d->search);
 	h--;
 	y0++;
 	if (n == 0) {
-		draw_text(t, y0, 2, t->cols - 2, R_DIM, d->remote ?
-		    "the journal of a unit on another host is not read by "
-		    "lookout yet" : st != NULL ? st :
+		draw_text(t, y0, 2, t->cols - 2, R_DIM, st != NULL ? st :
 		    d->journal && probe_journal_caught_up(d->journal) ?
 		    "no entries" : "reading the journal...");
 		return;
