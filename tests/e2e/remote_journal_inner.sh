@@ -91,11 +91,13 @@ gone() {
 }
 check "closing the view stops its ssh, and journalctl there" gone
 keys c q
-tmux_cleanup
+check "q quits with status 0" test "$(wait_rc c)" = 0
 
 console d 120x30 -- --config "$T/dead.lua"
 open_journal d "dead-jr"
 check "an unreachable host's journal says what ssh said" wait_for d "deadhost: ssh: connect to host 127.0.0.1 port" "$((TIMEOUT + 10))"
-keys d q
+keys d Escape; keys d q
+check "...and quits with status 0" test "$(wait_rc d)" = 0
 tmux_cleanup
+check "no console printed a sanitizer report" sh -c '! grep -l "Sanitizer\|runtime error" "$1"/c.err "$1"/d.err' _ "$T"
 done_testing
