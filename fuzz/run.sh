@@ -4,14 +4,14 @@
 #
 #	sh fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 #
-# TARGET is config, runbook, http_eval, rabbit or secrets (or fuzz_config...).  The build
-# directory is $FUZZ_BUILD, default build-fuzz in the checkout; crashes
+# TARGET is config, runbook, http_eval, rabbit, journal_json or secrets
+# (or fuzz_config...).  The build directory is $FUZZ_BUILD, default build-fuzz in the checkout; crashes
 # and new inputs are kept in a temporary directory that is printed at the
 # end (FUZZ_KEEP=1 keeps it; otherwise only a finding keeps it).
 set -eu
 
 usage() {
-	echo "usage: sh fuzz/run.sh config|runbook|http_eval|rabbit|secrets SECONDS [libFuzzer options...]" >&2
+	echo "usage: sh fuzz/run.sh config|runbook|http_eval|rabbit|journal_json|secrets SECONDS [libFuzzer options...]" >&2
 	exit 2
 }
 [ $# -ge 2 ] || usage
@@ -20,7 +20,7 @@ seconds=$2
 shift 2
 case $target in
 config|runbook) dict=config.dict ;;
-http_eval|rabbit) dict=json.dict ;;
+http_eval|rabbit|journal_json) dict=json.dict ;;
 secrets) dict= ;;
 *) usage ;;
 esac
