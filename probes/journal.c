@@ -702,11 +702,7 @@ tell(struct probe_journal *pj)
 	if (!news || pj->cb == NULL)
 		return;
 	pj->told_failure = pj->failed;
-	pj->in_cb = true;
-	pj->cb(pj, added, pj->cb_data);
-	pj->in_cb = false;
-	if (pj->freed)
-		free_now(pj);
+	journal_call_back(pj, added);
 }
 
 /* One batch of whatever is to do, then the news. */
@@ -899,7 +895,7 @@ probe_journal_last(struct loop *loop, const char *unit, const char *scope,
 
 /*
  * Another host's journal: the same handle, its lines, state and status
- * kept by rjournal.c, which calls journal_remote_tell() with its news.
+ * kept by rjournal.c, which calls journal_call_back() with its news.
  */
 static enum lk_code
 journal_open_remote(struct loop *loop, const struct probe_journal_host *h,
@@ -933,7 +929,7 @@ journal_open_remote(struct loop *loop, const struct probe_journal_host *h,
 }
 
 void
-journal_remote_tell(struct probe_journal *pj, size_t added)
+journal_call_back(struct probe_journal *pj, size_t added)
 {
 	if (pj->cb == NULL)
 		return;

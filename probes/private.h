@@ -121,7 +121,7 @@ void journal_why_empty(const char *const *dirs, const char *unit, char *out,
 /*
  * rjournal.c: another host's journal, journalctl there over ssh.  The
  * lines go to a ring like the local reader's; the owner hears the news
- * through journal_remote_tell(), always from a timer of rjournal's own.
+ * through journal_call_back(), always from a timer of rjournal's own.
  */
 struct rjournal;
 /* The longest line of journalctl's JSON kept; a longer one is skipped. */
@@ -146,6 +146,6 @@ enum lk_code rjournal_command(struct lk_buf *cmd, const char *unit,
 bool rjournal_parse(const char *s, size_t len, int64_t *realtime_us,
     int *priority, struct lk_buf *msg);
 /* journal.c: tells pj's callback, which may free pj (and so rj). */
-void journal_remote_tell(struct probe_journal *pj, size_t added);
+void journal_call_back(struct probe_journal *pj, size_t added);
 
 #endif

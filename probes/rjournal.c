@@ -138,7 +138,7 @@ on_tell(struct loop *l, long long id, void *data)
 	rj->tell_caught_up = false;
 	rj->told_failure = rj->failed;
 	if (news)
-		journal_remote_tell(rj->owner, added);	/* may free rj */
+		journal_call_back(rj->owner, added);	/* may free rj */
 	return LOOP_NOMORE;
 }
 
