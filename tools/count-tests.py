@@ -4,6 +4,8 @@
 A TAP test counts each of its subtests; any other test counts once.  A TAP
 test that meson failed although every subtest passed (a crash, a missing
 plan, a timeout) counts one extra failure, so nothing is hidden.
+A build that failed is named with --build-failed NAME and counts one
+failure: its tests never ran, and the last line must not read as green.
 Prints one line: N passed, N failed, N skipped.  Exits 1 if anything failed.
 """
 import json
@@ -12,7 +14,16 @@ import sys
 
 passed = failed = skipped = 0
 tap = re.compile(r"^(ok|not ok)\b(.*)$")
-for path in sys.argv[1:]:
+paths = []
+args = sys.argv[1:]
+while args:
+    a = args.pop(0)
+    if a == "--build-failed":
+        print(f"build failed: {args.pop(0)}", file=sys.stderr)
+        failed += 1
+    else:
+        paths.append(a)
+for path in paths:
     with open(path) as f:
         for line in f:
             t = json.loads(line)

@@ -18,6 +18,17 @@ fi
 
 status=0
 logs=""
+# ninja's output goes to a log; on failure its errors are shown, and the
+# build counts as a failure in the last line.
+build() {
+	if ninja -C "$1" >"$1/build.log" 2>&1; then
+		return 0
+	fi
+	grep -E -B2 -A8 'FAILED|error' "$1/build.log" | head -60 >&2
+	logs="$logs --build-failed $2"
+	status=1
+	return 1
+}
 for variant in plain asan; do
 	dir=build-test-$variant
 	opts="-Dwerror=true -Dbuildtype=debugoptimized"
@@ -28,7 +39,7 @@ for variant in plain asan; do
 		meson configure "$dir" $opts >/dev/null
 	fi
 	echo "== build ($variant)"
-	ninja -C "$dir" >/dev/null || { status=1; continue; }
+	build "$dir" "$variant" || continue
 	echo "== test ($variant)"
 	meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || status=1
 	logs="$logs $dir/meson-logs/testlog.json"
@@ -42,12 +53,10 @@ else
 	meson configure "$dir" $opts >/dev/null
 fi
 echo "== build (clang, fuzz targets)"
-if ninja -C "$dir" >/dev/null; then
+if build "$dir" clang; then
 	echo "== test (fuzz corpora)"
 	meson test -C "$dir" --print-errorlogs --suite fuzz || status=1
 	logs="$logs $dir/meson-logs/testlog.json"
-else
-	status=1
 fi
 python3 tools/count-tests.py $logs || status=1
 exit $status
