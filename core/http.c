@@ -389,14 +389,18 @@ static int
 socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
 	struct http_pool *p = userp;
+	int mask = 0;
 
 	(void)e;
 	(void)socketp;
-	loop_del_fd(p->loop, s, LOOP_READABLE | LOOP_WRITABLE);
 	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		loop_add_fd(p->loop, s, LOOP_READABLE, on_socket_ready, p);
+		mask |= LOOP_READABLE;
 	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		loop_add_fd(p->loop, s, LOOP_WRITABLE, on_socket_ready, p);
+		mask |= LOOP_WRITABLE;
+	/* Only what changes: each change is a call into the kernel. */
+	loop_del_fd(p->loop, s, ~mask & (LOOP_READABLE | LOOP_WRITABLE));
+	if (mask != 0)
+		loop_add_fd(p->loop, s, mask, on_socket_ready, p);
 	return 0;
 }
 

@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,13 +21,25 @@
 
 /*
  * An fd is found by indexing files[] with it, as in ae.  gen changes every
- * time a slot goes from empty to watched, so that a result poll() returned
- * for an fd that was deleted, closed and reused by someone else within the
- * same pass is not delivered to the new owner.
+ * time a slot goes from empty to watched, and each epoll entry carries the
+ * fd and the gen it was added with, so that readiness reported for an fd
+ * that was deleted, closed and reused by someone else within the same
+ * pass is not delivered to the new owner.
+ *
+ * epoll, rather than poll(), because a pass then costs the kernel what is
+ * ready, not what is watched: `lookout watch` keeps some 60 sockets open
+ * and wakes several hundred times a cycle.  epoll refuses what cannot
+ * block (a regular file, as a redirected stdin is): such an fd is ready on
+ * every pass, as poll() would say, and the loop does not sleep while one
+ * is watched.
  */
+enum { IN_EPOLL = 1, ALWAYS_READY = 2 };
+
 struct loop_file {
 	int		 mask;
 	unsigned	 gen;
+	int		 how;	/* IN_EPOLL, ALWAYS_READY or 0 */
+	int		 events;	/* what epoll was last told */
 	loop_fd_cb	*cb;
 	void		*data;
 };
@@ -63,10 +77,10 @@ struct loop {
 	struct loop_file	*files;
 	int			 nfiles;	/* size of files[] */
 
-	/* poll()'s array and the gen of each entry when it was built. */
-	struct pollfd		*pfds;
-	unsigned		*pgens;
-	int			 npfds;		/* size of both */
+	int			 epfd;
+	struct epoll_event	*evs;		/* what one epoll_wait returns */
+	int			 nevs;		/* size of evs */
+	int			 nalways;	/* fds that are ALWAYS_READY */
 
 	struct loop_timer	*timers;
 	/* The timer whose callback runs, unlinked meanwhile. */
@@ -126,6 +140,14 @@ loop_new(void)
 {
 	struct loop *l = lk_xcalloc(1, sizeof *l);
 
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	/* No fd left for it, or no memory: nothing can wait, as in lk_oom. */
+	if (l->epfd == -1) {
+		fprintf(stderr, "lookout: epoll_create1: %s\n", strerror(errno));
+		abort();
+	}
+	l->nevs = 64;
+	l->evs = lk_xcalloc((size_t)l->nevs, sizeof *l->evs);
 	l->sigpipe[0] = l->sigpipe[1] = -1;
 	l->next_timer_id = 1;
 	/*
@@ -172,18 +194,71 @@ loop_free(struct loop **lp)
 			close(c->pidfd);
 		free(c);
 	}
+	close(l->epfd);
 	free(l->files);
-	free(l->pfds);
-	free(l->pgens);
+	free(l->evs);
 	free(l);
 	*lp = NULL;
+}
+
+/*
+ * Tells epoll what f, the slot of fd, now watches.  An fd closed without
+ * being deleted left epoll by itself, so a MOD that finds nothing adds it
+ * again; one added twice is modified instead.  Returns 0 or -1 (errno).
+ */
+static int
+loop_epoll_sync(struct loop *l, int fd, struct loop_file *f)
+{
+	struct epoll_event ev = { 0 };
+	int op;
+
+	if (f->how == ALWAYS_READY)
+		return 0;
+	if (f->mask & LOOP_READABLE)
+		ev.events |= EPOLLIN;
+	if (f->mask & LOOP_WRITABLE)
+		ev.events |= EPOLLOUT;
+	if (f->how == IN_EPOLL && ev.events == (uint32_t)f->events)
+		return 0;
+	ev.data.u64 = (uint64_t)(unsigned)fd | (uint64_t)f->gen << 32;
+	op = f->how == IN_EPOLL ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(l->epfd, op, fd, &ev) != 0) {
+		if (errno == ENOENT && op == EPOLL_CTL_MOD)
+			op = EPOLL_CTL_ADD;
+		else if (errno == EEXIST && op == EPOLL_CTL_ADD)
+			op = EPOLL_CTL_MOD;
+		else if (errno == EPERM) {
+			f->how = ALWAYS_READY;
+			l->nalways++;
+			return 0;
+		} else
+			return -1;
+		if (epoll_ctl(l->epfd, op, fd, &ev) != 0)
+			return -1;
+	}
+	f->how = IN_EPOLL;
+	f->events = (int)ev.events;
+	return 0;
+}
+
+/* f, the slot of fd, watches nothing any more: out of epoll with it. */
+static void
+loop_epoll_forget(struct loop *l, int fd, struct loop_file *f)
+{
+	/* A closed fd left epoll already (EBADF, ENOENT): nothing lost. */
+	if (f->how == IN_EPOLL)
+		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	else if (f->how == ALWAYS_READY)
+		l->nalways--;
+	f->how = 0;
+	f->events = 0;
 }
 
 int
 loop_add_fd(struct loop *l, int fd, int mask, loop_fd_cb *cb, void *data)
 {
 	struct loop_file *f;
-	int n;
+	int n, old;
 
 	if (fd < 0) {
 		errno = EBADF;
@@ -204,9 +279,19 @@ loop_add_fd(struct loop *l, int fd, int mask, loop_fd_cb *cb, void *data)
 		l->nfiles = n;
 	}
 	f = &l->files[fd];
-	if (f->mask == 0)
+	old = f->mask;
+	if (old == 0)
 		f->gen++;
 	f->mask |= mask;
+	if (loop_epoll_sync(l, fd, f) != 0) {
+		int saved = errno;
+
+		f->mask = old;
+		if (old == 0)
+			loop_epoll_forget(l, fd, f);
+		errno = saved;
+		return -1;
+	}
 	f->cb = cb;
 	f->data = data;
 	return 0;
@@ -220,10 +305,17 @@ loop_del_fd(struct loop *l, int fd, int mask)
 	if (fd < 0 || fd >= l->nfiles)
 		return;
 	f = &l->files[fd];
+	if ((f->mask & mask) == 0)
+		return;
 	f->mask &= ~mask;
 	if (f->mask == 0) {
 		f->cb = NULL;
 		f->data = NULL;
+		loop_epoll_forget(l, fd, f);
+	} else {
+		/* If epoll cannot be told, it reports more than is
+		 * watched, which loop_dispatch masks off. */
+		(void)loop_epoll_sync(l, fd, f);
 	}
 }
 
@@ -560,38 +652,7 @@ loop_del_child(struct loop *l, pid_t pid)
 	}
 }
 
-/* Builds poll()'s array from the watched fds. */
-static int
-loop_build_pollfds(struct loop *l)
-{
-	struct loop_file *f;
-	int fd, n = 0;
-
-	for (fd = 0; fd < l->nfiles; fd++) {
-		f = &l->files[fd];
-		if (f->mask == 0)
-			continue;
-		if (n == l->npfds) {
-			l->npfds = l->npfds == 0 ? 16 : l->npfds * 2;
-			l->pfds = lk_xrealloc(l->pfds,
-			    (size_t)l->npfds * sizeof *l->pfds);
-			l->pgens = lk_xrealloc(l->pgens,
-			    (size_t)l->npfds * sizeof *l->pgens);
-		}
-		l->pfds[n].fd = fd;
-		l->pfds[n].events = 0;
-		if (f->mask & LOOP_READABLE)
-			l->pfds[n].events |= POLLIN;
-		if (f->mask & LOOP_WRITABLE)
-			l->pfds[n].events |= POLLOUT;
-		l->pfds[n].revents = 0;
-		l->pgens[n] = f->gen;
-		n++;
-	}
-	return n;
-}
-
-/* How long poll() may sleep: until the nearest timer, rounded up. */
+/* How long the loop may sleep: until the nearest timer, rounded up. */
 static int
 loop_poll_timeout(struct loop *l, long long max_wait_ms)
 {
@@ -608,43 +669,55 @@ loop_poll_timeout(struct loop *l, long long max_wait_ms)
 	return (int)ms;
 }
 
+/* Calls back fd for what is ready of what its slot still watches. */
+static int
+loop_dispatch(struct loop *l, int fd, int mask)
+{
+	struct loop_file *f = &l->files[fd];
+
+	mask &= f->mask;
+	if (mask == 0)
+		return 0;
+	f->cb(l, fd, mask, f->data);
+	return 1;
+}
+
 /*
- * Calls back every fd poll() found ready, unless a callback earlier in the
+ * Calls back every fd epoll found ready, unless a callback earlier in the
  * pass deleted it (its mask no longer covers what is ready) or deleted it
- * and someone added the same number again (its gen changed).
+ * and someone added the same number again (its gen changed); then every
+ * fd epoll could not watch, which is always ready.
  */
 static int
 loop_process_fds(struct loop *l, int n)
 {
 	struct loop_file *f;
-	short re;
+	uint32_t re;
 	int i, fd, mask, done = 0;
 
 	for (i = 0; i < n; i++) {
-		re = l->pfds[i].revents;
-		if (re == 0)
-			continue;
-		fd = l->pfds[i].fd;
+		re = l->evs[i].events;
+		fd = (int)(l->evs[i].data.u64 & 0xffffffffu);
 		if (fd >= l->nfiles)
 			continue;
 		f = &l->files[fd];
-		if (f->mask == 0 || f->gen != l->pgens[i])
+		if (f->mask == 0 || f->gen != (unsigned)(l->evs[i].data.u64 >> 32))
 			continue;
 		/*
 		 * Errors and hangups are given to whichever direction is
 		 * watched, so the owner's read or write sees them.
 		 */
 		mask = 0;
-		if (re & (POLLIN|POLLPRI|POLLHUP|POLLERR|POLLNVAL))
+		if (re & (EPOLLIN|EPOLLPRI|EPOLLHUP|EPOLLERR))
 			mask |= LOOP_READABLE;
-		if (re & (POLLOUT|POLLHUP|POLLERR|POLLNVAL))
+		if (re & (EPOLLOUT|EPOLLHUP|EPOLLERR))
 			mask |= LOOP_WRITABLE;
-		mask &= f->mask;
-		if (mask == 0)
-			continue;
-		f->cb(l, fd, mask, f->data);
-		done++;
+		done += loop_dispatch(l, fd, mask);
 	}
+	for (fd = 0; l->nalways > 0 && fd < l->nfiles; fd++)
+		if (l->files[fd].how == ALWAYS_READY)
+			done += loop_dispatch(l, fd,
+			    LOOP_READABLE|LOOP_WRITABLE);
 	return done;
 }
 
@@ -705,21 +778,26 @@ loop_run_once(struct loop *l, long long max_wait_ms)
 
 	/*
 	 * After the hook, which may have added fds or timers.  A hook that
-	 * stopped the loop must not leave it asleep for good.
+	 * stopped the loop must not leave it asleep for good, nor may an fd
+	 * that is always ready.
 	 */
-	n = loop_build_pollfds(l);
 	timeout = loop_poll_timeout(l, max_wait_ms);
-	if (l->running_loop && l->stop)
+	if ((l->running_loop && l->stop) || l->nalways > 0)
 		timeout = 0;
-	ready = poll(l->pfds, (nfds_t)n, timeout);
+	ready = epoll_wait(l->epfd, l->evs, l->nevs, timeout);
 	if (ready == -1 && errno != EINTR) {
 		l->in_pass = 0;
 		return -1;
 	}
+	n = ready > 0 ? ready : 0;
 
-	done = 0;
-	if (ready > 0)
-		done += loop_process_fds(l, n);
+	done = loop_process_fds(l, n);
+	/* A full array may have left some out: room for them next pass. */
+	if (n == l->nevs) {
+		l->nevs *= 2;
+		l->evs = lk_xrealloc(l->evs, (size_t)l->nevs *
+		    sizeof *l->evs);
+	}
 	done += loop_process_timers(l);
 	l->in_pass = 0;
 	return done;

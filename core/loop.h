@@ -1,5 +1,5 @@
 /*
- * The event loop: one thread, one poll() per pass.
+ * The event loop: one thread, one epoll_wait() per pass.
  *
  * Everything lookout waits for is an fd, a timer, a signal or a child
  * process, and all of them are dispatched from here, so no callback ever
@@ -10,10 +10,11 @@
  *
  * Callbacks may add and delete fds, timers and children, including their
  * own, at any time.  An fd deleted during a pass gets no callback later in
- * that pass, even if poll() reported it ready.
+ * that pass, even if epoll reported it ready.
  *
  * The loop never closes an fd it did not open.  Delete an fd before closing
- * it: poll() reports a closed fd as ready (POLLNVAL) on every pass.
+ * it: a closed fd leaves epoll only once every copy of it is closed, and
+ * meanwhile may be reported ready, to nobody, on every pass.
  */
 #ifndef LK_LOOP_H
 #define LK_LOOP_H
@@ -43,9 +44,11 @@ void loop_free(struct loop **lp);
 /*
  * Watches fd for mask (LOOP_READABLE and/or LOOP_WRITABLE).  Adding to an fd
  * already watched adds to its mask and replaces its callback and data: one
- * fd has one callback, which gets the mask of what is ready.  Returns 0, or
- * -1 with errno EBADF (fd < 0) or EINVAL (empty or unknown mask, no cb).
- * The loop does not take ownership of fd or data.
+ * fd has one callback, which gets the mask of what is ready.  An fd that
+ * cannot block (a regular file) is ready on every pass, as poll() says.
+ * Returns 0, or -1 with errno EBADF (fd < 0, or not open), EINVAL (empty or
+ * unknown mask, no cb) or ENOMEM/ENOSPC (epoll's own limits).  The loop
+ * does not take ownership of fd or data.
  */
 typedef void loop_fd_cb(struct loop *l, int fd, int mask, void *data);
 int loop_add_fd(struct loop *l, int fd, int mask, loop_fd_cb *cb, void *data);
@@ -71,7 +74,7 @@ long long loop_add_timer(struct loop *l, long long ms, loop_timer_cb *cb,
  */
 void loop_del_timer(struct loop *l, long long id);
 
-/* Sets (or, with cb NULL, clears) the hook run once per pass before poll(). */
+/* Sets (or, with cb NULL, clears) the hook run once per pass before it sleeps. */
 typedef void loop_hook_cb(struct loop *l, void *data);
 void loop_set_before_sleep(struct loop *l, loop_hook_cb *cb, void *data);
 
@@ -129,12 +132,12 @@ int loop_add_child(struct loop *l, pid_t pid, loop_child_cb *cb, void *data);
 void loop_del_child(struct loop *l, pid_t pid);
 
 /*
- * Runs one pass: the before-sleep hook, one poll() that waits at most until
+ * Runs one pass: the before-sleep hook, one wait that lasts at most until
  * the nearest timer (and at most max_wait_ms, if >= 0; -1 waits for as long
  * as nothing is due), then the ready fds, then the due timers.  Returns how
  * many fds and timers were dispatched (signals and children arrive through
- * fds of the loop's own), or -1 with errno set if poll() failed (an
- * interrupted poll() is not a failure) or if called from a callback
+ * fds of the loop's own), or -1 with errno set if epoll_wait() failed (an
+ * interrupted wait is not a failure) or if called from a callback
  * (EDEADLK): passes do not nest.
  */
 int loop_run_once(struct loop *l, long long max_wait_ms);

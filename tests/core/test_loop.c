@@ -2,6 +2,7 @@
 #include "loop.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -105,11 +106,46 @@ Test(loop, writable_mask)
 	close(p[1]);
 }
 
+/*
+ * A regular file cannot block, so epoll will not watch it; the loop says it
+ * is ready on every pass, as poll() did, and does not sleep meanwhile (a
+ * redirected stdin is such a file).
+ */
+Test(loop, regular_file_is_ready_on_every_pass)
+{
+	struct reader r = { .calls = 0 };
+	char path[] = "/tmp/lookout-loop-XXXXXX";
+	int fd = mkstemp(path);
+	long long t0;
+
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	cr_assert_eq(write(fd, "file", 4), 4);
+	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	cr_assert_eq(loop_add_fd(lp, fd, LOOP_READABLE, read_cb, &r), 0);
+	t0 = loop_now_ms();
+	cr_expect_eq(loop_run_once(lp, 5000), 1);
+	cr_expect_str_eq(r.buf, "file");
+	/* At its end, still ready: read() says 0, and the owner decides. */
+	cr_expect_eq(loop_run_once(lp, 5000), 1);
+	cr_expect_eq(r.calls, 2);
+	cr_expect_eq(r.mask, LOOP_READABLE);
+	cr_expect_lt(loop_now_ms() - t0, 4000, "the loop slept on a file");
+	loop_del_fd(lp, fd, LOOP_READABLE);
+	cr_expect_eq(loop_run_once(lp, 10), 0, "a deleted file is forgotten");
+	cr_expect_eq(r.calls, 2);
+	close(fd);
+}
+
 Test(loop, bad_arguments_are_refused)
 {
 	cr_expect_eq(loop_add_fd(lp, -1, LOOP_READABLE, read_cb, NULL), -1);
 	cr_expect_eq(loop_add_fd(lp, 0, 0, read_cb, NULL), -1);
 	cr_expect_eq(loop_add_fd(lp, 0, 4, read_cb, NULL), -1);
+	/* A number no file has: refused, not watched forever. */
+	cr_expect_eq(loop_add_fd(lp, 4000, LOOP_READABLE, read_cb, NULL), -1);
+	cr_expect_eq(errno, EBADF);
+	cr_expect_eq(loop_run_once(lp, 10), 0);
 	cr_expect_eq(loop_add_signal(lp, SIGKILL, NULL, NULL), -1);
 	/* Deleting what is not there is harmless. */
 	loop_del_fd(lp, 12345, LOOP_READABLE);
