@@ -112,6 +112,28 @@ store_failed(struct rb_run *run, const char *what, const struct lk_err *err)
 	rb_progress(run, "STOP: %s", run->last_reason);
 }
 
+/* Adds the host an action's data names (none: this machine) to the
+ * hosts of the step, once each. */
+static void
+note_step_host(struct rb_run *run, const char *data_json)
+{
+	json_t *d = data_json ? json_loads(data_json, 0, NULL) : NULL;
+	const char *host = json_string_value(json_object_get(d, "host"));
+	const char *s = run->step_hosts.s;
+	size_t n = host ? strlen(host) : 0;
+
+	for (const char *p = s; host != NULL && p != NULL; ) {
+		if (strncmp(p, host, n) == 0 && (p[n] == '\0' || p[n] == ','))
+			host = NULL;
+		else if ((p = strchr(p, ',')) != NULL)
+			p += 2;
+	}
+	if (host != NULL)
+		lk_buf_printf(&run->step_hosts, "%s%s",
+		    run->step_hosts.len ? ", " : "", host);
+	json_decref(d);
+}
+
 bool
 rb_action_started(struct rb_run *run, const char *action, const char *what,
     const char *data_json)
@@ -122,6 +144,7 @@ rb_action_started(struct rb_run *run, const char *action, const char *what,
 	bool ok;
 
 	rb_progress(run, "  -> %s %s", action, what ? what : "");
+	note_step_host(run, data_json);
 	ok = !run->store_broken && store_action_event(run->store, run->run_id,
 	    (int)run->step, "action.started", action, w, d, &err) == LK_OK;
 	if (!ok && !run->store_broken) {
@@ -468,7 +491,8 @@ step_done(struct rb_run *run, const char *status, const char *why)
 	run->track[run->step].outcome = w ? lk_xstrdup(w) : NULL;
 	track_set(run, state_of(status));
 	if (!run->store_broken && store_step_finish(run->store, run->run_id,
-	    (int)run->step, status, w, &err) != LK_OK)
+	    (int)run->step, status, w, run->step_hosts.len ?
+	    run->step_hosts.s : NULL, &err) != LK_OK)
 		store_failed(run, "the step's outcome is not recorded", &err);
 	replay_compare(run, status, w);
 	free(w);
@@ -626,6 +650,7 @@ run_step(struct rb_run *run)
 	run->step_failed_action = false;
 	run->last_reason[0] = '\0';
 	run->last_outcome[0] = '\0';
+	lk_buf_reset(&run->step_hosts);
 	/* Durable before the first action of the step starts. */
 	if (store_step_begin(run->store, run->run_id, (int)run->step, s->name,
 	    run->plan.s, &err) != LK_OK) {
@@ -1063,6 +1088,7 @@ rb_run_free(struct rb_run **rp)
 	lk_scrub_clear(&run->secrets);
 	free(run->params_json);
 	lk_buf_free(&run->plan);
+	lk_buf_free(&run->step_hosts);
 	for (size_t i = 0; i < run->ntrack; i++) {
 		free(run->track[i].plan);
 		free(run->track[i].outcome);

@@ -136,6 +136,8 @@ struct rb_run {
 	bool step_failed_action;	/* an action in this step failed */
 	char last_reason[512];
 	char last_outcome[512];		/* of the step's last action */
+	struct lk_buf step_hosts;	/* other hosts its actions ran on,
+					 * ", " between them */
 	bool awaiting_answer;
 	bool offered_retry;
 

@@ -235,10 +235,20 @@ md_event(const struct store_event *ev, void *arg)
 		    "**Notification failed**: ");
 		md_cell(out, ev->message);
 	} else if (strcmp(k, "step.finished") == 0) {
+		json_t *d = ev->data ? json_loads(ev->data, 0, NULL) : NULL;
+		const char *host = json_string_value(json_object_get(d,
+		    "host"));
+
 		fprintf(out, "| %s | Step \"", when);
 		md_cell(out, ev->subject);
-		fputs("\": ", out);
+		fputs("\"", out);
+		if (host != NULL) {
+			fputs(" on ", out);
+			md_cell(out, host);
+		}
+		fputs(": ", out);
 		md_cell(out, ev->message);
+		json_decref(d);
 	} else {
 		return 0;
 	}

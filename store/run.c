@@ -244,12 +244,13 @@ store_action_event(struct store *s, int64_t run_id, int idx, const char *kind,
 
 enum lk_code
 store_step_finish(struct store *s, int64_t run_id, int idx, const char *status,
-    const char *outcome, struct lk_err *err)
+    const char *outcome, const char *host, struct lk_err *err)
 {
 	sqlite3_stmt *st = s->st_step_finish;
 	char *msg = lk_xasprintf("%s%s%s", status, outcome ? ": " : "",
 	    outcome ? outcome : "");
-	char data[96];
+	json_t *d = json_pack("{s:i,s:s}", "step", idx, "status", status);
+	char *data;
 	char name[256] = "";
 	enum lk_code code;
 
@@ -260,14 +261,19 @@ store_step_finish(struct store *s, int64_t run_id, int idx, const char *status,
 		snprintf(name, sizeof name, "%s", col(s->st_step_name, 0));
 	sqlite3_reset(s->st_step_name);
 
-	snprintf(data, sizeof data, "{\"step\":%d,\"status\":\"%s\"}", idx,
-	    status);
+	if (host != NULL)
+		json_object_set_new(d, "host", lk_json_text(host));
+	data = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	if (data == NULL)
+		lk_oom();
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int(st, 2, idx);
 	sqlite3_bind_text(st, 3, status, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, outcome, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, lk_now_ms());
 	code = run_event(s, run_id, "step.finished", name, msg, data, st, err);
+	free(data);
 	free(msg);
 	return code;
 }

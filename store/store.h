@@ -360,8 +360,12 @@ enum lk_code store_step_begin(struct store *s, int64_t run_id, int idx,
 enum lk_code store_action_event(struct store *s, int64_t run_id, int idx,
     const char *kind, const char *subject, const char *message,
     const char *data, struct lk_err *err);
+/* host: the other hosts the step's actions ran on (", " between them), or
+ * NULL for this machine only; it goes in the event's data and the
+ * postmortem's row. */
 enum lk_code store_step_finish(struct store *s, int64_t run_id, int idx,
-    const char *status, const char *outcome, struct lk_err *err);
+    const char *status, const char *outcome, const char *host,
+    struct lk_err *err);
 /* status "interrupted" appends run.interrupted, anything else
  * run.finished. */
 enum lk_code store_run_finish(struct store *s, int64_t run_id,

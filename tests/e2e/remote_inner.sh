@@ -202,7 +202,14 @@ for x in e:
         assert d['host'] == 'alias2', x
     if x['kind'] == 'action.started' and x['subject'] == 'systemctl.start':
         assert 'alias2' in x['message'], x
+    if x['kind'] == 'step.finished':
+        d = x['data'] if isinstance(x['data'], dict) else json.loads(x['data'])
+        # The steps that acted there say so; the local endpoint check not.
+        assert d.get('host') == (None if x['subject'] == 'endpoint check' else 'alias2'), x
 "
+"$LOOKOUT" --config "$T/remote.lua" export "$id" --format md > "$T/exp.md"
+check "the postmortem names the host of each step that ran there" sh -c \
+    'grep -q "| Step \"start\" on alias2: ok" "$1" && grep -q "| Step \"enable\" on alias2: ok" "$1" && grep -q "| Step \"endpoint check\": ok" "$1"' _ "$T/exp.md"
 run --config "$T/remote.lua" verify
 check "the chain verifies" test "$rc" -eq 0
 

@@ -38,12 +38,12 @@ Test(run, a_run_is_recorded_with_its_source_steps_and_events)
 	    "systemctl.start", "message-bus.service", NULL, &err), LK_OK);
 	cr_assert_eq(store_action_event(fx_store, id, 0, "action.finished",
 	    "systemctl.start", "ok", "{\"ok\":true}", &err), LK_OK);
-	cr_assert_eq(store_step_finish(fx_store, id, 0, "ok", "active (running)",
+	cr_assert_eq(store_step_finish(fx_store, id, 0, "ok", "active (running)", NULL,
 	    &err), LK_OK);
 	cr_assert_eq(store_step_begin(fx_store, id, 1, "endpoint check", NULL,
 	    &err), LK_OK);
 	cr_assert_eq(store_step_finish(fx_store, id, 1, "failed",
-	    "HTTP 404 with an empty body (expected 200)", &err), LK_OK);
+	    "HTTP 404 with an empty body (expected 200)", NULL, &err), LK_OK);
 	cr_assert_eq(store_run_finish(fx_store, id, "failed",
 	    "step 2 failed", &err), LK_OK);
 
@@ -83,8 +83,13 @@ Test(run, a_run_shows_in_its_incidents_postmortem)
 	    inc, false, 0, &id, &err), LK_OK);
 	cr_assert_eq(store_step_begin(fx_store, id, 0, "start", NULL, &err),
 	    LK_OK);
-	cr_assert_eq(store_step_finish(fx_store, id, 0, "ok", "active", &err),
+	cr_assert_eq(store_step_finish(fx_store, id, 0, "ok", "active", NULL,
+	    &err), LK_OK);
+	/* A step whose actions ran on other hosts says which. */
+	cr_assert_eq(store_step_begin(fx_store, id, 1, "enable", NULL, &err),
 	    LK_OK);
+	cr_assert_eq(store_step_finish(fx_store, id, 1, "ok", "enabled",
+	    "web-1, web|2", &err), LK_OK);
 	cr_assert_eq(store_run_finish(fx_store, id, "succeeded", NULL, &err),
 	    LK_OK);
 	out = open_memstream(&buf, &len);
@@ -92,6 +97,8 @@ Test(run, a_run_shows_in_its_incidents_postmortem)
 	fclose(out);
 	cr_expect(strstr(buf, "| Step \"start\": ok: active |") != NULL, "%s",
 	    buf);
+	cr_expect(strstr(buf, "| Step \"enable\" on web-1, web\\|2: ok: enabled |")
+	    != NULL, "%s", buf);
 	cr_expect(strstr(buf, "1. Runbook `restart-service` (run 1) at ") !=
 	    NULL, "%s", buf);
 	cr_expect(strstr(buf, ": succeeded\n") != NULL, "%s", buf);
