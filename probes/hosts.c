@@ -329,6 +329,12 @@ phosts_units_changed(struct phosts *h, const struct sysd *sd)
 			ph = &h->v[i];
 	if (ph == NULL)
 		return;
+	/* Not before every answer of a refresh is in: a unit's cgroup comes
+	 * after its main pid, and a check on half of them would need a
+	 * second login for the rest. */
+	for (int k = 0; k < 2; k++)
+		if (ph->sd[k] != NULL && !sysd_idle(ph->sd[k]))
+			return;
 	/* Only when the running units are not those last asked about: a
 	 * unit started or stopped.  The cycle checks the rest. */
 	running_cgroups(ph, &argv, &now);
