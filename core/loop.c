@@ -32,13 +32,18 @@
  * block (a regular file, as a redirected stdin is): such an fd is ready on
  * every pass, as poll() would say, and the loop does not sleep while one
  * is watched.
+ *
+ * An fd deleted while epoll waits only for its input is left in epoll
+ * (LEFT_IN_EPOLL), and the next add tells epoll again with one call: curl
+ * adds and deletes each kept-alive socket once per request, and an idle
+ * one says nothing.  If it does speak unwatched, it leaves epoll then.
  */
-enum { IN_EPOLL = 1, ALWAYS_READY = 2 };
+enum { IN_EPOLL = 1, ALWAYS_READY = 2, LEFT_IN_EPOLL = 3 };
 
 struct loop_file {
 	int		 mask;
 	unsigned	 gen;
-	int		 how;	/* IN_EPOLL, ALWAYS_READY or 0 */
+	int		 how;	/* IN_EPOLL, ALWAYS_READY, LEFT_IN_EPOLL, 0 */
 	int		 events;	/* what epoll was last told */
 	loop_fd_cb	*cb;
 	void		*data;
@@ -221,7 +226,8 @@ loop_epoll_sync(struct loop *l, int fd, struct loop_file *f)
 	if (f->how == IN_EPOLL && ev.events == (uint32_t)f->events)
 		return 0;
 	ev.data.u64 = (uint64_t)(unsigned)fd | (uint64_t)f->gen << 32;
-	op = f->how == IN_EPOLL ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	op = f->how == IN_EPOLL || f->how == LEFT_IN_EPOLL ? EPOLL_CTL_MOD :
+	    EPOLL_CTL_ADD;
 	if (epoll_ctl(l->epfd, op, fd, &ev) != 0) {
 		if (errno == ENOENT && op == EPOLL_CTL_MOD)
 			op = EPOLL_CTL_ADD;
@@ -246,7 +252,7 @@ static void
 loop_epoll_forget(struct loop *l, int fd, struct loop_file *f)
 {
 	/* A closed fd left epoll already (EBADF, ENOENT): nothing lost. */
-	if (f->how == IN_EPOLL)
+	if (f->how == IN_EPOLL || f->how == LEFT_IN_EPOLL)
 		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 	else if (f->how == ALWAYS_READY)
 		l->nalways--;
@@ -311,7 +317,11 @@ loop_del_fd(struct loop *l, int fd, int mask)
 	if (f->mask == 0) {
 		f->cb = NULL;
 		f->data = NULL;
-		loop_epoll_forget(l, fd, f);
+		/* Writable would wake the next pass at once: out now. */
+		if (f->how == IN_EPOLL && f->events == EPOLLIN)
+			f->how = LEFT_IN_EPOLL;
+		else
+			loop_epoll_forget(l, fd, f);
 	} else {
 		/* If epoll cannot be told, it reports more than is
 		 * watched, which loop_dispatch masks off. */
@@ -701,8 +711,14 @@ loop_process_fds(struct loop *l, int n)
 		if (fd >= l->nfiles)
 			continue;
 		f = &l->files[fd];
-		if (f->mask == 0 || f->gen != (unsigned)(l->evs[i].data.u64 >> 32))
+		if (f->gen != (unsigned)(l->evs[i].data.u64 >> 32))
 			continue;
+		if (f->mask == 0) {
+			/* Left in epoll, and not silent: out with it. */
+			if (f->how == LEFT_IN_EPOLL)
+				loop_epoll_forget(l, fd, f);
+			continue;
+		}
 		/*
 		 * Errors and hangups are given to whichever direction is
 		 * watched, so the owner's read or write sees them.

@@ -1,6 +1,7 @@
 #include "procfs.h"
 #include "probes.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,30 +81,64 @@ procfs_unit_cgroup(pid_t pid, const char *unit, char *out, size_t len)
 	return procfs_unit_cgroup_parse(text, unit, out, len);
 }
 
+/*
+ * The pids a cgroup.procs lists, at most max, or -1 if it cannot be
+ * opened.  read(2) rather than stdio: `watch` reads one per running unit
+ * each cycle, and stdio would add a stat and a buffer to each.
+ */
+static long
+read_pids(const char *path, pid_t *pids, size_t max)
+{
+	char buf[4096];
+	size_t n = 0, have = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	/* One pid a line; a line the buffer cut waits for its end. */
+	while (n < max && (r = read(fd, buf + have, sizeof buf - 1 - have)) >
+	    0) {
+		char *p = buf, *end = buf + have + (size_t)r, *nl;
+
+		while (n < max && (nl = memchr(p, '\n', (size_t)(end - p))) !=
+		    NULL) {
+			long pid;
+
+			*nl = '\0';
+			pid = strtol(p, NULL, 10);
+			if (pid > 0)
+				pids[n++] = (pid_t)pid;
+			p = nl + 1;
+		}
+		/* The kernel's seq_file fills a read while the cgroup has
+		 * pids left, so a short one was the end: no read for EOF. */
+		if ((size_t)r < sizeof buf - 1 - have)
+			break;
+		have = (size_t)(end - p);
+		memmove(buf, p, have);
+	}
+	close(fd);
+	return (long)n;
+}
+
 size_t
 procfs_cgroup_pids(const char *cgroup, pid_t *pids, size_t max)
 {
 	char path[4096];
-	size_t n = 0;
 
 	if (cgroup == NULL || *cgroup != '/' || strstr(cgroup, "..") != NULL)
 		return 0;
 	for (size_t r = 0; r < sizeof cgroup_roots / sizeof cgroup_roots[0];
 	    r++) {
-		FILE *f;
-		long pid;
+		long n;
 
 		snprintf(path, sizeof path, "%s%s/cgroup.procs",
 		    cgroup_roots[r], cgroup);
-		if ((f = fopen(path, "re")) == NULL)
-			continue;
-		while (n < max && fscanf(f, "%ld", &pid) == 1)
-			pids[n++] = (pid_t)pid;
-		fclose(f);
-		if (n > 0)
-			return n;
+		if ((n = read_pids(path, pids, max)) > 0)
+			return (size_t)n;
 	}
-	return n;
+	return 0;
 }
 
 /*

@@ -137,6 +137,33 @@ Test(loop, regular_file_is_ready_on_every_pass)
 	close(fd);
 }
 
+/* Deleted and added again, while silent and after it spoke unwatched:
+ * watched again each time (epoll keeps a deleted reader a while). */
+Test(loop, a_deleted_fd_added_again_is_watched_again)
+{
+	struct reader r = { .calls = 0 };
+	int p[2];
+
+	make_pipe(p);
+	cr_assert_eq(loop_add_fd(lp, p[0], LOOP_READABLE, read_cb, &r), 0);
+	loop_del_fd(lp, p[0], LOOP_READABLE);
+	cr_assert_eq(loop_add_fd(lp, p[0], LOOP_READABLE, read_cb, &r), 0);
+	cr_assert_eq(write(p[1], "one", 3), 3);
+	cr_expect_eq(loop_run_once(lp, 1000), 1);
+	cr_expect_str_eq(r.buf, "one");
+	loop_del_fd(lp, p[0], LOOP_READABLE);
+	cr_assert_eq(write(p[1], "two", 3), 3);
+	cr_expect_eq(loop_run_once(lp, 10), 0);
+	cr_expect_eq(loop_run_once(lp, 10), 0);
+	cr_expect_eq(r.calls, 1);
+	cr_assert_eq(loop_add_fd(lp, p[0], LOOP_READABLE, read_cb, &r), 0);
+	cr_expect_eq(loop_run_once(lp, 1000), 1);
+	cr_expect_str_eq(r.buf, "two");
+	loop_del_fd(lp, p[0], LOOP_READABLE);
+	close(p[0]);
+	close(p[1]);
+}
+
 Test(loop, bad_arguments_are_refused)
 {
 	cr_expect_eq(loop_add_fd(lp, -1, LOOP_READABLE, read_cb, NULL), -1);

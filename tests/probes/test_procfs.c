@@ -114,6 +114,40 @@ Test(procfs, cgroup_paths_are_confined)
 	cr_expect_eq(procfs_cgroup_pids(NULL, pids, 4), 0u);
 }
 
+/* Our own cgroup, read as a unit's would be: this process is in it, and
+ * more pids than asked for are cut at max. */
+Test(procfs, a_cgroup_lists_its_processes)
+{
+	char text[4096], cg[2048];
+	pid_t pids[512];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	size_t n, k;
+	bool self = false;
+
+	cr_assert_not_null(f);
+	n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	/* The cgroup2 line "0::/path", else systemd's v1 tree. */
+	{
+		char *l = strstr(text, "0::/");
+
+		if (l == NULL && (l = strstr(text, ":name=systemd:/")) != NULL)
+			l = strchr(l + 1, ':') - 2;
+		cr_assert_not_null(l, "no cgroup in %s", text);
+		l = strchr(strchr(l, ':') + 1, ':') + 1;
+		snprintf(cg, sizeof cg, "%.*s", (int)strcspn(l, "\n"), l);
+	}
+	/* "/" is the root, where the kernel lists every process: fine too. */
+	n = procfs_cgroup_pids(cg, pids, 512);
+	cr_assert_gt(n, 0u, "nothing read from %s", cg);
+	for (k = 0; k < n; k++)
+		self |= pids[k] == getpid();
+	cr_expect(self, "pid %d not among the %zu of %s", getpid(), n, cg);
+	if (n > 1)
+		cr_expect_eq(procfs_cgroup_pids(cg, pids, 1), 1u);
+}
+
 static const char *
 unit_cgroup(const char *text, const char *unit)
 {
