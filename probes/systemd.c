@@ -259,8 +259,8 @@ lose_quietly(struct sysd *s, const char *why)
 	if (s->retry_timer == 0) {
 		s->retry_timer = loop_add_timer(s->loop, s->retry_ms, on_retry,
 		    s);
-		if (s->retry_ms < RETRY_MAX_MS)
-			s->retry_ms *= 2;
+		s->retry_ms = s->retry_ms * 2 < RETRY_MAX_MS ?
+		    s->retry_ms * 2 : RETRY_MAX_MS;
 	}
 }
 

@@ -338,6 +338,36 @@ wait "$watch_pid" 2>/dev/null || :
 watch_pid=''
 systemctl --user start idle.service
 
+# --- reconnects back off ----------------------------------------------------
+# A host ssh can never reach, watched for 12 s: each attempt is logged by
+# its ProxyCommand (which then fails, as a refused connection would).
+# Retries wait 1 s, then 2, 4... (plus the second ssh may take to say why):
+# four attempts in 12 s, where retrying every second would make a dozen.
+# Only lower bounds on the gaps, which a slow machine only widens.
+cat > "$T/ssh_backoff" <<CFG
+Host backoff
+  ProxyCommand /bin/sh -c 'date +%%s%%N >> $T/attempts; exit 1'
+  BatchMode yes
+CFG
+chmod 600 "$T/ssh_backoff"
+cat > "$T/backoff.lua" <<LUA
+ssh_config = "$T/ssh_backoff"
+ssh_timeout = "5s"
+interval = "1s"
+service "far" { unit = "far.service", scope = "user", host = "backoff" }
+LUA
+"$PROBE_WATCH" "$T/backoff.lua" 12000 > "$T/backoff.out" 2>&1 || :
+check "an unreachable host is tried again, less and less often" python3 -c "
+t = [int(x) / 1e9 for x in open('$T/attempts').read().split()]
+gaps = [b - a for a, b in zip(t, t[1:])]
+assert 3 <= len(t) <= 5, ('attempts', len(t), gaps)
+assert gaps[0] >= 0.9 and gaps[1] >= 1.9, gaps
+assert len(gaps) < 3 or gaps[2] >= 3.9, gaps
+"
+echo "# reconnect attempts at (s): $(python3 -c "
+t = [int(x) / 1e9 for x in open('$T/attempts').read().split()]
+print(' '.join('%.1f' % (x - t[0]) for x in t))" 2>/dev/null || :)"
+
 # --- valgrind: a short remote status ----------------------------------------
 if ! command -v valgrind >/dev/null 2>&1; then
 	skip "valgrind is not installed"
