@@ -39,6 +39,8 @@ struct svc {
 	unsigned proc_flags;
 	unsigned proc_gen;			/* the cgroup_gen checked */
 	char proc_detail[PROBE_REASON_MAX];
+	bool dirty;			/* its own source told something */
+	bool untold;			/* derived since the last notify */
 	struct probes *owner;
 };
 
@@ -72,9 +74,11 @@ struct probes {
 	 * Set when a source changed what the probes know and the derived
 	 * states (struct probe_service, struct probe_queue) are not yet
 	 * recomputed from it; notify_timer is the one 0 ms timer that will
-	 * derive them and tell the subscriber.
+	 * derive them and tell the subscriber.  all_dirty: every service's
+	 * (a manager spoke, a cycle began); otherwise only those marked.
 	 */
 	bool dirty;
+	bool all_dirty;
 	long long notify_timer;
 	int64_t interval_ms;
 	bool discover;
@@ -89,9 +93,13 @@ static void svc_derive(struct svc *v);
 static void
 derive_all(struct probes *p)
 {
-	p->dirty = false;
 	for (size_t i = 0; i < p->nsvc; i++)
-		svc_derive(&p->svcs[i]);
+		if (p->all_dirty || p->svcs[i].dirty) {
+			p->svcs[i].dirty = false;
+			p->svcs[i].untold = true;
+			svc_derive(&p->svcs[i]);
+		}
+	p->dirty = p->all_dirty = false;
 	probe_queues_derive(p->queues, p->nq);
 }
 
@@ -157,6 +165,10 @@ notify(struct probes *p)
 	if (p->told_q == NULL && p->nq > 0)
 		p->told_q = lk_xcalloc(p->nq, sizeof *p->told_q);
 	for (size_t i = 0; i < p->nsvc; i++) {
+		/* Not derived again since the last notify: nothing new. */
+		if (!p->svcs[i].untold)
+			continue;
+		p->svcs[i].untold = false;
 		if (svc_same(&p->svcs[i].st, &p->told_svc[i]))
 			continue;
 		if (si == NULL)
@@ -216,9 +228,22 @@ on_notify(struct loop *l, long long id, void *data)
 static void
 changed(struct probes *p)
 {
-	p->dirty = true;
+	p->dirty = p->all_dirty = true;
 	if (p->notify_timer == 0)
 		p->notify_timer = loop_add_timer(p->loop, 0, on_notify, p);
+}
+
+/* Only v's own source spoke (its endpoint check answered): the 200 checks
+ * of a cycle, answering over some 30 passes, derive one service each, not
+ * every service 30 times. */
+static void
+svc_changed(struct svc *v)
+{
+	v->dirty = true;
+	v->owner->dirty = true;
+	if (v->owner->notify_timer == 0)
+		v->owner->notify_timer = loop_add_timer(v->owner->loop, 0,
+		    on_notify, v->owner);
 }
 
 /* --- services ------------------------------------------------------------ */
@@ -400,7 +425,7 @@ on_check_done(const struct http_reply *r, void *data)
 		v->check_ok = http_eval(v->cfg->check, &resp, v->check_reason,
 		    sizeof v->check_reason);
 	}
-	changed(v->owner);
+	svc_changed(v);
 }
 
 static void
