@@ -3,7 +3,7 @@
  * message line and the footer, and the keys that work everywhere.
  *
  * The terminal is one more fd on the caller's loop.  Keys are read only
- * when poll() says so (never with a curses timeout as the program's
+ * when the loop says so (never with a curses timeout as the program's
  * clock); signals arrive through the loop; the screen is painted once per
  * pass, before the loop sleeps, and only if something marked it dirty, so
  * curses sends only the cells that changed.

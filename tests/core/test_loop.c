@@ -425,7 +425,7 @@ stamp_cb(struct loop *l, long long id, void *data)
 
 /*
  * With no fd ready, a single unbounded pass must sleep until the timer and
- * no longer: poll()'s timeout follows the nearest timer.
+ * no longer: the loop's wait follows the nearest timer.
  */
 Test(loop, poll_timeout_follows_nearest_timer)
 {
@@ -697,7 +697,7 @@ stop_hook(struct loop *l, void *data)
 	loop_stop(l);
 }
 
-/* Nothing is watched, so only the stop can end the pass's poll(). */
+/* Nothing is watched, so only the stop can end the pass's wait. */
 Test(loop, stop_from_before_sleep_hook_does_not_sleep)
 {
 	int n = 0;
