@@ -165,6 +165,24 @@ md_actor(FILE *out, const struct store_event *ev)
 	}
 }
 
+/* The event's subject between quote, and " on HOST" when its data names
+ * another host (a step that acted there, a service that runs there). */
+static void
+md_subject(FILE *out, const struct store_event *ev, const char *quote)
+{
+	json_t *d = ev->data ? json_loads(ev->data, 0, NULL) : NULL;
+	const char *host = json_string_value(json_object_get(d, "host"));
+
+	fputs(quote, out);
+	md_cell(out, ev->subject);
+	fputs(quote, out);
+	if (host != NULL) {
+		fputs(" on ", out);
+		md_cell(out, host);
+	}
+	json_decref(d);
+}
+
 /* Writes a table row for the events a postmortem reader cares about. */
 static int
 md_event(const struct store_event *ev, void *arg)
@@ -205,14 +223,14 @@ md_event(const struct store_event *ev, void *arg)
 		fprintf(out, "| %s | Evidence (", when);
 		md_actor(out, ev);
 		fputs("): ", out);
-		md_cell(out, ev->subject);
+		md_subject(out, ev, "");
 		fputs(": ", out);
 		md_celln(out, ev->message, first);
 		if (ev->message != NULL && ev->message[first] != '\0')
 			fputs(" (below, under Evidence)", out);
 	} else if (strcmp(k, "state.change") == 0) {
 		fprintf(out, "| %s | ", when);
-		md_cell(out, ev->subject);
+		md_subject(out, ev, "");
 		fputs(": ", out);
 		md_cell(out, ev->message);
 	} else if (strcmp(k, "run.started") == 0 ||
@@ -235,20 +253,10 @@ md_event(const struct store_event *ev, void *arg)
 		    "**Notification failed**: ");
 		md_cell(out, ev->message);
 	} else if (strcmp(k, "step.finished") == 0) {
-		json_t *d = ev->data ? json_loads(ev->data, 0, NULL) : NULL;
-		const char *host = json_string_value(json_object_get(d,
-		    "host"));
-
-		fprintf(out, "| %s | Step \"", when);
-		md_cell(out, ev->subject);
-		fputs("\"", out);
-		if (host != NULL) {
-			fputs(" on ", out);
-			md_cell(out, host);
-		}
+		fprintf(out, "| %s | Step ", when);
+		md_subject(out, ev, "\"");
 		fputs(": ", out);
 		md_cell(out, ev->message);
-		json_decref(d);
 	} else {
 		return 0;
 	}

@@ -62,6 +62,9 @@ struct jjob {
 	char *subject;
 	char *unit;
 	char *scope;
+	char *host;		/* NULL: this machine */
+	char *ssh_config;	/* the configuration's, for ssh -F */
+	int64_t timeout_ms;
 	long long timer;
 	struct probe_journal *pj;
 	struct jjob *next;
@@ -137,6 +140,23 @@ by_watcher(const char *actor)
 
 /* --- the timeline -------------------------------------------------------- */
 
+/* The host the service or queue named subject runs on, or NULL for this
+ * machine (or no such name: discovered units are all here). */
+static const char *
+subject_host(const struct watcher *w, const char *subject)
+{
+	for (size_t i = 0; w->cfg != NULL && subject != NULL &&
+	    i < config_nservices(w->cfg); i++)
+		if (strcmp(config_service(w->cfg, i)->name, subject) == 0)
+			return config_service(w->cfg, i)->host;
+	for (size_t i = 0; w->cfg != NULL && subject != NULL &&
+	    i < config_nqueues(w->cfg); i++)
+		if (strcmp(config_queue(w->cfg, i)->name, subject) == 0)
+			return config_queue(w->cfg, i)->host;
+	return NULL;
+}
+
+/* Records one event; a subject on another host has it in its data. */
 static int64_t
 append(struct watcher *w, int64_t incident, const char *kind,
     const char *subject, const char *message, json_t *data)
@@ -144,8 +164,17 @@ append(struct watcher *w, int64_t incident, const char *kind,
 	struct store_new_event ev = { .incident_id = incident, .kind = kind,
 	    .subject = subject, .message = message };
 	struct lk_err err = { 0 };
-	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+	const char *host = subject_host(w, subject);
+	char *text;
 	int64_t seq = 0;
+
+	if (host != NULL) {
+		if (data == NULL)
+			data = json_object();
+		if (json_is_object(data))
+			json_object_set_new(data, "host", lk_json_text(host));
+	}
+	text = data ? json_dumps(data, JSON_COMPACT) : NULL;
 
 	ev.data = text;
 	if (store_append(w->store, &ev, &seq, &err) != LK_OK)
@@ -298,6 +327,8 @@ jjob_free(struct watcher *w, struct jjob *j)
 	free(j->subject);
 	free(j->unit);
 	free(j->scope);
+	free(j->host);
+	free(j->ssh_config);
 	free(j);
 }
 
@@ -313,9 +344,11 @@ on_journal(struct probe_journal *pj, size_t added, void *data)
 	(void)added;
 	if (!probe_journal_caught_up(pj) && why == NULL)
 		return;
-	if (n == 0) {
-		lk_buf_printf(&b, "journal of %s: %s", j->unit, why ? why :
-		    "no entries");
+	if (n == 0 && why != NULL) {
+		/* The probe's own words, which name the journal. */
+		lk_buf_adds(&b, why);
+	} else if (n == 0) {
+		lk_buf_printf(&b, "journal of %s: no entries", j->unit);
 	} else {
 		lk_buf_printf(&b, "journal of %s, last %zu line%s:", j->unit,
 		    n, n == 1 ? "" : "s");
@@ -344,17 +377,25 @@ on_journal_due(struct loop *l, long long id, void *data)
 	struct jjob *j = data;
 	struct lk_err err = { 0 };
 
+	struct probe_journal_host h = { .host = j->host,
+	    .ssh_config = j->ssh_config, .timeout_ms = j->timeout_ms };
+	enum lk_code rc;
+
 	(void)l;
 	(void)id;
 	j->timer = 0;
-	if (probe_journal_last(j->w->loop, j->unit, j->scope, JOURNAL_LINES,
-	    on_journal, j, &j->pj, &err) != LK_OK) {
-		char *msg = lk_xasprintf("journal of %s: %s", j->unit,
-		    err.msg);
-
-		append(j->w, j->incident, "incident.evidence", j->subject, msg,
-		    NULL);
-		free(msg);
+	/* Wherever the service runs: another host's journal over ssh.  Not
+	 * through the probes, which a stop may have freed by now. */
+	if (j->host != NULL)
+		rc = probe_journal_last_remote(j->w->loop, &h, j->unit,
+		    j->scope, JOURNAL_LINES, on_journal, j, &j->pj, &err);
+	else
+		rc = probe_journal_last(j->w->loop, j->unit, j->scope,
+		    JOURNAL_LINES, on_journal, j, &j->pj, &err);
+	if (rc != LK_OK) {
+		/* err names the journal ("journal of UNIT: ..."). */
+		append(j->w, j->incident, "incident.evidence", j->subject,
+		    err.msg, NULL);
 		jjob_free(j->w, j);
 	}
 	return LOOP_NOMORE;
@@ -380,6 +421,12 @@ journal_evidence(struct watcher *w, int64_t incident, const char *subject,
 	j->subject = lk_xstrdup(subject);
 	j->unit = lk_xstrdup(s->unit);
 	j->scope = lk_xstrdup(s->scope);
+	if (s->host != NULL && w->cfg != NULL) {
+		j->host = lk_xstrdup(s->host);
+		if (config_ssh_config(w->cfg) != NULL)
+			j->ssh_config = lk_xstrdup(config_ssh_config(w->cfg));
+		j->timeout_ms = config_ssh_timeout_ms(w->cfg);
+	}
 	j->timer = loop_add_timer(w->loop, JOURNAL_DELAY_MS, on_journal_due,
 	    j);
 	j->next = w->jobs;

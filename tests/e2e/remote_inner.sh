@@ -338,6 +338,52 @@ wait "$watch_pid" 2>/dev/null || :
 watch_pid=''
 systemctl --user start idle.service
 
+# --- lookout watch on another host's unit -----------------------------------
+# Stopped there: the state change and the incident's evidence name the
+# host, in the events and in the postmortem.
+unit "$LOOKOUT_SANDBOX_HOST2_CONFIG_HOME" wb.service "[Service]" "ExecStart=/bin/sleep 1000"
+sd2 daemon-reload
+sd2 start wb.service
+cat > "$T/wwatch.lua" <<LUA
+$SSHCFG
+interval = "1s"
+service "wb" { unit = "wb.service", scope = "user", host = "alias2" }
+LUA
+"$LOOKOUT" --db "$T/wwatch.db" --config "$T/wwatch.lua" watch 2>"$T/wwatch.log" &
+watch_pid=$!
+# Never before lookout made the file: sqlite3 would make it, mode 0644.
+wsql() { [ -s "$T/wwatch.db" ] && sqlite3 -readonly "$T/wwatch.db" "$1" 2>/dev/null || :; }
+# Stopped only once the watcher has recorded it running there.
+n=$(( (TIMEOUT + 10) * 10 ))
+until [ "$(wsql "SELECT count(*) FROM samples WHERE subject = 'wb' AND state GLOB 'active/running*'")" -gt 0 ] 2>/dev/null || [ "$n" -le 0 ]; do sleep 0.1; n=$((n - 1)); done
+sd2 stop wb.service
+n=$(( (TIMEOUT + 10) * 10 ))
+# The rule's evidence, then the unit's journal, read there.
+until [ "$(wsql "SELECT count(*) FROM events WHERE kind = 'incident.evidence' AND subject = 'wb'")" -gt 1 ] 2>/dev/null || [ "$n" -le 0 ]; do sleep 0.1; n=$((n - 1)); done
+kill -TERM "$watch_pid" 2>/dev/null || :
+wait "$watch_pid" 2>/dev/null || :
+watch_pid=''
+check "watch: host 2's stopped unit is an incident whose events name alias2" python3 -c "
+import sqlite3, json
+db = sqlite3.connect('$T/wwatch.db')
+rows = db.execute(\"SELECT kind, data FROM events WHERE subject = 'wb'\").fetchall()
+kinds = {k for k, d in rows}
+assert {'state.change', 'incident.evidence'} <= kinds, (rows, open('$T/wwatch.log').read()[-1500:])
+for k, d in rows:
+    assert json.loads(d or '{}').get('host') == 'alias2', (k, d)
+"
+check "...its journal read on alias2, not here" test "$(wsql "SELECT count(*) FROM events WHERE kind = 'incident.evidence' AND subject = 'wb' AND message LIKE 'journal of wb.service on alias2: %'")" = 1
+check "...and the watcher stopped cleanly" grep -q " stopped$" "$T/wwatch.log"
+inc=$(wsql "SELECT incident_id FROM events WHERE kind = 'incident.evidence' AND subject = 'wb' LIMIT 1")
+"$LOOKOUT" --db "$T/wwatch.db" export "${inc:-0}" --format md > "$T/wwatch.md" 2>&1 || :
+md_names_host() {
+	grep -q "| wb on alias2: .*inactive" "$1" &&
+	    grep -q "Evidence (.*): wb on alias2: " "$1" && return 0
+	grep "wb" "$1" | head -n 8 | sed 's/^/# /'
+	return 1
+}
+check "...and its postmortem says where it ran" md_names_host "$T/wwatch.md"
+
 # --- reconnects back off ----------------------------------------------------
 # A host ssh can never reach, watched for 12 s: each attempt is logged by
 # its ProxyCommand (which then fails, as a refused connection would).
