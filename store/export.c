@@ -165,13 +165,24 @@ md_actor(FILE *out, const struct store_event *ev)
 	}
 }
 
-/* The event's subject between quote, and " on HOST" when its data names
- * another host (a step that acted there, a service that runs there). */
-static void
-md_subject(FILE *out, const struct store_event *ev, const char *quote)
+/* The other host the event's data names (a step that acted there, a
+ * service that runs there), or NULL; the caller frees it. */
+static char *
+event_host(const struct store_event *ev)
 {
 	json_t *d = ev->data ? json_loads(ev->data, 0, NULL) : NULL;
 	const char *host = json_string_value(json_object_get(d, "host"));
+	char *copy = host ? lk_xstrdup(host) : NULL;
+
+	json_decref(d);
+	return copy;
+}
+
+/* The event's subject between quote, and " on HOST" for another host. */
+static void
+md_subject(FILE *out, const struct store_event *ev, const char *quote)
+{
+	char *host = event_host(ev);
 
 	fputs(quote, out);
 	md_cell(out, ev->subject);
@@ -180,7 +191,7 @@ md_subject(FILE *out, const struct store_event *ev, const char *quote)
 		fputs(" on ", out);
 		md_cell(out, host);
 	}
-	json_decref(d);
+	free(host);
 }
 
 /* Writes a table row for the events a postmortem reader cares about. */
@@ -276,13 +287,18 @@ md_evidence(const struct store_event *ev, void *arg)
 {
 	struct md_ctx *c = arg;
 	const char *p = ev->message;
-	char when[32];
+	char when[32], *host;
 
 	if (strcmp(ev->kind, "incident.evidence") != 0 || p == NULL)
 		return 0;
 	fmt_when(ev->ts_ms, c->day, when);
 	fprintf(c->out, "### %s ", when);
 	md_line(c->out, ev->subject);
+	if ((host = event_host(ev)) != NULL) {
+		fputs(" on ", c->out);
+		md_line(c->out, host);
+		free(host);
+	}
 	fputs("\n\n", c->out);
 	while (*p != '\0') {
 		size_t n = strcspn(p, "\n");

@@ -371,3 +371,26 @@ Test(export, evidence_is_quoted_whole_and_cannot_break_out)
 	    NULL, "%s", md);
 	free(md);
 }
+
+/* Evidence about a service on another host names the host, in its row
+ * and its heading. */
+Test(export, evidence_from_another_host_names_it)
+{
+	struct store_new_event ev = { .kind = "incident.evidence",
+	    .subject = "wb", .message = "down: inactive (dead)",
+	    .data = "{\"rule\":\"down\",\"host\":\"web-2\"}" };
+	struct lk_err err = { 0 };
+	int64_t id = 0;
+	char *md;
+
+	cr_assert_eq(store_incident_open(fx_store, "wb down", "P2", NULL, 0,
+	    &id, &err), LK_OK);
+	ev.incident_id = id;
+	cr_assert_eq(store_append(fx_store, &ev, NULL, &err), LK_OK);
+	md = export_str(id, STORE_MD);
+	cr_expect(strstr(md, "): wb on web-2: down: inactive (dead) |\n") !=
+	    NULL, "%s", md);
+	cr_expect(strstr(md, " wb on web-2\n\n    down: inactive (dead)\n") !=
+	    NULL, "%s", md);
+	free(md);
+}
