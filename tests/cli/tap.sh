@@ -31,6 +31,19 @@ need_valgrind() {
 	fi
 }
 
+# wait_until SECONDS COMMAND...: polls COMMAND (output dropped) every
+# 50 ms until it succeeds (0) or SECONDS have passed (1).
+wait_until() {
+	_tries=$(($1 * 20))
+	shift
+	while [ "$_tries" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+		_tries=$((_tries - 1))
+	done
+	return 1
+}
+
 # check NAME COND...: runs the condition command, ok if it succeeds.
 check() {
 	name=$1; shift

@@ -24,18 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s.
-wait_until() {
-	n=$(($1 * 10))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-
 "$PY" "$here/httpd.py" "$T/port" "$T/posts" & httpd=$!
 wait_until 10 test -s "$T/port"
 R=http://127.0.0.1:$(cat "$T/port")

@@ -301,15 +301,7 @@ LUA
 "$PROBE_WATCH" "$T/watch.lua" 180000 > "$T/watch" &
 watch_pid=$!
 # wait_line SECONDS PATTERN: until the watch prints a line matching it.
-wait_line() {
-	n=$(( $1 * 10 ))
-	while [ "$n" -gt 0 ]; do
-		grep -Eq "$2" "$T/watch" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
+wait_line() { wait_until "$1" grep -Eq "$2" "$T/watch"; }
 check "watched: host 2's unit reads active" wait_line "$((TIMEOUT + 10))" '^[0-9]+ [0-9]+ S two active running static none - '
 kill -STOP $(host2_procs) 2>/dev/null || :
 stop_ms=$(now_ms)
@@ -330,8 +322,7 @@ lines=$(wc -l < "$T/watch")
 recovered() {
 	tail -n "+$((lines + 1))" "$T/watch" | grep -Eq '^[0-9]+ [0-9]+ S two active running static none - '
 }
-n=$(( (3 * TIMEOUT + 20) * 10 ))
-while [ "$n" -gt 0 ] && ! recovered; do sleep 0.1; n=$((n - 1)); done
+wait_until "$((3 * TIMEOUT + 20))" recovered || :
 check "thawed, it connects again and reads active, unflagged" recovered
 kill "$watch_pid" 2>/dev/null || :
 wait "$watch_pid" 2>/dev/null || :
@@ -353,13 +344,13 @@ LUA
 watch_pid=$!
 # Never before lookout made the file: sqlite3 would make it, mode 0644.
 wsql() { [ -s "$T/wwatch.db" ] && sqlite3 -readonly "$T/wwatch.db" "$1" 2>/dev/null || :; }
+# wsql_more SQL N: the count SQL selects is above N.
+wsql_more() { [ "$(wsql "$1")" -gt "$2" ] 2>/dev/null; }
 # Stopped only once the watcher has recorded it running there.
-n=$(( (TIMEOUT + 10) * 10 ))
-until [ "$(wsql "SELECT count(*) FROM samples WHERE subject = 'wb' AND state GLOB 'active/running*'")" -gt 0 ] 2>/dev/null || [ "$n" -le 0 ]; do sleep 0.1; n=$((n - 1)); done
+wait_until "$((TIMEOUT + 10))" wsql_more "SELECT count(*) FROM samples WHERE subject = 'wb' AND state GLOB 'active/running*'" 0 || :
 sd2 stop wb.service
-n=$(( (TIMEOUT + 10) * 10 ))
 # The rule's evidence, then the unit's journal, read there.
-until [ "$(wsql "SELECT count(*) FROM events WHERE kind = 'incident.evidence' AND subject = 'wb'")" -gt 1 ] 2>/dev/null || [ "$n" -le 0 ]; do sleep 0.1; n=$((n - 1)); done
+wait_until "$((TIMEOUT + 10))" wsql_more "SELECT count(*) FROM events WHERE kind = 'incident.evidence' AND subject = 'wb'" 1 || :
 kill -TERM "$watch_pid" 2>/dev/null || :
 wait "$watch_pid" 2>/dev/null || :
 watch_pid=''

@@ -14,18 +14,6 @@ now_ms() { date +%s%3N; }
 # unit NAME LINE...: a user unit file.
 unit() { _n=$1; shift; printf '%s\n' "$@" >"$U/$_n"; }
 
-# wait_until SECONDS COMMAND...: polls every 50 ms.
-wait_until() {
-	_tries=$(($1 * 20))
-	shift
-	while [ "$_tries" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-		_tries=$((_tries - 1))
-	done
-	return 1
-}
-
 # incident_of NAME: the newest incident whose services include NAME, or "".
 incident_of() {
 	sql "SELECT incident_id FROM events WHERE kind = 'incident.opened'
