@@ -44,7 +44,7 @@ struct loop_file {
 	int		 mask;
 	unsigned	 gen;
 	int		 how;	/* IN_EPOLL, ALWAYS_READY, LEFT_IN_EPOLL, 0 */
-	int		 events;	/* what epoll was last told */
+	uint32_t	 events;	/* what epoll was last told */
 	loop_fd_cb	*cb;
 	void		*data;
 };
@@ -223,7 +223,7 @@ loop_epoll_sync(struct loop *l, int fd, struct loop_file *f)
 		ev.events |= EPOLLIN;
 	if (f->mask & LOOP_WRITABLE)
 		ev.events |= EPOLLOUT;
-	if (f->how == IN_EPOLL && ev.events == (uint32_t)f->events)
+	if (f->how == IN_EPOLL && ev.events == f->events)
 		return 0;
 	ev.data.u64 = (uint64_t)(unsigned)fd | (uint64_t)f->gen << 32;
 	op = f->how == IN_EPOLL || f->how == LEFT_IN_EPOLL ? EPOLL_CTL_MOD :
@@ -243,7 +243,7 @@ loop_epoll_sync(struct loop *l, int fd, struct loop_file *f)
 			return -1;
 	}
 	f->how = IN_EPOLL;
-	f->events = (int)ev.events;
+	f->events = ev.events;
 	return 0;
 }
 

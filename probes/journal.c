@@ -817,6 +817,24 @@ journal_check_args(const char *unit, const char *scope, size_t lines,
 	return LK_OK;
 }
 
+/* A handle with what a local and a remote journal share; the caller
+ * opens its source, and frees it with free_now if that fails. */
+static struct probe_journal *
+journal_new(struct loop *loop, const char *unit, const char *scope,
+    bool follow, probe_journal_cb *cb, void *data)
+{
+	struct probe_journal *pj = lk_xcalloc(1, sizeof *pj);
+
+	pj->loop = loop;
+	pj->unit = lk_xstrdup(unit);
+	pj->user = strcmp(scope, "user") == 0;
+	pj->follow = follow;
+	pj->cb = cb;
+	pj->cb_data = data;
+	pj->fd = -1;
+	return pj;
+}
+
 static enum lk_code
 journal_open(struct loop *loop, const char *unit, const char *scope,
     size_t lines, bool follow, probe_journal_cb *cb, void *data,
@@ -828,23 +846,16 @@ journal_open(struct loop *loop, const char *unit, const char *scope,
 	*out = NULL;
 	if (journal_check_args(unit, scope, lines, err) != LK_OK)
 		return err->code;
-	pj = lk_xcalloc(1, sizeof *pj);
+	pj = journal_new(loop, unit, scope, follow, cb, data);
 	/* Local only: other machines' journals (containers, remote) have
 	 * units of the same names that are not ours. */
 	r = sd_journal_open(&pj->j, SD_JOURNAL_LOCAL_ONLY);
 	if (r < 0) {
-		free(pj);
+		free_now(pj);
 		return lk_fail(err, LK_EIO, "journal of %s: cannot open: %s",
 		    unit, strerror(-r));
 	}
-	pj->loop = loop;
-	pj->unit = lk_xstrdup(unit);
-	pj->user = strcmp(scope, "user") == 0;
-	pj->follow = follow;
-	pj->cb = cb;
-	pj->cb_data = data;
 	pj->want = lines;
-	pj->fd = -1;
 	jring_init(&pj->ring, lines);
 	message_threshold(pj);
 	/* Only the user scope has cgroups to learn: see the top. */
@@ -910,14 +921,7 @@ journal_open_remote(struct loop *loop, const struct probe_journal_host *h,
 		return err->code;
 	if (h == NULL || h->host == NULL)
 		return lk_fail(err, LK_EINPUT, "journal of %s: no host", unit);
-	pj = lk_xcalloc(1, sizeof *pj);
-	pj->loop = loop;
-	pj->unit = lk_xstrdup(unit);
-	pj->user = strcmp(scope, "user") == 0;
-	pj->follow = follow;
-	pj->cb = cb;
-	pj->cb_data = data;
-	pj->fd = -1;
+	pj = journal_new(loop, unit, scope, follow, cb, data);
 	pj->remote = rjournal_new(loop, h, unit, scope, lines, follow, pj,
 	    err);
 	if (pj->remote == NULL) {

@@ -226,11 +226,18 @@ on_notify(struct loop *l, long long id, void *data)
  * would be a million derivations instead of a thousand.
  */
 static void
-changed(struct probes *p)
+changed_some(struct probes *p, bool all)
 {
-	p->dirty = p->all_dirty = true;
+	p->dirty = true;
+	p->all_dirty |= all;
 	if (p->notify_timer == 0)
 		p->notify_timer = loop_add_timer(p->loop, 0, on_notify, p);
+}
+
+static void
+changed(struct probes *p)
+{
+	changed_some(p, true);
 }
 
 /* Only v's own source spoke (its endpoint check answered): the 200 checks
@@ -240,10 +247,7 @@ static void
 svc_changed(struct svc *v)
 {
 	v->dirty = true;
-	v->owner->dirty = true;
-	if (v->owner->notify_timer == 0)
-		v->owner->notify_timer = loop_add_timer(v->owner->loop, 0,
-		    on_notify, v->owner);
+	changed_some(v->owner, false);
 }
 
 /* --- services ------------------------------------------------------------ */
