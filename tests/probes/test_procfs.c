@@ -121,6 +121,8 @@ Test(procfs, a_cgroup_lists_its_processes)
 	char text[4096], cg[2048];
 	pid_t pids[512];
 	FILE *f = fopen("/proc/self/cgroup", "re");
+	/* The cgroup2 line "0::/path", else systemd's v1 tree. */
+	const char *key, *l;
 	size_t n, k;
 	bool self = false;
 
@@ -128,16 +130,11 @@ Test(procfs, a_cgroup_lists_its_processes)
 	n = fread(text, 1, sizeof text - 1, f);
 	fclose(f);
 	text[n] = '\0';
-	/* The cgroup2 line "0::/path", else systemd's v1 tree. */
-	{
-		char *l = strstr(text, "0::/");
-
-		if (l == NULL && (l = strstr(text, ":name=systemd:/")) != NULL)
-			l = strchr(l + 1, ':') - 2;
-		cr_assert_not_null(l, "no cgroup in %s", text);
-		l = strchr(strchr(l, ':') + 1, ':') + 1;
-		snprintf(cg, sizeof cg, "%.*s", (int)strcspn(l, "\n"), l);
-	}
+	key = strstr(text, "0::/") != NULL ? "0::" : ":name=systemd:";
+	l = strstr(text, key);
+	cr_assert_not_null(l, "no cgroup in %s", text);
+	l += strlen(key);
+	snprintf(cg, sizeof cg, "%.*s", (int)strcspn(l, "\n"), l);
 	/* "/" is the root, where the kernel lists every process: fine too. */
 	n = procfs_cgroup_pids(cg, pids, 512);
 	cr_assert_gt(n, 0u, "nothing read from %s", cg);
