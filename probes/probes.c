@@ -38,6 +38,7 @@ struct svc {
 	int64_t restarts_base_ms;	/* when base was read; 0: at start */
 	unsigned proc_flags;
 	unsigned proc_gen;			/* the cgroup_gen checked */
+	struct procfs_procs procs;		/* its unit's, kept open */
 	char proc_detail[PROBE_REASON_MAX];
 	bool dirty;			/* its own source told something */
 	bool untold;			/* derived since the last notify */
@@ -476,15 +477,18 @@ svc_proc(struct svc *v)
 
 	v->proc_flags = 0;
 	v->proc_detail[0] = '\0';
-	if (u == NULL || !state_is(u->active, "active", "reloading"))
+	if (u == NULL || !state_is(u->active, "active", "reloading")) {
+		/* Its cgroup is gone or going: not worth a descriptor. */
+		procfs_procs_close(&v->procs);
 		return;
+	}
 	if (sysd_host(v->sd) != NULL) {
 		v->proc_flags = phosts_proc_flags(v->owner->hosts, v->sd,
 		    u->cgroup, v->proc_detail, sizeof v->proc_detail);
 		return;
 	}
-	n = procfs_cgroup_pids(u->cgroup[0] ? u->cgroup : NULL, pids,
-	    MAX_PIDS);
+	n = procfs_procs_read(&v->procs, u->cgroup[0] ? u->cgroup : NULL,
+	    pids, MAX_PIDS);
 	if (n == 0 && u->main_pid > 0)
 		pids[n++] = (pid_t)u->main_pid;
 	v->proc_flags = procfs_check_deleted(pids, n, v->proc_detail,
@@ -761,6 +765,8 @@ probes_free(struct probes **pp)
 	phosts_free(&p->hosts);
 	sysd_free(&p->user);
 	sysd_free(&p->system);
+	for (size_t i = 0; i < p->nsvc; i++)
+		procfs_procs_close(&p->svcs[i].procs);
 	free(p->svcs);
 	free(p->subs);
 	free(p->told_svc);

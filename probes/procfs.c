@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include "../core/err.h"
 
 static const char *const cgroup_roots[] = {
 	"/sys/fs/cgroup/unified",	/* hybrid: the cgroup2 tree */
@@ -82,25 +85,26 @@ procfs_unit_cgroup(pid_t pid, const char *unit, char *out, size_t len)
 }
 
 /*
- * The pids a cgroup.procs lists, at most max, or -1 if it cannot be
- * opened.  read(2) rather than stdio: `watch` reads one per running unit
- * each cycle, and stdio would add a stat and a buffer to each.
+ * The pids the open cgroup.procs fd lists, read from its start, at most
+ * max; -1 if it cannot be read (ENODEV once the cgroup is removed).
+ * read(2) rather than stdio: `watch` reads one per running unit each
+ * cycle, and stdio would add a stat and a buffer to each.
  */
 static long
-read_pids(const char *path, pid_t *pids, size_t max)
+read_pids(int fd, pid_t *pids, size_t max)
 {
 	char buf[4096];
 	size_t n = 0, have = 0;
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t off = 0;
+	ssize_t r = 0;
 
-	if (fd < 0)
-		return -1;
-	/* One pid a line; a line the buffer cut waits for its end. */
-	while (n < max && (r = read(fd, buf + have, sizeof buf - 1 - have)) >
-	    0) {
+	/* One pid a line; a line the buffer cut waits for its end.  pread
+	 * at 0 restarts the kernel's walk of the cgroup's tasks. */
+	while (n < max && (r = pread(fd, buf + have, sizeof buf - 1 - have,
+	    off)) > 0) {
 		char *p = buf, *end = buf + have + (size_t)r, *nl;
 
+		off += r;
 		while (n < max && (nl = memchr(p, '\n', (size_t)(end - p))) !=
 		    NULL) {
 			long pid;
@@ -118,27 +122,83 @@ read_pids(const char *path, pid_t *pids, size_t max)
 		have = (size_t)(end - p);
 		memmove(buf, p, have);
 	}
-	close(fd);
-	return (long)n;
+	return r < 0 && n == 0 ? -1 : (long)n;
+}
+
+void
+procfs_procs_close(struct procfs_procs *pp)
+{
+	if (pp->cgroup == NULL)
+		return;
+	close(pp->fd);
+	free(pp->cgroup);
+	pp->cgroup = NULL;
+}
+
+/*
+ * Whether fd may stay open: a watched unit keeps one, and with more units
+ * than half the descriptors we may have, the rest are opened for each
+ * read instead, so that sockets and children always find one.
+ */
+static bool
+may_keep(int fd)
+{
+	static rlim_t half;
+	struct rlimit rl;
+
+	if (half == 0)
+		half = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur / 2 : 512;
+	return (rlim_t)fd < half;
+}
+
+size_t
+procfs_procs_read(struct procfs_procs *pp, const char *cgroup, pid_t *pids,
+    size_t max)
+{
+	char path[4096];
+	long n;
+
+	if (pp->cgroup != NULL) {
+		/* The unit moved to another cgroup, or its cgroup was
+		 * removed (ENODEV: it stopped or restarted) or emptied: the
+		 * path is walked again. */
+		if (cgroup != NULL && strcmp(pp->cgroup, cgroup) == 0 &&
+		    (n = read_pids(pp->fd, pids, max)) > 0)
+			return (size_t)n;
+		procfs_procs_close(pp);
+	}
+	if (cgroup == NULL || *cgroup != '/' || strstr(cgroup, "..") != NULL)
+		return 0;
+	for (size_t r = 0; r < sizeof cgroup_roots / sizeof cgroup_roots[0];
+	    r++) {
+		int fd;
+
+		snprintf(path, sizeof path, "%s%s/cgroup.procs",
+		    cgroup_roots[r], cgroup);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		if ((n = read_pids(fd, pids, max)) > 0) {
+			if (may_keep(fd)) {
+				pp->fd = fd;
+				pp->cgroup = lk_xstrdup(cgroup);
+			} else
+				close(fd);
+			return (size_t)n;
+		}
+		close(fd);
+	}
+	return 0;
 }
 
 size_t
 procfs_cgroup_pids(const char *cgroup, pid_t *pids, size_t max)
 {
-	char path[4096];
+	struct procfs_procs pp = { 0 };
+	size_t n = procfs_procs_read(&pp, cgroup, pids, max);
 
-	if (cgroup == NULL || *cgroup != '/' || strstr(cgroup, "..") != NULL)
-		return 0;
-	for (size_t r = 0; r < sizeof cgroup_roots / sizeof cgroup_roots[0];
-	    r++) {
-		long n;
-
-		snprintf(path, sizeof path, "%s%s/cgroup.procs",
-		    cgroup_roots[r], cgroup);
-		if ((n = read_pids(path, pids, max)) > 0)
-			return (size_t)n;
-	}
-	return 0;
+	procfs_procs_close(&pp);
+	return n;
 }
 
 /*

@@ -19,6 +19,23 @@
 size_t procfs_cgroup_pids(const char *cgroup, pid_t *pids, size_t max);
 
 /*
+ * A cgroup's cgroup.procs kept open from one read to the next, for what
+ * reads the same unit's every cycle (`watch`): a path walk saved each
+ * time.  Zeroed is closed.  It stays valid across the unit's restarts: a
+ * removed cgroup answers ENODEV and is opened again by its path.
+ */
+struct procfs_procs {
+	char *cgroup;		/* the cgroup fd lists; NULL: closed */
+	int fd;
+};
+
+/* procfs_cgroup_pids() through pp, which keeps the file open when the
+ * cgroup lists processes (and fewer than half our descriptors are used). */
+size_t procfs_procs_read(struct procfs_procs *pp, const char *cgroup,
+    pid_t *pids, size_t max);
+void procfs_procs_close(struct procfs_procs *pp);
+
+/*
  * The cgroup of unit from the text of a /proc/PID/cgroup file of one of its
  * processes: the path in the unified (or else systemd's named) hierarchy,
  * cut after the path component that is the unit's name, so that a process

@@ -2,6 +2,8 @@
  * (no fake /proc): a child whose cwd is removed under it, and a child that
  * runs a copy of a binary which is then deleted. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,4 +226,174 @@ Test(procfs, a_process_described_with_its_deleted_directory)
 	waitpid(child, NULL, 0);
 	cr_expect_not(procfs_describe(child, &p), "a reaped process is gone");
 	child = 0;
+}
+
+/*
+ * Cgroups of our own in the cgroup2 tree, as systemd makes a unit's:
+ * kept_base is the tree, kept_cg[i] a path under it, as the unit's
+ * ControlGroup property gives it.  The cgroups are real (root only); one
+ * child sleeps in each.
+ */
+static char kept_base[64], kept_cg[2][64];
+static pid_t kept_child[2];
+
+static void
+kept_make(int slot)
+{
+	static const char *const bases[] = { "/sys/fs/cgroup/unified",
+	    "/sys/fs/cgroup" };
+	char path[256];
+
+	for (size_t i = 0; i < 2 && !kept_base[0]; i++) {
+		snprintf(path, sizeof path, "%s/cgroup.controllers", bases[i]);
+		if (access(path, F_OK) == 0)
+			snprintf(kept_base, sizeof kept_base, "%s", bases[i]);
+	}
+	cr_assert(kept_base[0], "no cgroup2 tree under /sys/fs/cgroup");
+	snprintf(kept_cg[slot], sizeof kept_cg[slot], "/lookout-procfs-%ld-%d",
+	    (long)getpid(), slot);
+	snprintf(path, sizeof path, "%s%s", kept_base, kept_cg[slot]);
+	cr_assert_eq(mkdir(path, 0755), 0, "mkdir %s: %s", path,
+	    strerror(errno));
+}
+
+/* A child that sleeps, moved into kept_cg[slot]. */
+static pid_t
+kept_spawn(int slot)
+{
+	char path[256];
+	FILE *f;
+	pid_t c = fork();
+
+	cr_assert_geq(c, 0);
+	if (c == 0) {
+		for (;;)
+			pause();
+	}
+	kept_child[slot] = c;
+	snprintf(path, sizeof path, "%s%s/cgroup.procs", kept_base,
+	    kept_cg[slot]);
+	cr_assert_not_null(f = fopen(path, "we"));
+	fprintf(f, "%ld\n", (long)c);
+	cr_assert_eq(fclose(f), 0, "moving %ld into %s: %s", (long)c, path,
+	    strerror(errno));
+	return c;
+}
+
+static void
+kept_kill(int slot)
+{
+	if (kept_child[slot] > 0) {
+		kill(kept_child[slot], SIGKILL);
+		waitpid(kept_child[slot], NULL, 0);
+		kept_child[slot] = 0;
+	}
+}
+
+/* The cgroup removed, as systemd does when its unit stops. */
+static void
+kept_remove(int slot)
+{
+	char path[256];
+
+	kept_kill(slot);
+	snprintf(path, sizeof path, "%s%s", kept_base, kept_cg[slot]);
+	if (kept_cg[slot][0])
+		cr_expect_eq(rmdir(path), 0, "rmdir %s: %s", path,
+		    strerror(errno));
+	kept_cg[slot][0] = '\0';
+}
+
+static void
+kept_teardown(void)
+{
+	kept_remove(0);
+	kept_remove(1);
+	teardown();
+}
+
+/* Open descriptors, from /proc/self/fd. */
+static int
+open_fds(void)
+{
+	char cmd[64], out[32];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof cmd, "ls /proc/%ld/fd | wc -l", (long)getpid());
+	if ((p = popen(cmd, "r")) != NULL) {
+		if (fgets(out, sizeof out, p) != NULL)
+			n = atoi(out);
+		pclose(p);
+	}
+	return n;
+}
+
+/* What a unit watched each cycle goes through: its cgroup.procs is opened
+ * once and read again from the start; when the unit restarts, systemd
+ * removes the cgroup and makes it again at the same path, and the next
+ * read lists the new processes, not an empty or stale list. */
+Test(procfs, a_kept_cgroup_is_read_again_and_follows_a_restart,
+    .fini = kept_teardown)
+{
+	struct procfs_procs pp = { 0 };
+	pid_t pids[8], first, second;
+	char cg[64];
+	int fd, fds;
+
+	kept_make(0);
+	first = kept_spawn(0);
+	cr_assert_eq(procfs_procs_read(&pp, kept_cg[0], pids, 8), 1u);
+	cr_expect_eq(pids[0], first);
+	cr_assert_not_null(pp.cgroup, "the file was not kept open");
+	fd = pp.fd;
+	fds = open_fds();
+	cr_assert_eq(procfs_procs_read(&pp, kept_cg[0], pids, 8), 1u);
+	cr_expect_eq(pids[0], first);
+	cr_expect_eq(open_fds(), fds);
+	/* The same open file, not one opened again by its path, which
+	 * would take the same number: a mark on the descriptor stays. */
+	cr_assert_eq(fcntl(fd, F_SETFD, 0), 0);
+	cr_assert_eq(procfs_procs_read(&pp, kept_cg[0], pids, 8), 1u);
+	cr_expect_eq(pids[0], first);
+	cr_expect_eq(pp.fd, fd);
+	cr_expect_eq(fcntl(pp.fd, F_GETFD), 0, "opened again");
+	cr_assert_eq(fcntl(pp.fd, F_SETFD, FD_CLOEXEC), 0);
+
+	/* The restart: the old cgroup goes, a new one takes its path. */
+	snprintf(cg, sizeof cg, "%s", kept_cg[0]);
+	kept_remove(0);
+	kept_make(0);
+	cr_assert_str_eq(kept_cg[0], cg);
+	second = kept_spawn(0);
+	cr_assert_eq(procfs_procs_read(&pp, kept_cg[0], pids, 8), 1u);
+	cr_expect_eq(pids[0], second);
+	cr_expect_not_null(pp.cgroup);
+
+	/* A cgroup with no processes left is not kept. */
+	kept_kill(0);
+	cr_expect_eq(procfs_procs_read(&pp, kept_cg[0], pids, 8), 0u);
+	cr_expect_null(pp.cgroup);
+	procfs_procs_close(&pp);
+}
+
+/* Another cgroup given to the same pp (the unit moved to another slice):
+ * the kept file is closed, and the new cgroup read. */
+Test(procfs, a_kept_cgroup_given_another_path_reads_that_one,
+    .fini = kept_teardown)
+{
+	struct procfs_procs pp = { 0 };
+	pid_t pids[8], a, b;
+
+	kept_make(0);
+	kept_make(1);
+	a = kept_spawn(0);
+	b = kept_spawn(1);
+	cr_assert_eq(procfs_procs_read(&pp, kept_cg[0], pids, 8), 1u);
+	cr_expect_eq(pids[0], a);
+	cr_assert_eq(procfs_procs_read(&pp, kept_cg[1], pids, 8), 1u);
+	cr_expect_eq(pids[0], b);
+	cr_expect_str_eq(pp.cgroup, kept_cg[1]);
+	procfs_procs_close(&pp);
+	cr_expect_null(pp.cgroup);
 }
