@@ -17,14 +17,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lk_buf msg = { 0 };
 	char *line = size > 0 ? malloc(size) : NULL;
+	char cursor[RJ_CURSOR_MAX];
 	int64_t us;
 	int prio;
 
 	if (size > 0)
 		memcpy(line, data, size);
-	if (rjournal_parse(line, size, &us, &prio, &msg)) {
-		/* What the ring and the view rely on. */
-		if (prio < 0 || prio > 7 || msg.s == NULL)
+	if (rjournal_parse(line, size, &us, &prio, &msg, cursor)) {
+		/* What the ring and the view rely on, and the cursor, which
+		 * goes back to the host, only of a cursor's characters. */
+		if (prio < 0 || prio > 7 || msg.s == NULL ||
+		    strlen(cursor) >= RJ_CURSOR_MAX || strspn(cursor,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789=;_-") != strlen(cursor))
 			__builtin_trap();
 	}
 	lk_buf_free(&msg);

@@ -7,12 +7,13 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../core/util.h"
 
 bool
 rjournal_parse(const char *s, size_t len, int64_t *realtime_us,
-    int *priority, struct lk_buf *msg)
+    int *priority, struct lk_buf *msg, char *cursor)
 {
 	json_error_t e;
 	json_t *o = json_loadb(s, len, JSON_ALLOW_NUL, &e), *m, *v;
@@ -21,6 +22,8 @@ rjournal_parse(const char *s, size_t len, int64_t *realtime_us,
 	lk_buf_reset(msg);
 	*realtime_us = 0;
 	*priority = 6;		/* journalctl's, for an entry without one */
+	if (cursor != NULL)
+		cursor[0] = '\0';
 	if (o == NULL || !json_is_object(o)) {
 		json_decref(o);
 		return false;
@@ -58,6 +61,14 @@ rjournal_parse(const char *s, size_t len, int64_t *realtime_us,
 	if ((ts = json_string_value(v)) != NULL && ts[0] >= '0' &&
 	    ts[0] <= '7' && ts[1] == '\0')
 		*priority = ts[0] - '0';
+	/* "s=...;i=...;b=...": it goes back to the host as a word, but
+	 * only what a cursor is made of is taken. */
+	v = json_object_get(o, "__CURSOR");
+	if (cursor != NULL && (ts = json_string_value(v)) != NULL &&
+	    json_string_length(v) < RJ_CURSOR_MAX &&
+	    strspn(ts, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789=;_-") == json_string_length(v))
+		memcpy(cursor, ts, json_string_length(v) + 1);
 	json_decref(o);
 	return true;
 }

@@ -137,14 +137,19 @@ const struct jring *rjournal_ring(const struct rjournal *rj);
 bool rjournal_caught_up(const struct rjournal *rj);
 const char *rjournal_status(const struct rjournal *rj);
 /* The shell text the remote side runs: a fixed script, the unit, scope,
- * count and cgroup (or NULL) each a quoted word.  For the unit tests. */
+ * count, cgroup (or NULL) and the cursor to resume after (or NULL: the
+ * last count entries), each a quoted word.  For the unit tests. */
 enum lk_code rjournal_command(struct lk_buf *cmd, const char *unit,
     const char *scope, size_t lines, bool follow, const char *cgroup,
-    struct lk_err *err);
+    const char *after_cursor, struct lk_err *err);
+/* A journal cursor's longest text kept; a longer one is not used. */
+#define RJ_CURSOR_MAX 256
 /* One line of journalctl -o json as a journal line: false for what is
- * not an entry with a message.  msg gets the message's raw bytes. */
+ * not an entry with a message.  msg gets the message's raw bytes, cursor
+ * (if not NULL, RJ_CURSOR_MAX bytes) the entry's __CURSOR, or "" when it
+ * has none or one of characters a cursor does not have. */
 bool rjournal_parse(const char *s, size_t len, int64_t *realtime_us,
-    int *priority, struct lk_buf *msg);
+    int *priority, struct lk_buf *msg, char *cursor);
 /* journal.c: tells pj's callback, which may free pj (and so rj). */
 void journal_call_back(struct probe_journal *pj, size_t added);
 

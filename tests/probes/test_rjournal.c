@@ -114,7 +114,7 @@ Test(rjournal, a_user_unit_and_its_cgroup_arrive_as_words,
 	char want[2048], uid[32], *got;
 
 	cr_assert_eq(rjournal_command(&cmd, unit, "user", 50, true, cg,
-	    &err), LK_OK, "%s", err.msg);
+	    NULL, &err), LK_OK, "%s", err.msg);
 	got = run_remote(cmd.s);
 	snprintf(uid, sizeof uid, "_UID=%ld", (long)getuid());
 	snprintf(want, sizeof want, "\n--no-pager\n-q\n-o\njson\n"
@@ -142,7 +142,7 @@ Test(rjournal, a_system_unit_once_without_a_cgroup,
 	char *got;
 
 	cr_assert_eq(rjournal_command(&cmd, "$(touch y).service", "system",
-	    7, false, NULL, &err), LK_OK);
+	    7, false, NULL, NULL, &err), LK_OK);
 	got = run_remote(cmd.s);
 	cr_expect_str_eq(got, "\n--no-pager\n-q\n-o\njson\n"
 	    "--output-fields=MESSAGE,PRIORITY\n-n\n7\n-u\n$(touch y).service\n");
@@ -161,7 +161,7 @@ Test(rjournal, the_cgroup_is_asked_there_when_not_known,
 	char want[1024], uid[32], *got;
 
 	cr_assert_eq(rjournal_command(&cmd, "w'$(touch z).service", "user",
-	    3, false, NULL, &err), LK_OK);
+	    3, false, NULL, NULL, &err), LK_OK);
 	got = run_remote(cmd.s);
 	snprintf(uid, sizeof uid, "_UID=%ld", (long)getuid());
 #define U "w'$(touch z).service"
@@ -181,13 +181,33 @@ Test(rjournal, the_cgroup_is_asked_there_when_not_known,
 	lk_buf_free(&cmd);
 }
 
+/* After a dropped connection: every entry after the last one read, and
+ * on following. */
+Test(rjournal, a_resumed_journal_asks_for_every_entry_after_the_cursor,
+    .init = mkstub, .fini = rmstub)
+{
+	struct lk_buf cmd = { 0 };
+	struct lk_err err = { 0 };
+	char *got;
+
+	cr_assert_eq(rjournal_command(&cmd, "a.service", "system", 7, true,
+	    NULL, "s=ab12;i=3f;b=cd;m=1a;t=5;x=9", &err), LK_OK);
+	got = run_remote(cmd.s);
+	cr_expect_str_eq(got, "\n--no-pager\n-q\n-o\njson\n"
+	    "--output-fields=MESSAGE,PRIORITY\n-n\nall\n"
+	    "--after-cursor=s=ab12;i=3f;b=cd;m=1a;t=5;x=9\n--follow\n"
+	    "-u\na.service\n");
+	free(got);
+	lk_buf_free(&cmd);
+}
+
 Test(rjournal, the_unit_is_a_single_quoted_word_in_the_text)
 {
 	struct lk_buf cmd = { 0 };
 	struct lk_err err = { 0 };
 
 	cr_assert_eq(rjournal_command(&cmd, "x'y.service", "user", 1, true,
-	    NULL, &err), LK_OK);
+	    NULL, NULL, &err), LK_OK);
 	/* What ssh carries: exec and each word in single quotes. */
 	cr_expect(strncmp(cmd.s, "exec 'sh' '-c' '", 16) == 0, "%s", cmd.s);
 	cr_expect_not_null(strstr(cmd.s, " 'x'\\''y.service' ''"), "%s",
@@ -204,7 +224,7 @@ Test(rjournal, json_lines_in_each_form)
 
 	s = "{\"__REALTIME_TIMESTAMP\":\"1700000000123456\",\"PRIORITY\":\"3\","
 	    "\"MESSAGE\":\"NameError: \\u001b[31mx\"}";
-	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m));
+	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m, NULL));
 	cr_expect_eq(us, 1700000000123456LL);
 	cr_expect_eq(prio, 3);
 	cr_expect_eq(m.len, 17);
@@ -212,29 +232,63 @@ Test(rjournal, json_lines_in_each_form)
 
 	/* Not UTF-8: an array of byte values, NUL included. */
 	s = "{\"__REALTIME_TIMESTAMP\":\"5\",\"MESSAGE\":[104,255,0,105]}";
-	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m));
+	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m, NULL));
 	cr_expect_eq(prio, 6);
 	cr_expect_eq(m.len, 4);
 	cr_expect(memcmp(m.s, "h\xff\0i", 4) == 0);
 
 	/* Longer than journalctl shows without --all. */
 	s = "{\"__REALTIME_TIMESTAMP\":\"5\",\"MESSAGE\":null}";
-	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m));
+	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m, NULL));
 	cr_expect_not_null(strstr(m.s, "more than 4096 bytes"));
 
 	/* A NUL inside a JSON string is kept too. */
 	s = "{\"MESSAGE\":\"a\\u0000b\",\"PRIORITY\":\"9\"}";
-	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m));
+	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m, NULL));
 	cr_expect_eq(m.len, 3);
 	cr_expect_eq(prio, 6);
 
 	cr_expect_not(rjournal_parse("{\"PRIORITY\":\"3\"}", 16, &us, &prio,
-	    &m));
-	cr_expect_not(rjournal_parse("", 0, &us, &prio, &m));
-	cr_expect_not(rjournal_parse("not json", 8, &us, &prio, &m));
+	    &m, NULL));
+	cr_expect_not(rjournal_parse("", 0, &us, &prio, &m, NULL));
+	cr_expect_not(rjournal_parse("not json", 8, &us, &prio, &m, NULL));
 	s = "{\"MESSAGE\":[1,256]}";
-	cr_expect_not(rjournal_parse(s, strlen(s), &us, &prio, &m));
+	cr_expect_not(rjournal_parse(s, strlen(s), &us, &prio, &m, NULL));
 	s = "[\"MESSAGE\"]";
-	cr_expect_not(rjournal_parse(s, strlen(s), &us, &prio, &m));
+	cr_expect_not(rjournal_parse(s, strlen(s), &us, &prio, &m, NULL));
+	lk_buf_free(&m);
+}
+
+/* The cursor a resumed connection gives back to the host: only what
+ * journalctl writes one with. */
+Test(rjournal, an_entry_cursor_is_kept_only_when_it_looks_like_one)
+{
+	struct lk_buf m = { 0 };
+	char cursor[RJ_CURSOR_MAX], big[RJ_CURSOR_MAX + 64];
+	int64_t us;
+	int prio;
+	const char *s;
+
+	s = "{\"__CURSOR\":\"s=0a;i=1b2;b=c3;m=d4;t=5e;x=6f\","
+	    "\"MESSAGE\":\"x\"}";
+	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m, cursor));
+	cr_expect_str_eq(cursor, "s=0a;i=1b2;b=c3;m=d4;t=5e;x=6f");
+
+	s = "{\"__CURSOR\":\"s=0a' --file=/etc/shadow\",\"MESSAGE\":\"x\"}";
+	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m, cursor));
+	cr_expect_str_eq(cursor, "");
+
+	s = "{\"__CURSOR\":7,\"MESSAGE\":\"x\"}";
+	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m, cursor));
+	cr_expect_str_eq(cursor, "");
+
+	snprintf(big, sizeof big, "{\"__CURSOR\":\"%0*d\",\"MESSAGE\":\"x\"}",
+	    RJ_CURSOR_MAX, 0);
+	cr_assert(rjournal_parse(big, strlen(big), &us, &prio, &m, cursor));
+	cr_expect_str_eq(cursor, "");
+
+	s = "{\"MESSAGE\":\"x\"}";
+	cr_assert(rjournal_parse(s, strlen(s), &us, &prio, &m, cursor));
+	cr_expect_str_eq(cursor, "");
 	lk_buf_free(&m);
 }
