@@ -122,6 +122,19 @@ config_interval(const struct watcher *w)
 	return w->cfg ? config_interval_ms(w->cfg) : 5000;
 }
 
+/*
+ * How often the timeline is looked at for what people did (a note, an
+ * ack, a resolve: see on_event).  Nothing there is urgent to the watcher:
+ * an inferred acknowledgement takes the action's own time.  So once an
+ * interval, at most every 5 s: each look is a wakeup and a read lock, and
+ * at 2 a second they were a quarter of an idle watcher's wakeups.
+ */
+static int64_t
+feed_interval(const struct watcher *w)
+{
+	return config_interval(w) < 5000 ? config_interval(w) : 5000;
+}
+
 static int64_t
 resolve_after(const struct watcher *w)
 {
@@ -1010,6 +1023,7 @@ on_hup(struct loop *l, int signo, void *data)
 	w->cfg = cfg;
 	wrules_set_window(w->rules, config_interval(w));
 	wtrack_set_resolve_after(w->track, resolve_after(w));
+	store_watch(w->store, w->loop, feed_interval(w));
 	if (notifiers_new(w->loop, w->store, w->cfg, &w->notifiers, &err) !=
 	    LK_OK)
 		wlog(LOG_ERR, "notifiers: %s", err.msg);
@@ -1166,7 +1180,7 @@ watch_main(const struct watch_opts *o)
 		return 2;
 	}
 	w.feed_sub = store_subscribe(w.store, STORE_ALL, on_event, &w);
-	store_watch(w.store, w.loop, 500);
+	store_watch(w.store, w.loop, feed_interval(&w));
 	loop_add_interrupt(w.loop, SIGTERM, on_stop, &w);
 	loop_add_interrupt(w.loop, SIGINT, on_stop, &w);
 	loop_add_signal(w.loop, SIGHUP, on_hup, &w);
