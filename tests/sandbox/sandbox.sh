@@ -317,6 +317,13 @@ outer_teardown() {
 		# Depth-first: a cgroup can only be removed once it has no children.
 		find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
 		[ -d "$CG" ] && log "could not remove $CG"
+		# On a hybrid host systemd --user makes the same tree in its
+		# named v1 hierarchy too, and leaves it there, empty.
+		v1=/sys/fs/cgroup/systemd${CG#"$CGROOT"}
+		if [ "$CGROOT" != /sys/fs/cgroup ] && [ -d "$v1" ]; then
+			find "$v1" -depth -type d -exec rmdir {} + 2>/dev/null
+			[ -d "$v1" ] && log "could not remove $v1"
+		fi
 	fi
 	[ -n "$T" ] && rm -rf "$T"
 }
