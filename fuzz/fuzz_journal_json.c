@@ -27,9 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* What the ring and the view rely on, and the cursor, which
 		 * goes back to the host, only of a cursor's characters. */
 		if (prio < 0 || prio > 7 || msg.s == NULL ||
-		    strlen(cursor) >= RJ_CURSOR_MAX || strspn(cursor,
-		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789=;_-") != strlen(cursor))
+		    strlen(cursor) >= RJ_CURSOR_MAX ||
+		    strspn(cursor, RJ_CURSOR_CHARS) != strlen(cursor))
 			__builtin_trap();
 	}
 	lk_buf_free(&msg);

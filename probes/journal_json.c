@@ -66,8 +66,7 @@ rjournal_parse(const char *s, size_t len, int64_t *realtime_us,
 	v = json_object_get(o, "__CURSOR");
 	if (cursor != NULL && (ts = json_string_value(v)) != NULL &&
 	    json_string_length(v) < RJ_CURSOR_MAX &&
-	    strspn(ts, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789=;_-") == json_string_length(v))
+	    strspn(ts, RJ_CURSOR_CHARS) == json_string_length(v))
 		memcpy(cursor, ts, json_string_length(v) + 1);
 	json_decref(o);
 	return true;

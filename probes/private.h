@@ -16,6 +16,23 @@ struct pqueue;
  */
 #define PROBES_SAMPLE_REPEAT_MS (10 * 60 * 1000)
 
+/*
+ * A connection to another host that fails or drops (a manager's bus over
+ * ssh, a followed journal) is made again after PROBE_RETRY_FIRST_MS, then
+ * twice as late each time, at most PROBE_RETRY_MAX_MS.  Returns the wait
+ * before this try and doubles *wait_ms for the next.
+ */
+#define PROBE_RETRY_FIRST_MS 1000
+#define PROBE_RETRY_MAX_MS 60000
+static inline int64_t
+probe_retry_next(int64_t *wait_ms)
+{
+	int64_t now = *wait_ms;
+
+	*wait_ms = now * 2 < PROBE_RETRY_MAX_MS ? now * 2 : PROBE_RETRY_MAX_MS;
+	return now;
+}
+
 /* The owner's pieces that the queue sources use. */
 struct loop *probes_loop(const struct probes *p);
 /* NULL unless the configuration makes HTTP requests: see probes_new(). */
@@ -142,8 +159,11 @@ const char *rjournal_status(const struct rjournal *rj);
 enum lk_code rjournal_command(struct lk_buf *cmd, const char *unit,
     const char *scope, size_t lines, bool follow, const char *cgroup,
     const char *after_cursor, struct lk_err *err);
-/* A journal cursor's longest text kept; a longer one is not used. */
+/* A journal cursor's longest text kept, and the characters journalctl
+ * writes one with; another cursor is not used. */
 #define RJ_CURSOR_MAX 256
+#define RJ_CURSOR_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+	"0123456789=;_-"
 /* One line of journalctl -o json as a journal line: false for what is
  * not an entry with a message.  msg gets the message's raw bytes, cursor
  * (if not NULL, RJ_CURSOR_MAX bytes) the entry's __CURSOR, or "" when it

@@ -86,11 +86,11 @@ procfs_unit_cgroup(pid_t pid, const char *unit, char *out, size_t len)
 
 /*
  * The pids the open cgroup.procs fd lists, read from its start, at most
- * max; -1 if it cannot be read (ENODEV once the cgroup is removed).
+ * max; 0 if it cannot be read (ENODEV once the cgroup is removed).
  * read(2) rather than stdio: `watch` reads one per running unit each
  * cycle, and stdio would add a stat and a buffer to each.
  */
-static long
+static size_t
 read_pids(int fd, pid_t *pids, size_t max)
 {
 	char buf[4096];
@@ -122,7 +122,30 @@ read_pids(int fd, pid_t *pids, size_t max)
 		have = (size_t)(end - p);
 		memmove(buf, p, have);
 	}
-	return r < 0 && n == 0 ? -1 : (long)n;
+	return n;
+}
+
+/* Opens the cgroup's cgroup.procs, looking in the unified hierarchy
+ * first: how many pids it lists (with *fd open) or 0 (none open). */
+static size_t
+open_pids(const char *cgroup, pid_t *pids, size_t max, int *fd)
+{
+	char path[4096];
+	size_t n;
+
+	if (cgroup == NULL || *cgroup != '/' || strstr(cgroup, "..") != NULL)
+		return 0;
+	for (size_t r = 0; r < sizeof cgroup_roots / sizeof cgroup_roots[0];
+	    r++) {
+		snprintf(path, sizeof path, "%s%s/cgroup.procs",
+		    cgroup_roots[r], cgroup);
+		if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		if ((n = read_pids(*fd, pids, max)) > 0)
+			return n;
+		close(*fd);
+	}
+	return 0;
 }
 
 void
@@ -156,8 +179,8 @@ size_t
 procfs_procs_read(struct procfs_procs *pp, const char *cgroup, pid_t *pids,
     size_t max)
 {
-	char path[4096];
-	long n;
+	size_t n;
+	int fd;
 
 	if (pp->cgroup != NULL) {
 		/* The unit moved to another cgroup, or its cgroup was
@@ -165,39 +188,27 @@ procfs_procs_read(struct procfs_procs *pp, const char *cgroup, pid_t *pids,
 		 * path is walked again. */
 		if (cgroup != NULL && strcmp(pp->cgroup, cgroup) == 0 &&
 		    (n = read_pids(pp->fd, pids, max)) > 0)
-			return (size_t)n;
+			return n;
 		procfs_procs_close(pp);
 	}
-	if (cgroup == NULL || *cgroup != '/' || strstr(cgroup, "..") != NULL)
+	if ((n = open_pids(cgroup, pids, max, &fd)) == 0)
 		return 0;
-	for (size_t r = 0; r < sizeof cgroup_roots / sizeof cgroup_roots[0];
-	    r++) {
-		int fd;
-
-		snprintf(path, sizeof path, "%s%s/cgroup.procs",
-		    cgroup_roots[r], cgroup);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		if ((n = read_pids(fd, pids, max)) > 0) {
-			if (may_keep(fd)) {
-				pp->fd = fd;
-				pp->cgroup = lk_xstrdup(cgroup);
-			} else
-				close(fd);
-			return (size_t)n;
-		}
+	if (may_keep(fd)) {
+		pp->fd = fd;
+		pp->cgroup = lk_xstrdup(cgroup);
+	} else
 		close(fd);
-	}
-	return 0;
+	return n;
 }
 
 size_t
 procfs_cgroup_pids(const char *cgroup, pid_t *pids, size_t max)
 {
-	struct procfs_procs pp = { 0 };
-	size_t n = procfs_procs_read(&pp, cgroup, pids, max);
+	int fd;
+	size_t n = open_pids(cgroup, pids, max, &fd);
 
-	procfs_procs_close(&pp);
+	if (n > 0)
+		close(fd);
 	return n;
 }
 

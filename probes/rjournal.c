@@ -58,8 +58,6 @@
 #include "../core/util.h"
 
 #define QUIET_MS 300
-#define RETRY_FIRST_MS 1000
-#define RETRY_MAX_MS 60000
 /* A connection that lasted this long starts the waits over. */
 #define RETRY_LASTED_MS 30000
 
@@ -297,17 +295,6 @@ on_output(void *data, int stream, const char *buf, size_t len)
 }
 
 static enum lk_code connect_child(struct rjournal *rj, struct lk_err *err);
-static long long on_retry(struct loop *l, long long id, void *data);
-
-/* The next connection after retry_ms, the one after that twice as late. */
-static void
-schedule_retry(struct rjournal *rj)
-{
-	rj->retry_timer = loop_add_timer(rj->loop, rj->retry_ms, on_retry,
-	    rj);
-	rj->retry_ms = rj->retry_ms * 2 < RETRY_MAX_MS ? rj->retry_ms * 2 :
-	    RETRY_MAX_MS;
-}
 
 static long long
 on_retry(struct loop *l, long long id, void *data)
@@ -325,7 +312,8 @@ on_retry(struct loop *l, long long id, void *data)
 		    err.msg, (long long)(rj->retry_ms / 1000));
 		rj->status_news = true;
 		tell_soon(rj);
-		schedule_retry(rj);
+		rj->retry_timer = loop_add_timer(rj->loop,
+		    probe_retry_next(&rj->retry_ms), on_retry, rj);
 	}
 	return LOOP_NOMORE;
 }
@@ -337,10 +325,11 @@ retry_later(struct rjournal *rj)
 	size_t n = strlen(rj->status);
 
 	if (loop_now_ms() - rj->started_ms >= RETRY_LASTED_MS)
-		rj->retry_ms = RETRY_FIRST_MS;
+		rj->retry_ms = PROBE_RETRY_FIRST_MS;
 	snprintf(rj->status + n, sizeof rj->status - n, "; connecting again "
 	    "in %lld s", (long long)(rj->retry_ms / 1000));
-	schedule_retry(rj);
+	rj->retry_timer = loop_add_timer(rj->loop,
+	    probe_retry_next(&rj->retry_ms), on_retry, rj);
 }
 
 static void
@@ -446,7 +435,7 @@ rjournal_new(struct loop *loop, const struct probe_journal_host *h,
 	rj->lines = lines;
 	rj->follow = follow;
 	rj->timeout_ms = h->timeout_ms;
-	rj->retry_ms = RETRY_FIRST_MS;
+	rj->retry_ms = PROBE_RETRY_FIRST_MS;
 	jring_init(&rj->ring, lines);
 	if (connect_child(rj, err) != LK_OK) {
 		rjournal_free(&rj);

@@ -13,6 +13,7 @@
 
 #include "../core/loop.h"
 #include "../core/busio.h"
+#include "private.h"
 #include "procfs.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
@@ -46,8 +47,8 @@ struct sysd {
 	 * A manager on another host (sysd_new_remote): the bus rides on
 	 * ssh, which may fail, hang or end at any time.  Then the connection
 	 * is dropped, the units keep the state last read, and another
-	 * connection is tried after retry_ms, twice as long each time it
-	 * fails (up to RETRY_MAX_MS), as soon as again once one answers.
+	 * connection is tried after retry_ms (probe_retry_next), and after
+	 * 1 s again once one answers.
 	 */
 	char *host;		/* NULL: this machine's manager */
 	char *ssh_config;
@@ -59,8 +60,6 @@ struct sysd {
 	int64_t retry_ms;
 };
 
-#define RETRY_FIRST_MS	1000
-#define RETRY_MAX_MS	60000
 /* How long a broken bus waits for its ssh to end and say why. */
 #define LOST_WAIT_MS	1000
 
@@ -257,10 +256,8 @@ lose_quietly(struct sysd *s, const char *why)
 	s->reconnected = false;
 	snprintf(s->error, sizeof s->error, "%s", why);
 	if (s->retry_timer == 0) {
-		s->retry_timer = loop_add_timer(s->loop, s->retry_ms, on_retry,
-		    s);
-		s->retry_ms = s->retry_ms * 2 < RETRY_MAX_MS ?
-		    s->retry_ms * 2 : RETRY_MAX_MS;
+		s->retry_timer = loop_add_timer(s->loop,
+		    probe_retry_next(&s->retry_ms), on_retry, s);
 	}
 }
 
@@ -367,7 +364,7 @@ heard(struct sysd *s, sd_bus_message *m)
 	if (sd_bus_message_is_method_error(m, SD_BUS_ERROR_NO_REPLY))
 		return;
 	s->answered = true;
-	s->retry_ms = RETRY_FIRST_MS;
+	s->retry_ms = PROBE_RETRY_FIRST_MS;
 	if (s->reconnected) {
 		s->reconnected = false;
 		s->down = false;
@@ -1007,7 +1004,7 @@ sysd_alloc(struct loop *loop, bool user, sysd_change_cb *cb, void *data)
 	s->user = user;
 	s->cb = cb;
 	s->cb_data = data;
-	s->retry_ms = RETRY_FIRST_MS;
+	s->retry_ms = PROBE_RETRY_FIRST_MS;
 	return s;
 }
 

@@ -158,15 +158,15 @@ by_watcher(const char *actor)
 static const char *
 subject_host(const struct watcher *w, const char *subject)
 {
-	for (size_t i = 0; w->cfg != NULL && subject != NULL &&
-	    i < config_nservices(w->cfg); i++)
-		if (strcmp(config_service(w->cfg, i)->name, subject) == 0)
-			return config_service(w->cfg, i)->host;
-	for (size_t i = 0; w->cfg != NULL && subject != NULL &&
-	    i < config_nqueues(w->cfg); i++)
-		if (strcmp(config_queue(w->cfg, i)->name, subject) == 0)
-			return config_queue(w->cfg, i)->host;
-	return NULL;
+	const struct config_service *s;
+	const struct config_queue *q;
+
+	if (w->cfg == NULL || subject == NULL)
+		return NULL;
+	if ((s = config_service_find(w->cfg, subject)) != NULL)
+		return s->host;
+	q = config_queue_find(w->cfg, subject);
+	return q != NULL ? q->host : NULL;
 }
 
 /* Records one event; a subject on another host has it in its data. */
@@ -389,7 +389,6 @@ on_journal_due(struct loop *l, long long id, void *data)
 {
 	struct jjob *j = data;
 	struct lk_err err = { 0 };
-
 	struct probe_journal_host h = { .host = j->host,
 	    .ssh_config = j->ssh_config, .timeout_ms = j->timeout_ms };
 	enum lk_code rc;

@@ -295,6 +295,13 @@ cgroup_sweep() {
 	cgroup_empty "$1" || log "processes left in $1: $(cgroup_procs "$1" | tr '\n' ' ')"
 }
 
+# cgroup_remove DIR: an emptied cgroup tree removed, depth-first (a cgroup
+# can only go once it has no children).
+cgroup_remove() {
+	find "$1" -depth -type d -exec rmdir {} + 2>/dev/null
+	if [ -d "$1" ]; then log "could not remove $1"; fi
+}
+
 # Both teardowns ignore INT and TERM: a second Ctrl-C must not cut a cleanup
 # short and leave servers behind (SIGKILL still works for the impatient, and
 # then the outer sweep of the cgroup does the job).
@@ -314,16 +321,12 @@ outer_teardown() {
 	fi
 	if [ -n "$CG" ]; then
 		cgroup_sweep "$CG"
-		# Depth-first: a cgroup can only be removed once it has no children.
-		find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
-		[ -d "$CG" ] && log "could not remove $CG"
+		cgroup_remove "$CG"
 		# On a hybrid host systemd --user makes the same tree in its
 		# named v1 hierarchy too, and leaves it there, empty.
 		v1=/sys/fs/cgroup/systemd${CG#"$CGROOT"}
-		if [ "$CGROOT" != /sys/fs/cgroup ] && [ -d "$v1" ]; then
-			find "$v1" -depth -type d -exec rmdir {} + 2>/dev/null
-			[ -d "$v1" ] && log "could not remove $v1"
-		fi
+		[ "$CGROOT" != /sys/fs/cgroup ] && [ -d "$v1" ] &&
+			cgroup_remove "$v1"
 	fi
 	[ -n "$T" ] && rm -rf "$T"
 }
