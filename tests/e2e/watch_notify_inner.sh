@@ -19,7 +19,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 need_alertmanager
 am='' web2=''
 start_httpd
-trap 'kill $httpd $am $web2 2>/dev/null || :; rm -rf "$T"' EXIT
+# Waited for before the files go: Alertmanager writes its state to
+# $T/am-data as it stops, and rm would race it.
+cleanup() {
+	# shellcheck disable=SC2086
+	kill $httpd $am $web2 2>/dev/null || :
+	# shellcheck disable=SC2086
+	wait $httpd $am $web2 2>/dev/null || :
+	rm -rf "$T"
+}
+trap cleanup EXIT
 start_alertmanager "$HTTP/am"
 DOWN=$(free_port)
 
